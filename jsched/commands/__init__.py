@@ -1,0 +1,1 @@
+"""Sub-commands of the ``jsched`` CLI (one module each, see ``jsched.cli.COMMANDS``)."""

@@ -1,0 +1,47 @@
+"""Conversion of numpy instances to padded device arrays for the kernels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jsched.errors import JSchedError
+from jsched.instances.model import JSPInstance
+from kernels.jsp import JSPParams
+
+
+def jsp_params(
+    inst: JSPInstance, n_jobs: int | None = None, n_ops: int | None = None, n_machines: int | None = None
+) -> JSPParams:
+    """Pad a JSP instance to (n_jobs, n_ops, n_machines); padding never changes a result."""
+    J, O = inst.machines.shape
+    nj, no, nm = n_jobs or J, n_ops or O, n_machines or inst.n_machines
+    if nj < J or no < O or nm < inst.n_machines:
+        raise JSchedError(f"{inst.name}: cannot pad {J}x{O} ({inst.n_machines} machines) to {nj}x{no} ({nm})")
+    mach = np.zeros((nj, no), np.int32)
+    dur = np.zeros((nj, no), np.int32)
+    mach[:J, :O] = inst.machines
+    dur[:J, :O] = inst.durations
+    job_len = np.zeros(nj, np.int32)
+    job_len[:J] = O
+    rel = np.zeros(nj, np.int32)
+    rel[:J] = inst.release
+    return JSPParams(
+        machines=jnp.asarray(mach),
+        durations=jnp.asarray(dur),
+        job_len=jnp.asarray(job_len),
+        release=jnp.asarray(rel),
+        machine_mask=jnp.asarray(np.arange(nm) < inst.n_machines),
+    )
+
+
+def stack_jsp_params(instances: Sequence[JSPInstance]) -> JSPParams:
+    """Pad a list of JSP instances to their common maximum shape and stack on axis 0."""
+    nj = max(i.n_jobs for i in instances)
+    no = max(i.n_ops_per_job for i in instances)
+    nm = max(i.n_machines for i in instances)
+    ps = [jsp_params(i, nj, no, nm) for i in instances]
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *ps)

@@ -1,0 +1,191 @@
+"""Immutable instance data models (numpy): JSP and FJSP.
+
+Conventions (see DESIGN): integer processing times, 0-based machines, jobs and operations.
+A JSP instance is rectangular (every job has ``n_ops`` operations); an FJSP instance is stored
+flat, one row per operation, in job order, with an eligibility matrix. ``JSPInstance.to_fjsp``
+gives the FJSP view of a JSP, which the one validator and CP-SAT use for both problems.
+
+Release times are per operation (an operation may not start before its release); due times
+("target end times" in L-RHO's delay setting) are optional, per operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from jsched.errors import InstanceFormatError
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class FJSPInstance:
+    """A flexible job shop: ``n_jobs`` chains of operations, each with eligible machines.
+
+    Attributes:
+        name: instance name (benchmark name or file stem).
+        n_machines: number of machines (some may be unused).
+        job_lengths: (J,) number of operations of each job.
+        durations: (N, M) processing time of operation n on machine m (0 where ineligible).
+        eligible: (N, M) bool, True where machine m can process operation n.
+        release: (N,) earliest start time of each operation (zeros by default).
+        due: (N,) optional target end time of each operation, or None.
+    """
+
+    name: str
+    n_machines: int
+    job_lengths: np.ndarray
+    durations: np.ndarray
+    eligible: np.ndarray
+    release: np.ndarray | None = None
+    due: np.ndarray | None = None
+    # Derived, filled in __post_init__.
+    job_start: np.ndarray = field(init=False, repr=False)
+    op_job: np.ndarray = field(init=False, repr=False)
+    op_index: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        jl = np.asarray(self.job_lengths, dtype=np.int64)
+        d = np.asarray(self.durations, dtype=np.int64)
+        e = np.asarray(self.eligible, dtype=bool)
+        n = int(jl.sum())
+        if jl.ndim != 1 or (jl < 0).any():
+            raise InstanceFormatError(f"{self.name}: job_lengths must be a 1-d array of counts >= 0")
+        if d.shape != (n, self.n_machines) or e.shape != (n, self.n_machines):
+            raise InstanceFormatError(
+                f"{self.name}: durations/eligible must have shape ({n}, {self.n_machines}), "
+                f"got {d.shape} and {e.shape}"
+            )
+        if (d < 0).any():
+            raise InstanceFormatError(f"{self.name}: negative duration")
+        if n and not e.any(axis=1).all():
+            bad = int(np.flatnonzero(~e.any(axis=1))[0])
+            raise InstanceFormatError(f"{self.name}: operation {bad} has no eligible machine")
+        d = np.where(e, d, 0)
+        rel = np.zeros(n, np.int64) if self.release is None else np.asarray(self.release, np.int64)
+        if rel.shape != (n,) or (rel < 0).any():
+            raise InstanceFormatError(f"{self.name}: release must be ({n},) and >= 0")
+        object.__setattr__(self, "job_lengths", _frozen(jl))
+        object.__setattr__(self, "durations", _frozen(d))
+        object.__setattr__(self, "eligible", _frozen(e))
+        object.__setattr__(self, "release", _frozen(rel))
+        if self.due is not None:
+            due = np.asarray(self.due, np.int64)
+            if due.shape != (n,):
+                raise InstanceFormatError(f"{self.name}: due must be ({n},)")
+            object.__setattr__(self, "due", _frozen(due))
+        start = np.concatenate([[0], np.cumsum(jl)[:-1]]).astype(np.int64)
+        object.__setattr__(self, "job_start", _frozen(start))
+        object.__setattr__(self, "op_job", _frozen(np.repeat(np.arange(len(jl)), jl)))
+        object.__setattr__(self, "op_index", _frozen(np.arange(n) - np.repeat(start, jl)))
+
+    @property
+    def n_jobs(self) -> int:
+        return int(len(self.job_lengths))
+
+    @property
+    def n_ops(self) -> int:
+        return int(self.job_lengths.sum())
+
+    @property
+    def shape(self) -> str:
+        return f"{self.n_jobs}x{self.n_machines}"
+
+    def op_id(self, job: int, op: int) -> int:
+        """Flat row of operation ``op`` of ``job``."""
+        return int(self.job_start[job] + op)
+
+    def trivial_lower_bound(self) -> int:
+        """max(longest job by min durations, total min work / machines): a valid makespan LB."""
+        dmin = np.where(self.eligible, self.durations, np.iinfo(np.int64).max).min(axis=1)
+        dmin = np.where(self.eligible.any(axis=1), dmin, 0)
+        job_lb = np.zeros(self.n_jobs, np.int64)
+        np.add.at(job_lb, self.op_job, dmin)
+        return int(max(job_lb.max(initial=0), -(-int(dmin.sum()) // max(self.n_machines, 1))))
+
+
+@dataclass(frozen=True, eq=False)
+class JSPInstance:
+    """A job shop: J jobs x O operations; operation (j, i) runs on ``machines[j, i]``.
+
+    Attributes:
+        name: instance name.
+        machines: (J, O) machine of each operation, 0-based.
+        durations: (J, O) processing time of each operation (>= 0).
+        n_machines: number of machines (defaults to ``machines.max() + 1``).
+        release: (J,) optional earliest start of each job's first operation.
+    """
+
+    name: str
+    machines: np.ndarray
+    durations: np.ndarray
+    n_machines: int = -1
+    release: np.ndarray | None = None
+
+    def __post_init__(self):
+        m = np.asarray(self.machines, dtype=np.int64)
+        d = np.asarray(self.durations, dtype=np.int64)
+        if m.ndim != 2 or m.shape != d.shape:
+            raise InstanceFormatError(
+                f"{self.name}: machines and durations must be equal 2-d arrays, "
+                f"got {m.shape} and {d.shape}"
+            )
+        nm = int(m.max(initial=-1)) + 1 if self.n_machines < 0 else int(self.n_machines)
+        if (m < 0).any() or (m >= nm).any():
+            raise InstanceFormatError(f"{self.name}: machine index out of range 0..{nm - 1}")
+        if (d < 0).any():
+            raise InstanceFormatError(f"{self.name}: negative duration")
+        rel = np.zeros(m.shape[0], np.int64) if self.release is None else np.asarray(self.release, np.int64)
+        if rel.shape != (m.shape[0],) or (rel < 0).any():
+            raise InstanceFormatError(f"{self.name}: release must be ({m.shape[0]},) and >= 0")
+        object.__setattr__(self, "machines", _frozen(m))
+        object.__setattr__(self, "durations", _frozen(d))
+        object.__setattr__(self, "n_machines", nm)
+        object.__setattr__(self, "release", _frozen(rel))
+
+    @property
+    def n_jobs(self) -> int:
+        return int(self.machines.shape[0])
+
+    @property
+    def n_ops_per_job(self) -> int:
+        return int(self.machines.shape[1])
+
+    @property
+    def n_ops(self) -> int:
+        return int(self.machines.size)
+
+    @property
+    def shape(self) -> str:
+        return f"{self.n_jobs}x{self.n_machines}"
+
+    def to_fjsp(self) -> FJSPInstance:
+        """The same problem as an FJSP with one eligible machine per operation."""
+        j, o = self.machines.shape
+        n = j * o
+        dur = np.zeros((n, self.n_machines), np.int64)
+        elig = np.zeros((n, self.n_machines), bool)
+        rows = np.arange(n)
+        dur[rows, self.machines.ravel()] = self.durations.ravel()
+        elig[rows, self.machines.ravel()] = True
+        rel = np.zeros(n, np.int64)
+        if o:
+            rel[np.arange(j) * o] = self.release
+        return FJSPInstance(self.name, self.n_machines, np.full(j, o), dur, elig, release=rel)
+
+    def trivial_lower_bound(self) -> int:
+        return self.to_fjsp().trivial_lower_bound()
+
+
+Instance = JSPInstance | FJSPInstance
+
+
+def as_fjsp(instance: Instance) -> FJSPInstance:
+    """FJSP view of either kind of instance."""
+    return instance.to_fjsp() if isinstance(instance, JSPInstance) else instance

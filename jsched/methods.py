@@ -1,0 +1,52 @@
+"""Registry of the methods behind ``jsched solve --method NAME``.
+
+Each method lives in its own module, imported only when used, which provides:
+
+* ``add_arguments(parser)`` (optional): method-specific command-line options;
+* ``solve(instance, args) -> SolveOutput``: a schedule (validated by the caller) and extra
+  fields for the JSON payload.
+
+To add a method, add one ``Method`` line to ``METHODS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsched.schedule import Schedule
+
+
+@dataclass
+class SolveOutput:
+    """What a method returns: the schedule and extra JSON fields.
+
+    ``extra`` goes into the JSON payload; the keys named in ``summary`` are also printed
+    on the one-line summary (e.g. CP-SAT's ``status``, PFSP's ``emissions``).
+    """
+
+    schedule: Schedule
+    extra: dict[str, Any] = field(default_factory=dict)
+    summary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    module: str
+    problems: tuple[str, ...]  # subset of ("jsp", "fjsp", "pfsp")
+    help: str
+
+    def load(self):
+        return importlib.import_module(self.module)
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> None:
+    METHODS[method.name] = method
+
+
+register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))

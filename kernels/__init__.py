@@ -1,0 +1,1 @@
+"""In-graph kernels: pure, jittable, vmappable environments, rules and decoders (jax + chex only)."""
