@@ -115,6 +115,32 @@ def rollout(
     return _rollout_jit(policy, env, mode, int(n_samples), params, instances, key)
 
 
+@functools.partial(jax.jit, static_argnames=("policy", "env", "mode", "n_samples"))
+def _population_jit(policy, env, mode, n_samples, params, instances, key):
+    return jax.vmap(rollout_fn(policy, env, mode, n_samples), in_axes=(0, None, None))(params, instances, key)
+
+
+def rollout_population(
+    policy: Callable,
+    population: Any,
+    env: Env,
+    instances: Any,
+    key: jax.Array,
+    mode: str = "greedy",
+    n_samples: int = 1,
+) -> RolloutResult:
+    """``rollout`` vmapped over a population of policy parameters (leading axis P of every leaf).
+
+    Every member sees the same instances and keys (common random numbers), so differences in
+    makespan come from the parameters alone. Results gain a leading P axis.
+    """
+    if mode not in MODES:
+        raise JSchedError(f"rollout mode must be one of {MODES}, got {mode!r}")
+    if isinstance(instances, (list, tuple)) and instances and isinstance(instances[0], (JSPInstance, FJSPInstance)):
+        instances = stack_instances(env, instances)
+    return _population_jit(policy, env, mode, int(n_samples), population, instances, key)
+
+
 def stack_instances(env: Env, instances: Sequence[Instance]):
     """Padded, stacked env params for a list of instances."""
     from jsched.instances.arrays import stack_fjsp_params, stack_jsp_params

@@ -166,3 +166,36 @@ def rule_policy(name: str, problem: str = "jsp", candidates: str = "nondelay", m
         raise ValueError(f"problem must be 'jsp' or 'fjsp', got {problem!r}")
     policy.__name__ = policy.__qualname__ = f"rule_{problem}_{name}_{candidates}_{machine_rule}"
     return policy
+
+
+@functools.lru_cache(maxsize=None)
+def rule_set_policy(
+    names: tuple[str, ...], problem: str = "jsp", candidates: str = "nondelay", machine_rule: str = "spt"
+) -> Callable:
+    """Several rules as one policy whose parameter is the rule's index in ``names``.
+
+    ``policy(index, obs) -> logits`` of rule ``names[index]``: vmapping a rollout over
+    ``jnp.arange(len(names))`` runs every rule in one compiled call (the rule table, and the
+    action space of a hyper-heuristic agent that picks a rule per step).
+    """
+    for n in names:
+        rule_policy(n, problem, candidates, machine_rule)  # validates the names and options
+
+    if problem == "jsp":
+
+        def policy(index, obs):
+            p, s = obs.params, obs.state
+            f = jsp.job_features(p, s)
+            cand = jsp.candidates(p, s, candidates, f)
+            prio = jnp.stack([JSP_RULES[n](f, s, p) for n in names])[index]
+            return _one_hot_logits(masked_argmax(prio, cand), cand.shape[0])
+
+    else:
+
+        def policy(index, obs):
+            n_act = obs.params.durations.shape[0] * obs.params.durations.shape[2]
+            acts = jnp.stack([fjsp_rule_action(n, obs.params, obs.state, machine_rule, candidates) for n in names])
+            return _one_hot_logits(acts[index], n_act)
+
+    policy.__name__ = policy.__qualname__ = f"rules_{problem}_{'_'.join(names)}_{candidates}_{machine_rule}"
+    return policy
