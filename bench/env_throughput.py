@@ -7,17 +7,21 @@ Jumanji's JobShop in complete schedules per second, and an MLP policy fused in t
 Rows (15x15 random Taillard-style instances: a machine permutation per job, durations
 U{1..99}; every env runs a uniform random policy over the eligible jobs):
   (a) jitted env, batch 1 / 64 / 1024: ``jit(vmap(scan(step)))``, the random choice drawn from
-      one uniform per step (the k-th eligible job); also the generic ``jsched.rollout`` with
-      uniform logits in sample mode (a categorical draw per step), as users call it;
+      one uniform per step over a per-env list of unfinished jobs (the algorithm of (b) and
+      (c)), scan unrolled ``--unroll`` times (4 measured best); also the generic
+      ``jsched.rollout`` with uniform logits in sample mode (an exact categorical draw per
+      step, the same computation as any learned policy), as users call it;
   (b) plain one-at-a-time Python env (lists, ``random.random``), as tight as we could write it;
   (c) batched numpy env (vectorised over the batch, one Python iteration per step);
   (d) Jumanji ``JobShop`` (time-stepped: every machine acts each tick) with a random non-delay
       policy (a random eligible job per idle machine, no-op only when none), run until every
       env in the batch has a complete schedule;
-  (e) a small MLP policy (4 features per job -> 64 -> 64 -> 1, flax linen) fused in the scan,
-      vs the same MLP called from a Python loop: one jitted call per step that computes the
-      features, applies the MLP, draws the action and steps the env (the fastest Python-loop
-      variant; only the loop itself moves to the host).
+  (e) a small MLP policy (4 features per job -> h -> h -> 1, flax linen, h = 32 and 64) fused
+      in the scan (``jsched.rollout``, sample mode), vs the same MLP called from a Python loop:
+      one jitted call per step that computes the features, applies the MLP, draws the action
+      (same sampler) and steps the env, uniforms precomputed on the host (the fastest
+      Python-loop variant; only the loop itself moves to the host). The ratio is the per-step
+      dispatch overhead over the fused step time, so it falls as the MLP or the batch grows.
 
 Each measurement takes the best of ``--repeats`` timed runs after a warm-up (compile) run,
 because the CPU is shared; ratios are taken between numbers of the same run. Timed with
@@ -35,6 +39,7 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_enable_concurrency_optimized_scheduler=false")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
@@ -48,7 +53,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jsched.rollout import rollout  # noqa: E402
+from jsched.rollout import rollout, sample_from_uniform  # noqa: E402
 from kernels import jsp  # noqa: E402
 from kernels.env import JSP_ENV  # noqa: E402
 
@@ -88,21 +93,29 @@ def best_time(fn, repeats: int) -> float:
 # (a) jitted env
 
 
-def _pick_kth(mask: jax.Array, u: jax.Array) -> jax.Array:
-    """The k-th eligible job, k = floor(u * number eligible): a uniform random eligible job."""
-    c = jnp.cumsum(mask)
-    return jnp.argmax(c > jnp.floor(u * c[-1]).astype(c.dtype))
+def _episode(params, key, unroll):
+    """Random policy with a per-env list of unfinished jobs (the same algorithm as (b), (c))."""
 
+    def body(c, u):
+        s, live, n = c
+        i = jnp.floor(u * n).astype(jnp.int32)
+        j = live[i]
+        s = jsp.step(params, s, j)[0]
+        fin = s.next_op[j] >= params.job_len[j]
+        n = n - fin.astype(jnp.int32)
+        live = live.at[i].set(jnp.where(fin, live[n], j))  # swap-remove a finished job
+        return (s, live, n), None
 
-def _episode(params, key):
-    def body(s, u):
-        return jsp.step(params, s, _pick_kth(jsp.action_mask(params, s), u))[0], None
-
-    s, _ = jax.lax.scan(body, jsp.reset(params), jax.random.uniform(key, (T,)))
+    live = jnp.arange(params.job_len.shape[0], dtype=jnp.int32)
+    n = (params.job_len > 0).sum().astype(jnp.int32)
+    (s, _, _), _ = jax.lax.scan(body, (jsp.reset(params), live, n), jax.random.uniform(key, (T,)), unroll=unroll)
     return jsp.makespan(s)
 
 
-jitted_random = jax.jit(lambda p, key: jax.vmap(_episode)(p, jax.random.split(key, p.machines.shape[0])))
+@functools.partial(jax.jit, static_argnames="unroll")
+def jitted_random(p, key, unroll=1):
+    keys = jax.random.split(key, p.machines.shape[0])
+    return jax.vmap(_episode, in_axes=(0, 0, None))(p, keys, unroll)
 
 
 def uniform_logits(_, obs):
@@ -240,20 +253,34 @@ def jumanji_runner():
 # (e) MLP policy
 
 
-def make_mlp():
+@functools.lru_cache(maxsize=None)
+def mlp_parts(hidden: int):
+    """(model, fused policy, jitted per-step function) for a 4 -> hidden -> hidden -> 1 MLP."""
     import flax.linen as nn
 
     class MLP(nn.Module):
         @nn.compact
         def __call__(self, x):
-            x = nn.tanh(nn.Dense(64)(x))
-            x = nn.tanh(nn.Dense(64)(x))
+            x = nn.tanh(nn.Dense(hidden)(x))
+            x = nn.tanh(nn.Dense(hidden)(x))
             return nn.Dense(1)(x)[..., 0]
 
-    return MLP()
+    model = MLP()
 
+    def policy(w, obs):
+        return model.apply(w, mlp_features(obs.params, obs.state))
 
-MLP_MODEL = make_mlp()
+    @jax.jit
+    def step(w, params, state, u):
+        """One decision of the same policy and one env step, for a batch (called per step)."""
+
+        def one(p, s, ui):
+            logits = jnp.where(jsp.action_mask(p, s), model.apply(w, mlp_features(p, s)), -jnp.inf)
+            return jsp.step(p, s, sample_from_uniform(logits, ui)[0])[0]
+
+        return jax.vmap(one)(params, state, u)
+
+    return model, policy, step
 
 
 def mlp_features(params: jsp.JSPParams, state: jsp.JSPState) -> jax.Array:
@@ -265,29 +292,14 @@ def mlp_features(params: jsp.JSPParams, state: jsp.JSPState) -> jax.Array:
     return x / jnp.array([100.0, 1000.0, 15.0, 100.0])
 
 
-def mlp_policy(w, obs):
-    return MLP_MODEL.apply(w, mlp_features(obs.params, obs.state))
-
-
-def _mlp_step(w, params, state, key):
-    """One decision of the MLP policy and one env step, for a batch (used from a Python loop)."""
-
-    def one(p, s, k):
-        mask = jsp.action_mask(p, s)
-        logits = jnp.where(mask, MLP_MODEL.apply(w, mlp_features(p, s)), -jnp.inf)
-        return jsp.step(p, s, jax.random.categorical(k, logits))[0]
-
-    return jax.vmap(one)(params, state, jax.random.split(key, params.machines.shape[0]))
-
-
-mlp_step = jax.jit(_mlp_step)
 batch_reset = jax.jit(jax.vmap(jsp.reset))
 
 
-def python_loop_mlp(w, params, key):
+def python_loop_mlp(step, w, params, us: np.ndarray):
+    """The Python loop: one jitted call per step; uniforms precomputed on the host."""
     state = batch_reset(params)
-    for k in jax.random.split(key, T):
-        state = mlp_step(w, params, state, k)
+    for t in range(T):
+        state = step(w, params, state, us[t])
     return jax.block_until_ready(state.job_ready.max(axis=1))
 
 
@@ -298,9 +310,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batches", default="1,64,1024")
+    ap.add_argument("--unroll", type=int, default=4, help="scan unroll of the bare jitted env (a)")
     ap.add_argument("--python-episodes", type=int, default=200)
     ap.add_argument("--jumanji-batch", type=int, default=1024)
     ap.add_argument("--mlp-batches", default="1,64")
+    ap.add_argument("--mlp-hidden", default="32,64", help="hidden widths of the MLP (two layers each)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "env_throughput.json"))
     args = ap.parse_args(argv)
     batches = [int(b) for b in args.batches.split(",")]
@@ -311,20 +325,20 @@ def main(argv=None) -> int:
         rows.append({"row": name, "batch": batch, "seconds": seconds, "ops_per_s": ops, "schedules_per_s": ops / T})
         print(f"  {name:<34} batch {batch:>5}: {ops / 1e6:8.3f} M ops/s  {ops / T:10.1f} schedules/s", flush=True)
 
-    big = max(batches + [args.jumanji_batch])
+    big = max(batches + [args.jumanji_batch, args.python_episodes] + [int(x) for x in args.mlp_batches.split(",")])
     mach, dur = make_instances(big)
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cpus, XLA_FLAGS={os.environ.get('XLA_FLAGS')}")
 
-    print("(a) jitted env, random policy")
+    print(f"(a) jitted env, random policy (unroll {args.unroll})")
     for b in batches:
         p = to_params(mach[:b], dur[:b])
         key = jax.random.key(0)
-        add("jit env (uniform k-th eligible)", b, best_time(lambda: jitted_random(p, key).block_until_ready(), args.repeats), b)
+        add("jit env", b, best_time(lambda: jitted_random(p, key, args.unroll).block_until_ready(), args.repeats), b)
     for b in batches:
         p = to_params(mach[:b], dur[:b])
         key = jax.random.key(0)
         t = best_time(lambda: rollout(uniform_logits, None, JSP_ENV, p, key, "sample").makespan.block_until_ready(), args.repeats)
-        add("jsched.rollout (categorical)", b, t, b)
+        add("jsched.rollout (sample mode)", b, t, b)
 
     print("(b) plain Python, one env at a time")
     n = args.python_episodes
@@ -349,13 +363,18 @@ def main(argv=None) -> int:
         add("jumanji JobShop (time-stepped)", jb, t, int(complete))
 
     print("(e) MLP policy: fused in the scan vs called from a Python loop")
-    w = MLP_MODEL.init(jax.random.key(0), jnp.zeros((J, 4)))
-    for b in [int(x) for x in args.mlp_batches.split(",")]:
-        p = to_params(mach[:b], dur[:b])
-        key = jax.random.key(0)
-        t = best_time(lambda: rollout(mlp_policy, w, JSP_ENV, p, key, "sample").makespan.block_until_ready(), args.repeats)
-        add("MLP fused in scan", b, t, b)
-        add("MLP from a Python loop", b, best_time(lambda: python_loop_mlp(w, p, key), max(1, args.repeats // 2)), b)
+    mlp_batches = [int(x) for x in args.mlp_batches.split(",")]
+    hiddens = [int(x) for x in args.mlp_hidden.split(",")]
+    for h in hiddens:
+        model, policy, step = mlp_parts(h)
+        w = model.init(jax.random.key(0), jnp.zeros((J, 4)))
+        for b in mlp_batches:
+            p = to_params(mach[:b], dur[:b])
+            key = jax.random.key(0)
+            us = np.random.default_rng(0).random((T, b)).astype(np.float32)
+            t = best_time(lambda: rollout(policy, w, JSP_ENV, p, key, "sample").makespan.block_until_ready(), args.repeats)
+            add(f"MLP h{h} fused in scan", b, t, b)
+            add(f"MLP h{h} from a Python loop", b, best_time(lambda: python_loop_mlp(step, w, p, us), max(1, args.repeats // 2)), b)
 
     def get(name, batch):
         for r in rows:
@@ -365,16 +384,17 @@ def main(argv=None) -> int:
 
     ratios = {}
     top = max(batches)
-    jit_top = get("jit env (uniform k-th eligible)", top)
+    jit_top = get("jit env", top)
     pairs = {
         f"jit env b{top} / numpy b{top}": (jit_top, get("numpy batched", top)),
         f"jit env b{top} / python one-at-a-time": (jit_top, get("python one-at-a-time", 1)),
         f"jit env b{top} / jumanji b{jb} (schedules/s)": (jit_top, get("jumanji JobShop (time-stepped)", jb)),
-        f"rollout b{top} / jumanji b{jb} (schedules/s)": (get("jsched.rollout (categorical)", top), get("jumanji JobShop (time-stepped)", jb)),
-        "jit env b1 / python one-at-a-time": (get("jit env (uniform k-th eligible)", 1), get("python one-at-a-time", 1)),
+        f"rollout b{top} / jumanji b{jb} (schedules/s)": (get("jsched.rollout (sample mode)", top), get("jumanji JobShop (time-stepped)", jb)),
+        "jit env b1 / python one-at-a-time": (get("jit env", 1), get("python one-at-a-time", 1)),
     }
-    for b in [int(x) for x in args.mlp_batches.split(",")]:
-        pairs[f"MLP fused / Python loop, b{b}"] = (get("MLP fused in scan", b), get("MLP from a Python loop", b))
+    for h in hiddens:
+        for b in mlp_batches:
+            pairs[f"MLP h{h} fused / Python loop, b{b}"] = (get(f"MLP h{h} fused in scan", b), get(f"MLP h{h} from a Python loop", b))
     print("\nratios (same run)")
     for k, (a, b) in pairs.items():
         if a is not None and b is not None:

@@ -64,9 +64,7 @@ def rollout_fn(policy: Callable, env: Env, mode: str = "greedy", n_samples: int 
             else:
                 # Inverse-CDF draw from one uniform: exact categorical sampling, several times
                 # cheaper on CPU than Gumbel-max (one random number per step instead of A).
-                z = jnp.exp(logits - logits.max())
-                a, total = _inverse_cdf(z, u)
-                lp = jnp.log(z[a] / total)
+                a, lp = sample_from_uniform(logits, u)
             live = mask.any()
             state, _, _ = env.step(inst, state, a)
             logp = logp + jnp.where(live, lp, 0.0)
@@ -86,18 +84,21 @@ def rollout_fn(policy: Callable, env: Env, mode: str = "greedy", n_samples: int 
     return run
 
 
-def _inverse_cdf(p: jax.Array, u: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(index i with cdf(i-1) <= u * total < cdf(i), total) for unnormalised weights ``p``.
+def sample_from_uniform(logits: jax.Array, u: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(action, log-probability) drawn from ``softmax(logits)`` by inverse CDF at ``u`` in [0, 1).
 
-    For small action counts the cdf is a product with a triangular matrix, which XLA:CPU
-    runs faster than ``cumsum`` (measured); larger ones use ``cumsum``.
+    Exact categorical sampling from a single uniform (``-inf`` logits are never drawn). For
+    small action counts the CDF is a product with a triangular matrix, which XLA:CPU runs
+    faster than ``cumsum`` (measured); larger ones use ``cumsum``.
     """
-    n = p.shape[0]
+    z = jnp.exp(logits - logits.max())
+    n = z.shape[0]
     if n <= 64:
-        c = p @ (jnp.arange(n)[:, None] <= jnp.arange(n)[None, :]).astype(p.dtype)
+        c = z @ (jnp.arange(n)[:, None] <= jnp.arange(n)[None, :]).astype(z.dtype)
     else:
-        c = jnp.cumsum(p)
-    return jnp.argmax(c > u * c[-1]), c[-1]
+        c = jnp.cumsum(z)
+    a = jnp.argmax(c > u * c[-1])
+    return a, jnp.log(z[a] / c[-1])
 
 
 @functools.partial(jax.jit, static_argnames=("policy", "env", "mode", "n_samples"))
