@@ -92,15 +92,22 @@ FJSP_JOB_RULES: dict[str, Callable[[fjsp.OpFeatures, fjsp.FJSPState], jax.Array]
     # FIFO: the job that arrived in its queue first (earliest ready time).
     "fifo": lambda f, s: -_f(s.job_ready),
     # MWKR: most work remaining (sum over unscheduled ops of the mean eligible processing time).
-    "mwkr": lambda f, s: f.work_left,
+    "mwkr": lambda f, s: _exact_work_left(f),
     # LTWR: the same rule as MWKR.
-    "ltwr": lambda f, s: f.work_left,
+    "ltwr": lambda f, s: _exact_work_left(f),
     # MOR: most operations remaining.
     "mor": lambda f, s: _f(f.ops_left),
     # LOR: least operations remaining.
     "lor": lambda f, s: -_f(f.ops_left),
 }
 FJSP_MACHINE_RULES = ("spt", "eet")
+
+
+def _exact_work_left(f: fjsp.OpFeatures) -> jax.Array:
+    """Work left with mean times rounded to 1/64: sums of such values are exact in float32 in any
+    order, so ties (and hence choices) never depend on padding or on the reduction order."""
+    unsched = f.stats.op_mask & ~f.scheduled
+    return jnp.where(unsched, jnp.round(f.stats.mean_pt * 64.0) / 64.0, 0.0).sum(1)
 FJSP_RULES = ("spt",) + tuple(FJSP_JOB_RULES)
 
 

@@ -224,3 +224,18 @@ def test_unknown_rule_is_a_clear_error():
         rules.rule_policy("lpt", "fjsp")
     with pytest.raises(ValueError, match="candidate mode"):
         rules.rule_policy("spt", "jsp", "weird")
+
+
+def test_fjsp_rules_padding_never_changes_a_result():
+    """Alone vs padded inside a batch with larger instances: identical makespans for every rule."""
+    from test_fjsp import random_fjsp
+
+    rng = np.random.default_rng(11)
+    fs = [f for f in (random_fjsp(rng, f"f{i}") for i in range(12)) if f.n_ops][:6]
+    # Mean times like 10/3 make float sums order-dependent unless the rule rounds them.
+    policy = rules.rule_set_policy(rules.FJSP_RULES, "fjsp", machine_rule="eet", candidates="all")
+    idx = jnp.arange(len(rules.FJSP_RULES))
+    batch = rollout_population(policy, idx, FJSP_ENV, fs, jax.random.key(0))
+    for i, f in enumerate(fs):
+        alone = rollout_population(policy, idx, FJSP_ENV, [f] * 2, jax.random.key(0))
+        np.testing.assert_array_equal(alone.makespan[:, 0, 0], batch.makespan[:, i, 0], err_msg=f.name)

@@ -43,7 +43,11 @@ def rule_columns(kind: str) -> list[tuple[str, str, str]]:
 
 
 def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.ndarray:
-    """(n_instances, n_columns) validated makespans; one jitted call per shape and machine rule."""
+    """(n_instances, n_columns) validated makespans; one jitted call per shape and machine rule.
+
+    In the non-delay setting every candidate pair of a job starts at t*, so the FJSP machine
+    rules SPT and EET (earliest end) coincide; they differ with ``candidates="all"``.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -51,11 +55,11 @@ def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.
     from kernels.rules import rule_set_policy
 
     out = np.zeros((len(instances), len(columns)), np.int64)
+    # JSP sets come in blocks of equal size (one call each); FJSP sets mix sizes, so they are
+    # padded to one shape (padding never changes a result) and run in a single call.
     groups = defaultdict(list)
     for i, inst in enumerate(instances):
-        key = (inst.n_jobs, inst.n_ops_per_job, inst.n_machines) if kind == "jsp" else (
-            inst.n_jobs, int(inst.job_lengths.max()), inst.n_machines)
-        groups[key].append(i)
+        groups[(inst.n_jobs, inst.n_ops_per_job, inst.n_machines) if kind == "jsp" else "all"].append(i)
     by_machine_rule = defaultdict(list)
     for c, (_, rule, mr) in enumerate(columns):
         by_machine_rule[mr].append(c)
