@@ -16,6 +16,8 @@ from jsched.errors import JSchedError
 COMMANDS = [
     "jsched.commands.solve",
     "jsched.commands.demo",
+    "jsched.commands.train",
+    "jsched.commands.eval",
 ]
 
 
