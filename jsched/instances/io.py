@@ -59,6 +59,7 @@ from jsched.instances.model import FJSPInstance, Instance, JSPInstance
 __all__ = [
     "JSON_FORMAT",
     "JSON_VERSION",
+    "decode_text",
     "detect_format",
     "fjsp_text",
     "instance_from_json",
@@ -77,7 +78,8 @@ JSON_FORMAT = "jsched-instance"
 JSON_VERSION = 1
 # Larger values are certainly a corrupt file, and they would overflow the int32 device arrays.
 _MAX_VALUE = 2**31 - 1
-_MAX_COUNT = 10**7
+_MAX_JOBS = 10**7
+_MAX_MACHINES = 10**5  # FJSP arrays are (operations x machines); bigger headers are corrupt files
 
 # --------------------------------------------------------------------------------------------
 # Reading files
@@ -94,16 +96,21 @@ def read_text(path: str | os.PathLike) -> str:
         raise InstanceFormatError("no such file", p) from None
     except OSError as e:
         raise InstanceFormatError(f"cannot read file: {e.strerror or e}", p) from None
+    return decode_text(data, p)
+
+
+def decode_text(data: bytes, path: str = "<bytes>") -> str:
+    """Decode instance file bytes; binary, non-UTF-8 or empty content raises InstanceFormatError."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InstanceFormatError("binary file (NUL byte), not an instance text file", p, data.count(b"\n", 0, nul) + 1)
+        raise InstanceFormatError("binary file (NUL byte), not an instance text file", path, data.count(b"\n", 0, nul) + 1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise InstanceFormatError(f"binary or non-UTF-8 file (byte {e.start}), not an instance text file", p, line) from None
+        raise InstanceFormatError(f"binary or non-UTF-8 file (byte {e.start}), not an instance text file", path, line) from None
     if not text.strip():
-        raise InstanceFormatError("empty file", p, 1)
+        raise InstanceFormatError("empty file", path, 1)
     return text
 
 
@@ -243,8 +250,8 @@ def parse_jsp_text(text: str, path: str = "<string>", name: str = "instance") ->
             hi += 1
     ln, toks = lines[hi]
     header = _Line(path, ln, toks, "header")
-    n = header.int("n_jobs", 1, _MAX_COUNT)
-    m = header.int("n_machines", 1, _MAX_COUNT)
+    n = header.int("n_jobs", 1, _MAX_JOBS)
+    m = header.int("n_machines", 1, _MAX_MACHINES)
     body = lines[hi + 1 :]
     if labelled or (len(body) == 2 * n and all(len(t) == m for _, t in body)):
         return _parse_taillard_matrices(body, n, m, path, name, ln)
@@ -256,17 +263,16 @@ def parse_jsp_text(text: str, path: str = "<string>", name: str = "instance") ->
         )
     if len(body) > n:
         raise InstanceFormatError(f"wrong count: header says {n} jobs, found extra data after the last job", path, body[n][0])
-    mach = np.empty((n, m), np.int64)
-    dur = np.empty((n, m), np.int64)
+    mach, dur = [], []
     for j, (lj, tj) in enumerate(body):
         line = _Line(path, lj, tj, f"job {j}")
         if len(tj) < 2 * m:
             raise line.error(f"line ends early (truncated): expected {2 * m} numbers ({m} machine/duration pairs), got {len(tj)}")
         for i in range(m):
-            mach[j, i] = line.int(f"operation {i} machine", 0, m - 1)
-            dur[j, i] = line.int(f"operation {i} duration")
+            mach.append(line.int(f"operation {i} machine", 0, m - 1))
+            dur.append(line.int(f"operation {i} duration"))
         line.done()
-    return _make(lambda: JSPInstance(name, mach, dur, m), path)
+    return _make(lambda: JSPInstance(name, np.reshape(mach, (n, m)), np.reshape(dur, (n, m)), m), path)
 
 
 def _parse_taillard_matrices(body, n, m, path, name, header_line) -> JSPInstance:
@@ -291,13 +297,13 @@ def _parse_taillard_matrices(body, n, m, path, name, header_line) -> JSPInstance
             raise InstanceFormatError(
                 f"wrong count: Taillard layout needs {n} rows of {what}s, found {len(rows)}", path, where
             )
-        a = np.empty((n, m), np.int64)
+        field, lo, hi = ("duration", 0, _MAX_VALUE) if s == 0 else ("machine (1-based)", 1, m)
+        vals = []
         for j, (lj, tj) in enumerate(rows):
             line = _Line(path, lj, tj, f"job {j} {what}s")
-            for i in range(m):
-                a[j, i] = line.int(f"operation {i} {'duration' if s == 0 else 'machine (1-based)'}", *((0, _MAX_VALUE) if s == 0 else (1, m)))
+            vals += [line.int(f"operation {i} {field}", lo, hi) for i in range(m)]
             line.done()
-        out.append(a)
+        out.append(np.reshape(vals, (n, m)))
     return _make(lambda: JSPInstance(name, out[1] - 1, out[0], m), path)
 
 
@@ -322,8 +328,8 @@ def parse_fjsp_text(text: str, path: str = "<string>", name: str = "instance") -
         raise InstanceFormatError("empty file: no 'n_jobs n_machines' header", path, 1)
     ln, toks = lines[0]
     header = _Line(path, ln, toks, "header")
-    n = header.int("n_jobs", 1, _MAX_COUNT)
-    m = header.int("n_machines", 1, _MAX_COUNT)
+    n = header.int("n_jobs", 1, _MAX_JOBS)
+    m = header.int("n_machines", 1, _MAX_MACHINES)
     if len(toks) == 3:
         try:
             flex = float(toks[2])
@@ -442,7 +448,7 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
     nm = name if name is not None else top.get("name", "instance")
     if not isinstance(nm, str):
         raise r.error("name", "must be a string")
-    m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_COUNT)
+    m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_MACHINES)
     jobs = r.list(top.get("jobs"), "jobs", min_len=1)
     if kind == "jsp":
         return _jsp_from_json(r, top, jobs, nm, m)
@@ -572,7 +578,7 @@ def _write_atomic(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -601,9 +607,3 @@ def _make(build, path: str):
         if e.path is None:
             raise InstanceFormatError(str(e), path) from None
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
