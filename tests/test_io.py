@@ -124,9 +124,12 @@ def test_every_shared_fjsp_file_round_trips():
 
 def test_detect_format_by_extension_and_content(tmp_path):
     assert detect_format("a.fjs") == "fjsp" and detect_format("a.json") == "json" and detect_format("a.cas") == "cas"
+    assert detect_format("a.jsp") == "jsp"
     for name, text, kind in [
         ("j", FT06_HEAD + "1 8 2 5 4 10 5 10 0 10 3 4\n" * 5, JSPInstance),
         ("f", "2 3 1.5\n1 2 1 4 3 5\n2 1 2 3 1 1 1\n", FJSPInstance),
+        ("mk.txt", "2 3\n1 2 1 4 3 5\n2 1 2 3 1 1 1\n", FJSPInstance),  # Brandimarte files are .txt
+        ("j.txt", "2 3\n0 1 1 2 2 3\n2 1 1 1 0 1\n", JSPInstance),
         ("g", '{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": 2}]]}', JSPInstance),
     ]:
         p = tmp_path / name
@@ -168,12 +171,22 @@ FJSP_BAD = {
 @pytest.mark.parametrize("case", JSP_BAD, ids=list(JSP_BAD))
 def test_jsp_malformed(case, tmp_path):
     text, line, msg = JSP_BAD[case]
-    p = tmp_path / "bad.txt"
+    p = tmp_path / "bad.jsp"
     p.write_text(text)
     with pytest.raises(InstanceFormatError, match=msg) as e:
         read_instance(p)
     assert e.value.line == line and e.value.path == str(p)
     assert str(e.value).startswith(f"{p}:{line}: ")
+
+
+@pytest.mark.parametrize("case", ["wrong-count", "machine-out-of-range", "negative-duration", "truncated-line", "non-numeric"])
+def test_jsp_malformed_txt_gets_jsp_messages(case, tmp_path):
+    text, line, msg = JSP_BAD[case]
+    p = tmp_path / "bad.txt"
+    p.write_text(text)
+    with pytest.raises(InstanceFormatError, match=msg) as e:
+        read_instance(p)
+    assert e.value.line == line
 
 
 @pytest.mark.parametrize("case", FJSP_BAD, ids=list(FJSP_BAD))

@@ -115,19 +115,20 @@ def decode_text(data: bytes, path: str = "<bytes>") -> str:
 
 
 def detect_format(path: str | os.PathLike, text: str | None = None) -> str:
-    """'jsp', 'fjsp', 'json' or 'cas' from the extension, else from the content."""
+    """'jsp', 'fjsp', 'json' or 'cas' from the extension, else from the content.
+
+    ``.fjs``, ``.json``, ``.cas``, ``.jsp``/``.jss`` fix the format; ``.txt`` is used for JSP and
+    for FJSP files alike (e.g. Brandimarte's ``mkNN.txt``), so its content decides, JSP by default.
+    """
+    fmt = _format_from_extension(path)
+    if fmt is not None:
+        return fmt
+    return _sniff(read_text(path) if text is None else text)
+
+
+def _format_from_extension(path: str | os.PathLike) -> str | None:
     ext = os.path.splitext(os.fspath(path))[1].lower()
-    if ext == ".fjs":
-        return "fjsp"
-    if ext == ".json":
-        return "json"
-    if ext in (".txt", ".jsp", ".jss", ".jssp"):
-        return "jsp"
-    if ext == ".cas":
-        return "cas"
-    if text is None:
-        text = read_text(path)
-    return _sniff(text)
+    return {".fjs": "fjsp", ".json": "json", ".cas": "cas", ".jsp": "jsp", ".jss": "jsp", ".jssp": "jsp"}.get(ext)
 
 
 def read_instance(path: str | os.PathLike, name: str | None = None) -> Instance:
@@ -137,15 +138,11 @@ def read_instance(path: str | os.PathLike, name: str | None = None) -> Instance:
     ``jsched.instances.pfsp.read_cas``.
     """
     p = os.fspath(path)
-    fmt = detect_format(p) if os.path.splitext(p)[1] else None
+    fmt = _format_from_extension(p)
     if fmt == "cas":
         return _read_cas(p)
     text = read_text(p)
-    fmt = fmt or _sniff(text)
-    name = name or Path(p).stem
-    if fmt == "json":
-        return instance_from_json(text, p, name)
-    return parse_text(text, fmt, p, name)
+    return parse_text(text, fmt or _sniff(text), p, name or Path(p).stem)
 
 
 def parse_text(text: str, fmt: str, path: str = "<string>", name: str = "instance") -> Instance:
@@ -168,24 +165,43 @@ def _read_cas(path: str):
 
 
 def _sniff(text: str) -> str:
-    """Guess the format of an instance text: JSON, FJSP or JSP."""
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+    """Guess the format of an instance text: JSON, FJSP or JSP (the default when unsure)."""
+    if text.lstrip().startswith(("{", "[")):
         return "json"
     lines = [toks for _, toks in _data_lines(text)]
-    if not lines:
-        return "jsp"
-    if any(toks[0].lower() in ("times", "machines") for toks in lines):
-        return "jsp"  # Taillard specification layout
+    if not lines or any(toks[0].lower() in ("times", "machines") for toks in lines):
+        return "jsp"  # empty (the JSP parser reports it) or Taillard's specification layout
     head = lines[0]
-    if len(head) == 3 or (len(head) >= 2 and len(lines) > 1 and not _all_int(head[:2])):
-        return "fjsp"
-    if len(head) == 2 and len(lines) > 1 and _all_int(head):
+    if len(head) == 3:
+        return "fjsp"  # 'n_jobs n_machines avg_flexibility'
+    if len(head) == 2 and _all_int(head) and len(lines) > 1:
         m = int(head[1])
-        if len(lines[1]) in (m, 2 * m):
-            return "jsp"
-        return "fjsp"
+        if not _jsp_job_line(lines[1], m) and _fjsp_job_line(lines[1], m):
+            return "fjsp"
     return "jsp"
+
+
+def _jsp_job_line(tokens: list[str], m: int) -> bool:
+    """True when ``tokens`` are a valid JSP job line (m 0-based pairs, or m Taillard times)."""
+    if len(tokens) == m:
+        return _all_int(tokens)
+    if len(tokens) != 2 * m or not _all_int(tokens):
+        return False
+    return all(0 <= int(t) < m for t in tokens[::2])
+
+
+def _fjsp_job_line(tokens: list[str], m: int) -> bool:
+    """True when ``tokens`` parse exactly as one .fjs job line over ``m`` machines."""
+    try:
+        v = [int(t) for t in tokens]
+    except ValueError:
+        return False
+    i, n_ops = 1, v[0] if v else 0
+    for _ in range(n_ops):
+        if i >= len(v) or not 1 <= v[i] <= m:
+            return False
+        i += 1 + 2 * v[i]
+    return n_ops >= 1 and i == len(v)
 
 
 def _all_int(tokens) -> bool:
