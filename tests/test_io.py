@@ -225,16 +225,16 @@ def test_missing_file_and_directory(tmp_path):
 
 JSON_BAD = {
     "syntax": ('{"kind": "jsp",\n "jobs": [}', "invalid JSON", 2),
-    "kind": ('{"kind": "pfsp", "n_machines": 1, "jobs": [[]]}', "field kind", None),
-    "version": ('{"version": 9, "kind": "jsp", "n_machines": 1, "jobs": [[]]}', "field version", None),
-    "missing-jobs": ('{"kind": "jsp", "n_machines": 1}', "field jobs: expected a list", None),
-    "machine-range": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 1, "duration": 2}]]}', r"jobs\[0\]\[0\]\.machine: 1 out of range", None),
-    "negative": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": -2}]]}', "negative duration", None),
-    "ragged": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": 2}], []]}', r"jobs\[1\]", None),
-    "not-int": ('{"kind": "fjsp", "n_machines": 2, "jobs": [[{"machines": [0], "durations": [1.5]}]]}', "expected an integer", None),
-    "length": ('{"kind": "fjsp", "n_machines": 2, "jobs": [[{"machines": [0, 1], "durations": [1]}]]}', "'durations' has 1", None),
-    "due-partial": ('{"kind": "fjsp", "n_machines": 1, "jobs": [[{"machines": [0], "durations": [1], "due": 3}, {"machines": [0], "durations": [1]}]]}', "every operation", None),
-    "release-count": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": 2}]], "release": [1, 2]}', "one per job", None),
+    "kind": ('{"kind": "pfsp", "n_machines": 1, "jobs": [[]]}', "field kind", 1),
+    "version": ('{"version": 9, "kind": "jsp", "n_machines": 1, "jobs": [[]]}', "field version", 1),
+    "missing-jobs": ('{"kind": "jsp", "n_machines": 1}', "field jobs: expected a list", 1),
+    "machine-range": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 1, "duration": 2}]]}', r"jobs\[0\]\[0\]\.machine: 1 out of range", 1),
+    "negative": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": -2}]]}', "negative duration", 1),
+    "ragged": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": 2}], []]}', r"jobs\[1\]", 1),
+    "not-int": ('{"kind": "fjsp", "n_machines": 2, "jobs": [[{"machines": [0], "durations": [1.5]}]]}', "expected an integer", 1),
+    "length": ('{"kind": "fjsp", "n_machines": 2, "jobs": [[{"machines": [0, 1], "durations": [1]}]]}', "'durations' has 1", 1),
+    "due-partial": ('{"kind": "fjsp", "n_machines": 1, "jobs": [[{"machines": [0], "durations": [1], "due": 3}, {"machines": [0], "durations": [1]}]]}', "every operation", 1),
+    "release-count": ('{"kind": "jsp", "n_machines": 1, "jobs": [[{"machine": 0, "duration": 2}]], "release": [1, 2]}', "one per job", 1),
 }  # fmt: skip
 
 
@@ -246,3 +246,11 @@ def test_json_malformed(case, tmp_path):
     with pytest.raises(InstanceFormatError, match=msg) as e:
         read_instance(p)
     assert e.value.path == str(p) and e.value.line == line
+
+
+def test_json_structure_errors_name_the_line_of_the_field():
+    doc = {"kind": "fjsp", "n_machines": 2, "jobs": [[{"machines": [0], "durations": [3]}], [{"machines": [0, 1], "durations": [1, -2]}]]}
+    text = json.dumps(doc, indent=1)
+    with pytest.raises(InstanceFormatError, match=r"jobs\[1\]\[0\]\.durations\[1\]: negative duration") as e:
+        instance_from_json(text, "x.json")
+    assert text.splitlines()[e.value.line - 1].strip() == "-2"

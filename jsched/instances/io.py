@@ -37,8 +37,8 @@ FJSP ``due`` is written for every operation when the instance has due times, and
 present on every operation when read.
 
 Every malformed input raises :class:`~jsched.errors.InstanceFormatError` naming the file, the
-line (for JSON structure errors: the field, as a path like ``jobs[3][1].machines``) and what was
-expected.  Writers are atomic (temporary file, then rename) and ``write -> read`` gives back an
+line and the field (for JSON, a path like ``jobs[3][1].machines``, and the line where that value,
+or its nearest existing parent, starts) and what was expected.  Writers are atomic (temporary file, then rename) and ``write -> read`` gives back an
 equal instance (:func:`instances_equal`).
 """
 
@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -443,14 +444,16 @@ def instance_to_json(instance: Instance) -> dict:
 
 def instance_from_json(data: str | dict, path: str = "<string>", name: str | None = None) -> Instance:
     """Build an instance from JSON text or an already-decoded dict."""
+    text = None
     if isinstance(data, str):
+        text = data
         try:
             data = json.loads(data)
         except json.JSONDecodeError as e:
             raise InstanceFormatError(f"invalid JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
         except RecursionError:
             raise InstanceFormatError("invalid JSON: nested too deeply", path) from None
-    r = _JSONReader(path)
+    r = _JSONReader(path, text)
     top = r.obj(data, "")
     fmt = top.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
@@ -531,13 +534,14 @@ def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int) -> FJSPInst
 
 
 class _JSONReader:
-    """Type checks for decoded JSON; errors name the file and the field path."""
+    """Type checks for decoded JSON; errors name the file, the field path and its line."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, text: str | None = None):
+        self.path, self.text = path, text
 
     def error(self, field: str, msg: str) -> InstanceFormatError:
-        return InstanceFormatError(f"field {field or '<top>'}: {msg}", self.path)
+        line = None if self.text is None else _json_field_line(self.text, field)
+        return InstanceFormatError(f"field {field or '<top>'}: {msg}", self.path, line)
 
     def obj(self, x, field: str) -> dict:
         if not isinstance(x, dict):
@@ -561,6 +565,47 @@ class _JSONReader:
                 raise self.error(field, f"negative duration {x}")
             raise self.error(field, f"{x} out of range {lo}..{hi}")
         return x
+
+
+class _At:
+    """A decoded JSON value and the index where it starts in the text."""
+
+    __slots__ = ("v", "pos")
+
+    def __init__(self, v, pos: int):
+        self.v, self.pos = v, pos
+
+
+def _json_field_line(text: str, field: str) -> int | None:
+    """Line of the value at ``field`` (e.g. ``jobs[3][1].machines``), or of its deepest parent.
+
+    Only run when reporting an error: the text is decoded again with the pure-Python scanner,
+    wrapping every value with its start index.
+    """
+
+    def wrap(scan_once):
+        def scan(s, idx):
+            v, end = scan_once(s, idx)
+            return _At(v, idx), end
+
+        return scan
+
+    dec = json.JSONDecoder()
+    dec.parse_object = lambda se, strict, so, *a: json.decoder.JSONObject(se, strict, wrap(so), *a)
+    dec.parse_array = lambda se, so: json.decoder.JSONArray(se, wrap(so))
+    dec.scan_once = wrap(json.scanner.py_make_scanner(dec))
+    try:
+        node = dec.decode(text)
+    except (ValueError, RecursionError):
+        return None
+    pos = node.pos
+    for key, idx in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", field):
+        try:
+            node = node.v[key] if key else node.v[int(idx)]
+        except (KeyError, IndexError, TypeError):
+            break
+        pos = node.pos
+    return text.count("\n", 0, pos) + 1
 
 
 # --------------------------------------------------------------------------------------------
