@@ -109,3 +109,20 @@ def test_missing_data_folder_gives_clear_error(monkeypatch, tmp_path):
     assert load("ta01").shape == "15x15" and bounds("ta01") == (1231, 1231)  # package fallback
     with pytest.raises(JSchedError):
         load("mk01")
+
+
+def test_every_jsp_benchmark_loads_with_consistent_bounds():
+    for name in list_benchmarks():
+        inst = load(name)
+        lb, ub = bounds(name)
+        assert inst.trivial_lower_bound() <= lb <= ub, name
+
+
+@needs_data
+def test_every_fjsp_benchmark_loads_with_consistent_bounds():
+    fams = ["brandimarte", "brandimarte-extra", "hurink-edata", "hurink-rdata", "hurink-vdata", "hurink-sdata", "dauzere"]
+    names = [n for f in fams for n in list_benchmarks(f)]
+    assert len(names) == 297
+    for name in names:
+        lb, ub = bounds(name)
+        assert load(name).trivial_lower_bound() <= lb <= ub, name
