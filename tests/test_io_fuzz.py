@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jsched.errors import InstanceFormatError, JSchedError
@@ -117,6 +117,8 @@ _json = st.recursive(_json_leaf, lambda c: st.lists(c, max_size=4) | st.dictiona
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["jsp", "fjsp"]), st.integers(-1, 4), _json)
+@example("jsp", 1, {"version": "\n"})  # found by a long run: data text must not break the one-line message
+@example("jsp", 1, {"kind": "jsp", "n_machines": 1, "name": "a\nb", "jobs": [[{"machine": 0, "duration": 1}]]})
 def test_random_json_never_crashes(kind, n_machines, jobs):
     doc = {"kind": kind, "n_machines": n_machines, "jobs": jobs}
     _check(lambda t: instance_from_json(t, "f.json"), json.dumps(doc))

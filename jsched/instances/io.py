@@ -460,13 +460,13 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
         raise r.error("format", f"expected {JSON_FORMAT!r}, got {str(fmt)[:40]!r}")
     version = top.get("version", JSON_VERSION)
     if version != JSON_VERSION:
-        raise r.error("version", f"unsupported version {str(version)[:20]}, this jsched reads version {JSON_VERSION}")
+        raise r.error("version", f"unsupported version {str(version)[:20]!r}, this jsched reads version {JSON_VERSION}")
     kind = top.get("kind")
     if kind not in ("jsp", "fjsp"):
         raise r.error("kind", f"expected 'jsp' or 'fjsp', got {str(kind)[:40]!r}")
     nm = name if name is not None else top.get("name", "instance")
-    if not isinstance(nm, str):
-        raise r.error("name", "must be a string")
+    if not isinstance(nm, str) or not nm.isprintable():
+        raise r.error("name", "must be a one-line printable string")
     m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_MACHINES)
     jobs = r.list(top.get("jobs"), "jobs", min_len=1)
     if kind == "jsp":
