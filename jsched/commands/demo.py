@@ -36,6 +36,11 @@ def _method_args(instance_spec: str, method: str, time_limit: float) -> argparse
     return parser.parse_args(argv)
 
 
+def _safe(name: str) -> str:
+    """A file-name-safe form of an instance name (``hurink/edata/la01`` -> ``hurink_edata_la01``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def run(args: argparse.Namespace) -> int:
     from jsched.gantt import plot_gantt
     from jsched.instances import best_known, load, problem_kind
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - t0
         ms = out.schedule.makespan
         gap = gap_percent(ms, bk)
-        png = os.path.join(args.out_dir, f"{instance.name}_{name}.png")
+        png = os.path.join(args.out_dir, f"{_safe(instance.name)}_{name}.png")
         plot_gantt(instance, out.schedule, png, title=f"{instance.name} - {name} - makespan {ms}")
         rows.append({"method": name, "makespan": ms, "gap_percent": None if gap is None else round(gap, 2),
                      "time_seconds": round(elapsed, 2), "gantt": png})
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         g = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
         print(f"{r['method']:>12} {r['makespan']:>9} {g:>7} {r['time_seconds']:>8.2f}  {r['gantt']}")
-    table = os.path.join(args.out_dir, f"{instance.name}_comparison.csv")
+    table = os.path.join(args.out_dir, f"{_safe(instance.name)}_comparison.csv")
     with open(table, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
