@@ -16,6 +16,9 @@ from jsched.errors import JSchedError
 COMMANDS = [
     "jsched.commands.solve",
     "jsched.commands.rules",
+    "jsched.commands.demo",
+    "jsched.commands.train",
+    "jsched.commands.eval",
 ]
 
 
