@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from jsched.errors import JSchedError
@@ -30,8 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _enable_compilation_cache() -> None:
+    """Persist XLA compilations across CLI calls (a rule solve compiles in seconds, reloads in ms).
+
+    Set ``JAX_COMPILATION_CACHE_DIR`` to choose the folder, or to an empty string to disable it.
+    """
+    default = os.path.join(os.path.expanduser("~"), ".cache", "jsched", "jax")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", default)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _enable_compilation_cache()
     parser = build_parser()
     try:
         args, _ = parser.parse_known_args(argv)
