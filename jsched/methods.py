@@ -50,3 +50,4 @@ def register(method: Method) -> None:
 
 
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
+register(Method("ma", "jsched.dac.solve_ma", ("pfsp",), "memetic algorithm for carbon-aware PFSP (static parameters)"))
