@@ -72,16 +72,22 @@ def load_params_spec(spec: str) -> dict:
 
 
 def pfsp_params(inst: PFSPInstance, n_jobs: int | None = None, horizon: int | None = None,
-                max_len: int | None = None) -> K.PFSPParams:
-    """Pad an instance to ``n_jobs`` jobs, ``horizon`` slots and ``max_len`` slots per operation."""
+                max_len: int | None = None, n_machines: int | None = None) -> K.PFSPParams:
+    """Pad an instance to ``n_jobs`` jobs, ``horizon`` slots, ``max_len`` slots per operation
+    and ``n_machines`` machines.
+
+    Padded jobs sort last and padded machines come after the real ones with zero-length
+    operations, so neither changes a real operation's start time or the emissions.
+    """
     n, m = inst.durations.shape
     nj, hh, dd = n_jobs or n, horizon or inst.horizon, max_len or inst.power.shape[2]
-    if nj < n or hh < inst.horizon or dd < inst.power.shape[2]:
-        raise JSchedError(f"{inst.name}: cannot pad {n} jobs / {inst.horizon} slots to {nj} / {hh}")
-    dur = np.zeros((nj, m), np.int32)
-    dur[:n] = inst.durations
-    pw = np.zeros((nj, m, dd), np.float32)
-    pw[:n, :, : inst.power.shape[2]] = inst.power
+    nm = n_machines or m
+    if nj < n or hh < inst.horizon or dd < inst.power.shape[2] or nm < m:
+        raise JSchedError(f"{inst.name}: cannot pad {n}x{m} / {inst.horizon} slots to {nj}x{nm} / {hh}")
+    dur = np.zeros((nj, nm), np.int32)
+    dur[:n, :m] = inst.durations
+    pw = np.zeros((nj, nm, dd), np.float32)
+    pw[:n, :m, : inst.power.shape[2]] = inst.power
     gen = np.zeros(hh, np.float32)
     gen[: inst.horizon] = inst.generation
     ci = np.zeros(hh, np.float32)
@@ -94,14 +100,12 @@ def pfsp_params(inst: PFSPInstance, n_jobs: int | None = None, horizon: int | No
 
 
 def stack_params(instances: Sequence[PFSPInstance]) -> K.PFSPParams:
-    """Pad instances with the same machine count to common shapes and stack them on axis 0."""
-    ms = {i.n_machines for i in instances}
-    if len(ms) != 1:
-        raise JSchedError(f"stack_params: instances have different machine counts {sorted(ms)}")
+    """Pad instances to common shapes (jobs, machines, horizon, lengths); stack on axis 0."""
+    nm = max(i.n_machines for i in instances)
     nj = max(i.n_jobs for i in instances)
     hh = max(i.horizon for i in instances)
     dd = max(i.power.shape[2] for i in instances)
-    ps = [pfsp_params(i, nj, hh, dd) for i in instances]
+    ps = [pfsp_params(i, nj, hh, dd, nm) for i in instances]
     return jax.tree.map(lambda *xs: jnp.stack(xs), *ps)
 
 
