@@ -15,6 +15,9 @@ from jsched.errors import JSchedError
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMANDS = [
     "jsched.commands.solve",
+    "jsched.commands.demo",
+    "jsched.commands.train",
+    "jsched.commands.eval",
 ]
 
 

@@ -15,6 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsched.errors import JSchedError
 from jsched.schedule import Schedule
 
 
@@ -39,7 +40,10 @@ class Method:
     help: str
 
     def load(self):
-        return importlib.import_module(self.module)
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as e:
+            raise JSchedError(f"method {self.name!r} is unavailable: {e}") from None
 
 
 METHODS: dict[str, Method] = {}
