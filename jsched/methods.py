@@ -55,3 +55,4 @@ def register(method: Method) -> None:
 
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
 register(Method("ma", "jsched.dac.solve_ma", ("pfsp",), "memetic algorithm for carbon-aware PFSP (static parameters)"))
+register(Method("ma-dac", "jsched.dac.solve_dac", ("pfsp",), "memetic algorithm for carbon-aware PFSP, parameters set by a DAC policy"))

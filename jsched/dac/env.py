@@ -63,10 +63,15 @@ class DACState(NamedTuple):
     stagnation: jax.Array  # () int32
 
 
-def action_to_config(action: jax.Array) -> K.MAConfig:
-    """Rescale a (7,) action in [-1, 1] to the Table 1 parameter ranges."""
+def action_to_values(action: jax.Array) -> jax.Array:
+    """Rescale (..., 7) actions in [-1, 1] to the Table 1 parameter ranges, (..., 7)."""
     a = jnp.clip(action, -1.0, 1.0)
-    return K.MAConfig(*(_LO + (a + 1.0) * 0.5 * (_HI - _LO)))
+    return _LO + (a + 1.0) * 0.5 * (_HI - _LO)
+
+
+def action_to_config(action: jax.Array) -> K.MAConfig:
+    """A (7,) action as the MA's parameters."""
+    return K.MAConfig(*action_to_values(action))
 
 
 def config_to_action(values: dict) -> jax.Array:
