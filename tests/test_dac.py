@@ -52,6 +52,24 @@ def test_env_jit_vmap_episode():
     np.testing.assert_allclose(np.asarray(obs[:, 3]), 0.0)  # no budget left
 
 
+def test_policy_file_roundtrip_and_errors(tmp_path):
+    net = train.network().init(jax.random.PRNGKey(3), jnp.zeros((1, E.OBS_DIM)))
+    path = str(tmp_path / "p.msgpack")
+    train.save_policy(path, net, {"hidden": list(train.HIDDEN), "generations_trained": 5})
+    back, cfg = train.load_policy(path)
+    assert cfg["generations_trained"] == 5
+    jax.tree.map(np.testing.assert_array_equal, net, back)
+    train.save_policy(path, net, {"hidden": [32]})
+    with pytest.raises(CheckpointError, match="hidden sizes"):
+        train.load_policy(path)
+    (tmp_path / "bad.msgpack").write_bytes(b"\x00garbage")
+    with pytest.raises(CheckpointError):
+        train.load_policy(str(tmp_path / "bad.msgpack"))
+    with pytest.raises(CheckpointError, match="cannot read"):
+        train.load_policy(str(tmp_path / "missing.msgpack"))
+
+
+@pytest.mark.slow
 def test_train_checkpoint_resume_and_ma_dac(tmp_path):
     kw = dict(num_envs=2, num_steps=32, settings=TINY, progress=False, instances=insts())
     r1 = train.train_dac(str(tmp_path), total_generations=64, seed=1, **kw)
@@ -68,6 +86,3 @@ def test_train_checkpoint_resume_and_ma_dac(tmp_path):
     res, per_gen = solve_dac(inst, net, seed=0, n_gen=3, pop_size=8, ls_steps=1)
     assert per_gen.shape == (3, 7) and res.emissions > 0
     assert res.emissions == pytest.approx(res.curve_best[-1], rel=1e-5)
-    (tmp_path / "bad.msgpack").write_bytes(b"\x00garbage")
-    with pytest.raises(CheckpointError):
-        train.load_policy(str(tmp_path / "bad.msgpack"))
