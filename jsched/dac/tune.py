@@ -74,8 +74,9 @@ def tune(out_path: str, budget_generations: int, instances, seed: int = 0, n_gen
         todo = candidates[lo : lo + batch]
         todo += [todo[-1]] * (batch - len(todo))  # fixed batch shape: one compile
         cfgs = K.MAConfig(*[jnp.array([c[k] for c in todo], jnp.float32) for k in K.PARAM_NAMES])
-        keys = jax.random.split(jax.random.key(seed + 1), (n_trials + batch) * len(instances))
-        keys = keys[lo * len(instances) : (lo + batch) * len(instances)].reshape(batch, len(instances))
+        base = jax.random.key(seed + 1)  # trial t, instance i: fold_in(t), fold_in(i) (resume-stable)
+        keys = jnp.stack([jnp.stack([jax.random.fold_in(jax.random.fold_in(base, lo + b), i)
+                                     for i in range(len(instances))]) for b in range(batch)])
         fit = np.asarray(_trial_batch(keys, params, cfgs, pop_size, n_gen, ma.LS_STEPS))
         for c, f in list(zip(todo, fit))[: min(batch, n_trials - lo)]:
             state["trials"].append({"params": c, "score": float(f.mean()), "per_instance": f.tolist()})
@@ -94,3 +95,35 @@ def _finish(state: dict, out_path: str, per_trial: int) -> dict:
     state["budget_used_generations"] = len(state["trials"]) * per_trial
     write_json_atomic(out_path, state)
     return state
+
+
+def main(argv=None) -> int:
+    """``python -m jsched.dac.tune --budget G --out FILE [--sets M1T1,M3T1] [--seed S]``."""
+    import argparse
+
+    from jsched.dac.train import TRAIN_SETS, training_instances
+
+    ap = argparse.ArgumentParser(prog="python -m jsched.dac.tune", description="static MA tuning (random search)")
+    ap.add_argument("--budget", type=int, required=True, help="MA generations in total (match the DAC training)")
+    ap.add_argument("--out", required=True, help="results JSON (resumed if present; usable as --params FILE)")
+    ap.add_argument("--sets", default=",".join(TRAIN_SETS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=4, help="trials per jitted batch")
+    args = ap.parse_args(argv)
+    insts = training_instances(tuple(s.strip() for s in args.sets.split(",") if s.strip()))
+    r = tune(args.out, args.budget, insts, args.seed, batch=args.batch)
+    print(f"trials={len(r['trials'])} budget_used={r['budget_used_generations']} best_score={r['best_score']:.2f} "
+          f"params={json.dumps(r['best'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    from jsched.errors import JSchedError
+
+    try:
+        sys.exit(main())
+    except JSchedError as e:
+        print(f"jsched: error: {e}", file=sys.stderr)
+        sys.exit(2)
