@@ -76,18 +76,25 @@ def quality(args, policy) -> list[dict]:
         stacked = ma.stack_params(insts)
         keys = jax.random.split(jax.random.key(args.seed), len(insts) * args.runs).reshape(len(insts), args.runs)
         seeds = np.array([seed_value(i) for i in insts])
-        vals, secs = {}, {}
+        vals, secs, curves = {}, {}, {}
         for name, values in methods.items():
             t = time.perf_counter()
-            (jk, pk, _), _ = ma.run_batch(keys, stacked, ma.make_config(values), args.pop, args.generations, ma.LS_STEPS)
+            (jk, pk, _), curve = ma.run_batch(keys, stacked, ma.make_config(values), args.pop, args.generations, ma.LS_STEPS)
             vals[name] = final_values(insts, (np.asarray(jk), np.asarray(pk)))
             secs[name] = time.perf_counter() - t
+            curves[name] = np.asarray(curve.best)
         if policy is not None:
             t = time.perf_counter()
             settings = DACSettings(args.generations, args.pop, ma.LS_STEPS)
-            (jk, pk, _), _, _ = run_dac_batch(keys, stacked, policy, settings)
+            (jk, pk, _), curve, _ = run_dac_batch(keys, stacked, policy, settings)
             vals["dac"] = final_values(insts, (np.asarray(jk), np.asarray(pk)))
             secs["dac"] = time.perf_counter() - t
+            curves["dac"] = np.asarray(curve)
+        # Convergence: best-so-far relative to the seed individual, runs x generations per method.
+        from jsched.dac.plots import plot_convergence
+
+        rel = {k: (c / seeds[:, None, None]).reshape(-1, c.shape[-1]) for k, c in curves.items()}
+        plot_convergence(rel, f"{args.out}_convergence_{s}.png", title=f"{s}: best / seed emissions")
         pub = {m: np.array([published_runs(s, m)[i.name] for i in insts]) for m in ("default", "tuned", "drl")}
         row = {"set": s, "instances": [i.name for i in insts], "runs": args.runs}
         for name, v in list(vals.items()) + [(f"published-{m}", x) for m, x in pub.items()]:

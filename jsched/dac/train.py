@@ -225,6 +225,7 @@ def _write_msgpack(path: str, obj: dict) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; checkpoints are shared like JSON results
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
