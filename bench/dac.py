@@ -64,10 +64,12 @@ def final_values(insts, fit_keys) -> np.ndarray:
     return out
 
 
-def quality(args, policy) -> list[dict]:
+def quality(args, policy, partial_out: dict | None = None) -> list[dict]:
     from scipy.stats import ranksums
 
     rows = []
+    if partial_out is not None:
+        partial_out["quality"] = rows
     methods = {"default": ma.DEFAULT, "tuned": ma.TUNED}
     if args.tuned_file:
         methods["tuned-rs"] = ma.load_params_spec(args.tuned_file)
@@ -122,6 +124,8 @@ def quality(args, policy) -> list[dict]:
             row["wilcoxon_dac_vs_tuned"] = {"better": int(wins), "worse": int(losses), "instances": len(insts)}
         rows.append(row)
         print_row(row)
+        if partial_out is not None:  # keep finished sets if a long run is stopped
+            write_json_atomic(args.out + ".json", partial_out)
     return rows
 
 
@@ -212,7 +216,8 @@ def main():
         print("DAC policy:", args.policy or "shipped", "trained generations:", pcfg.get("generations_trained"))
     out = {"command": " ".join(sys.argv), "device": jax.devices()[0].device_kind, "args": vars(args)}
     if not args.skip_quality:
-        out["quality"] = quality(args, policy)
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        out["quality"] = quality(args, policy, out)
     if not args.skip_speed:
         out["speed"] = speed(args)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
