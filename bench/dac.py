@@ -96,7 +96,8 @@ def quality(args, policy, partial_out: dict | None = None) -> list[dict]:
         from jsched.dac.plots import plot_convergence
 
         rel = {k: (c / seeds[:, None, None]).reshape(-1, c.shape[-1]) for k, c in curves.items()}
-        plot_convergence(rel, f"{args.out}_convergence_{s}.png", title=f"{s}: best / seed emissions")
+        plot_convergence(rel, f"{args.out}_convergence_{s}.png", title=f"{s}: mean (band: min-max over runs)",
+                         ylabel="best emissions / seed individual's")
         pub = {m: np.array([published_runs(s, m)[i.name] for i in insts]) for m in ("default", "tuned", "drl")}
         row = {"set": s, "instances": [i.name for i in insts], "runs": args.runs}
         for name, v in list(vals.items()) + [(f"published-{m}", x) for m, x in pub.items()]:

@@ -60,7 +60,7 @@ def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: 
     plt.close(fig)
 
 
-def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "") -> None:
+def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", ylabel: str = "best emissions") -> None:
     """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
     import matplotlib
 
@@ -75,7 +75,7 @@ def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "") 
         if c.shape[0] > 1:
             ax.fill_between(np.arange(len(mean)), c.min(0), c.max(0), alpha=0.2)
     ax.set_xlabel("generation")
-    ax.set_ylabel("best emissions")
+    ax.set_ylabel(ylabel)
     ax.legend()
     ax.set_title(title)
     _save(fig, path)
