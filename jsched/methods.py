@@ -56,3 +56,5 @@ def register(method: Method) -> None:
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
 for _rule, _problems in importlib.import_module("jsched.rule_method").RULE_METHODS:  # fifo, spt, mwkr, ...
     register(Method(_rule, "jsched.rule_method", _problems, f"dispatching rule {_rule.upper()} (greedy, jitted)"))
+register(Method("ma", "jsched.dac.solve_ma", ("pfsp",), "memetic algorithm for carbon-aware PFSP (static parameters)"))
+register(Method("ma-dac", "jsched.dac.solve_dac", ("pfsp",), "memetic algorithm for carbon-aware PFSP, parameters set by a DAC policy"))

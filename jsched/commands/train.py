@@ -2,7 +2,9 @@
 
 from jsched.commands._targets import register_dispatch
 
-TARGETS: dict[str, str] = {}
+TARGETS: dict[str, str] = {
+    "dac": "jsched.dac.train_cmd",
+}
 
 
 def register(sub) -> None:

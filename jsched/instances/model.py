@@ -187,5 +187,9 @@ Instance = JSPInstance | FJSPInstance
 
 
 def as_fjsp(instance: Instance) -> FJSPInstance:
-    """FJSP view of either kind of instance."""
-    return instance.to_fjsp() if isinstance(instance, JSPInstance) else instance
+    """FJSP view of any instance (a PFSP instance goes through its ``to_jsp()``)."""
+    if isinstance(instance, FJSPInstance):
+        return instance
+    if hasattr(instance, "to_jsp"):
+        return instance.to_jsp().to_fjsp()
+    return instance.to_fjsp()

@@ -1,0 +1,82 @@
+"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity) and MA convergence."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from jsched.instances.pfsp import PFSPInstance
+
+
+def _save(fig, path: str) -> None:
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    ext = os.path.splitext(path)[1] or ".png"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=ext)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:
+    """Stacked load per machine and on-site generation (kW, left axis), carbon intensity (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    start = np.asarray(start).reshape(inst.n_jobs, inst.n_machines)
+    h = inst.horizon
+    t = np.arange(h) / 4.0  # hours
+    per_machine = np.zeros((inst.n_machines, h))
+    for j in range(inst.n_jobs):
+        for m in range(inst.n_machines):
+            d = int(inst.durations[j, m])
+            s = int(start[j, m])
+            per_machine[m, s : s + d] += inst.power[j, m, :d]
+    fig, ax = plt.subplots(figsize=(11, 4))
+    ax.stackplot(t, per_machine, step="post", alpha=0.75,
+                 labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else None)
+    ax.step(t, inst.generation, where="post", color="green", lw=1.5, label="on-site generation")
+    ax.step(t, per_machine.sum(0), where="post", color="black", lw=0.8, label="load")
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("power (kW)")
+    ax2 = ax.twinx()
+    ax2.step(t, inst.carbon, where="post", color="red", lw=1.2, ls="--", label="carbon intensity")
+    ax2.set_ylabel("carbon intensity (g/kWh)")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, ncol=2)
+    ax.set_xlim(0, h / 4.0)
+    ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", ylabel: str = "best emissions") -> None:
+    """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, c in curves.items():
+        c = np.atleast_2d(np.asarray(c, float))
+        mean = c.mean(0)
+        ax.plot(np.arange(len(mean)), mean, label=label)
+        if c.shape[0] > 1:
+            ax.fill_between(np.arange(len(mean)), c.min(0), c.max(0), alpha=0.2)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.set_title(title)
+    _save(fig, path)
+    plt.close(fig)

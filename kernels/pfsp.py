@@ -1,0 +1,297 @@
+"""Carbon-aware permutation flow shop: dual-random-key decoding and a vmapped memetic algorithm.
+
+MA-CAS-PFSP (Mencaroni et al. 2025) as pure jax: one generation is one jitted function of a
+whole population, and ``jax.vmap`` of it runs independent runs and instances side by side.
+
+Representation (dual random keys, per individual):
+  * ``job_keys`` (N,) in [0, 1]: the job sequence is their stable argsort (one sequence for
+    all machines). Padded jobs sort last.
+  * ``pause_keys`` (N, M) in [0, 1]: idle time before the job at sequence *position* i on
+    machine m. Pause keys belong to positions, not jobs, so swapping two jobs keeps the idle
+    pattern in time.
+
+Decoding (timing recurrence pinned down by the published values, dac-code-notes.md section 1):
+  E(i, m) = max(C(i, m-1), C(i-1, m)), with zero-length operations kept in the recurrence (the
+  job waits until the machine it skips is free); latest starts LS(i, m) = min(LS(i, m+1),
+  LS(i+1, m)) - d(i, m) with LS = H beyond the last machine / position (the no-idle schedule
+  run backwards from the horizon); and
+      s(i, m) = E(i, m) + min(floor(p(i, m) * (slack + 1)), slack),  slack = max(LS - E, 0).
+  So a pause key is the fraction of the slack still available to that operation that is
+  inserted as idle time before it (the paper says only that the keys "distribute available
+  slack"; this choice never leaves the horizon: if every earlier operation starts by its LS,
+  then E <= LS). A sequence whose no-idle makespan exceeds H cannot be repaired; it is
+  decoded with no idle time and penalised: fitness = emissions + penalty * (1 + excess), with
+  ``penalty`` above any feasible emissions, so every feasible individual beats every
+  infeasible one (the 2025 paper penalises infeasible schedules; its form is not published).
+  All-zero pause keys give the no-idle (semi-active) schedule.
+
+Objective: emissions = 0.25 * sum_t CI_t * max(0, P_t - G_t), P_t the summed per-slot power
+of the running operations (scatter-add of the power profiles at their start slots).
+
+Operators, per generation (parameters ``MAConfig``, which the DAC policy may change every
+generation):
+  * parents by binary tournament; the first round(xi * rho) children are made by controlled
+    swap crossover (each job key taken from the second parent with probability chi_j, each
+    pause key with chi_p), the rest are copies of their first parent;
+  * mutation: each job key with probability pi_j gets a N(0, sigma_j) step, each pause key
+    with pi_p a N(0, sigma_p) step, clipped to [0, 1] ("non-uniform" as in the paper: normal,
+    not uniform, steps; no decay, because the step sizes are the controlled parameters);
+  * local search: ``ls_steps`` attempts per child, each swapping two adjacent jobs of its
+    sequence (position uniform) and keeping the swap if the fitness improves (first
+    improvement; pause keys stay with positions);
+  * elitist (mu + lambda) selection: the best rho of parents and children survive.
+The initial population holds the seed individual (file order, no idle; dac-code-notes.md
+section 3) and rho - 1 random ones: uniform job keys, pause keys zero with probability
+1 - ``init_pause_prob`` and uniform otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class PFSPParams(NamedTuple):
+    """A padded CAS-PFSP instance (static shapes N jobs, M machines, D slots, H horizon)."""
+
+    durations: jax.Array  # (N, M) int32, 0 for skipped machines and padded jobs
+    power: jax.Array  # (N, M, D) float32, per-slot power, 0 beyond each length
+    generation: jax.Array  # (H,) float32, on-site generation (0 on padded slots)
+    carbon: jax.Array  # (H,) float32, carbon intensity (0 on padded slots)
+    horizon: jax.Array  # () int32, real horizon 96 * days (<= H)
+    job_mask: jax.Array  # (N,) bool, True for real jobs
+    penalty: jax.Array  # () float32, above any feasible emissions
+
+
+class MAConfig(NamedTuple):
+    """The seven controlled MA parameters (scalars, or (G,) per-generation schedules)."""
+
+    xi: jax.Array  # fraction of children made by crossover
+    chi_j: jax.Array  # per-gene swap probability, job keys
+    chi_p: jax.Array  # per-gene swap probability, pause keys
+    pi_j: jax.Array  # per-gene mutation probability, job keys
+    pi_p: jax.Array  # per-gene mutation probability, pause keys
+    sigma_j: jax.Array  # mutation step std, job keys
+    sigma_p: jax.Array  # mutation step std, pause keys
+
+
+class Population(NamedTuple):
+    job_keys: jax.Array  # (P, N) float32 in [0, 1]
+    pause_keys: jax.Array  # (P, N, M) float32 in [0, 1], by sequence position
+    fitness: jax.Array  # (P,) float32, penalised emissions
+
+
+class Decoded(NamedTuple):
+    sequence: jax.Array  # (N,) int32, job at each position (padded jobs last)
+    start: jax.Array  # (N, M) int32, start slot of each job's operation (job order)
+    end_max: jax.Array  # () int32, makespan over real jobs
+    emissions: jax.Array  # () float32
+    fitness: jax.Array  # () float32
+
+
+PARAM_NAMES = MAConfig._fields
+
+
+# ------------------------------------------------------------------------------- decoding
+def sequence_of(params: PFSPParams, job_keys: jax.Array) -> jax.Array:
+    """(N,) job sequence: stable argsort of the keys, padded jobs last."""
+    keys = jnp.where(params.job_mask, job_keys, 2.0)
+    return jnp.argsort(keys, stable=True).astype(jnp.int32)
+
+
+def decode(params: PFSPParams, job_keys: jax.Array, pause_keys: jax.Array) -> Decoded:
+    """Start slots, emissions and fitness of one individual (see the module docstring)."""
+    n, m = params.durations.shape
+    seq = sequence_of(params, job_keys)
+    d = params.durations[seq]  # (N, M) by position
+    h = params.horizon
+    n_real = params.job_mask.sum()
+    real_pos = jnp.arange(n) < n_real
+
+    def backward(next_ls, d_i):  # next_ls: (M,) latest starts of the next position
+        out = []
+        later = h
+        for k in range(m - 1, -1, -1):
+            later = jnp.minimum(later, next_ls[k]) - d_i[k]
+            out.append(later)
+        ls_i = jnp.stack(out[::-1])
+        return ls_i, ls_i
+
+    _, ls = jax.lax.scan(backward, jnp.full((m,), h, jnp.int32), d, reverse=True)
+
+    def forward(c_mach, xs):  # c_mach: (M,) completion of the previous position per machine
+        d_i, ls_i, p_i, real = xs
+        prev = jnp.zeros((), jnp.int32)
+        starts, ends = [], []
+        for k in range(m):
+            e = jnp.maximum(prev, c_mach[k])
+            slack = jnp.maximum(ls_i[k] - e, 0)
+            idle = jnp.minimum(jnp.floor(p_i[k] * (slack + 1).astype(jnp.float32)).astype(jnp.int32), slack)
+            s = e + jnp.where(real, idle, 0)
+            prev = s + d_i[k]
+            starts.append(s)
+            ends.append(prev)
+        return jnp.stack(ends), jnp.stack(starts)
+
+    _, s_pos = jax.lax.scan(forward, jnp.zeros((m,), jnp.int32), (d, ls, pause_keys, real_pos))
+    start = jnp.zeros((n, m), jnp.int32).at[seq].set(s_pos)
+    end_max = jnp.max(jnp.where(params.job_mask[:, None], start + params.durations, 0))
+    em = emissions(params, start)
+    excess = jnp.maximum(end_max - h, 0).astype(jnp.float32)
+    fit = jnp.where(excess > 0, em + params.penalty * (1.0 + excess), em)
+    return Decoded(seq, start, end_max, em, fit)
+
+
+def load_profile(params: PFSPParams, start: jax.Array) -> jax.Array:
+    """(H,) summed power per slot (slots past H are dropped)."""
+    hh = params.carbon.shape[0]
+    dd = params.power.shape[2]
+    idx = start[:, :, None] + jnp.arange(dd, dtype=jnp.int32)
+    return jnp.zeros((hh,), jnp.float32).at[idx].add(params.power, mode="drop")
+
+
+def emissions(params: PFSPParams, start: jax.Array) -> jax.Array:
+    """0.25 * sum_t CI_t * max(0, P_t - G_t) for (N, M) start slots."""
+    grid = jnp.maximum(load_profile(params, start) - params.generation, 0.0)
+    return 0.25 * jnp.dot(params.carbon, grid)
+
+
+def fitness(params: PFSPParams, job_keys: jax.Array, pause_keys: jax.Array) -> jax.Array:
+    return decode(params, job_keys, pause_keys).fitness
+
+
+_pop_fitness = jax.vmap(fitness, in_axes=(None, 0, 0))
+
+
+# ------------------------------------------------------------------------------ operators
+def seed_individual(params: PFSPParams) -> tuple[jax.Array, jax.Array]:
+    """File job order with no idle time: keys (i + 0.5) / N and all-zero pause keys."""
+    n, m = params.durations.shape
+    jk = (jnp.arange(n, dtype=jnp.float32) + 0.5) / n
+    return jk, jnp.zeros((n, m), jnp.float32)
+
+
+def init_population(key: jax.Array, params: PFSPParams, pop_size: int, init_pause_prob: float = 0.2) -> Population:
+    """Seed individual at index 0, then ``pop_size - 1`` random individuals; evaluated."""
+    n, m = params.durations.shape
+    k1, k2, k3 = jax.random.split(key, 3)
+    jk = jax.random.uniform(k1, (pop_size, n))
+    pk = jax.random.uniform(k2, (pop_size, n, m))
+    pk = jnp.where(jax.random.bernoulli(k3, init_pause_prob, (pop_size, n, m)), pk, 0.0)
+    sj, sp = seed_individual(params)
+    jk, pk = jk.at[0].set(sj), pk.at[0].set(sp)
+    return Population(jk, pk, _pop_fitness(params, jk, pk))
+
+
+def tournament(key: jax.Array, fit: jax.Array, n: int) -> jax.Array:
+    """(n,) indices of binary-tournament winners (lower fitness wins)."""
+    a, b = jax.random.randint(key, (2, n), 0, fit.shape[0])
+    return jnp.where(fit[a] <= fit[b], a, b)
+
+
+def crossover(key, cfg: MAConfig, jk_a, pk_a, jk_b, pk_b):
+    """Controlled swap crossover of population-shaped parents; rows >= round(xi*P) are copies."""
+    p = jk_a.shape[0]
+    k1, k2 = jax.random.split(key)
+    is_cx = jnp.arange(p) < jnp.round(cfg.xi * p)
+    sw_j = jax.random.bernoulli(k1, cfg.chi_j, jk_a.shape) & is_cx[:, None]
+    sw_p = jax.random.bernoulli(k2, cfg.chi_p, pk_a.shape) & is_cx[:, None, None]
+    return jnp.where(sw_j, jk_b, jk_a), jnp.where(sw_p, pk_b, pk_a)
+
+
+def mutate(key, cfg: MAConfig, jk, pk):
+    """Gaussian steps on a random subset of keys (probabilities pi, std sigma), clipped to [0, 1]."""
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    mj = jax.random.bernoulli(k1, cfg.pi_j, jk.shape)
+    mp = jax.random.bernoulli(k2, cfg.pi_p, pk.shape)
+    jk = jnp.where(mj, jk + cfg.sigma_j * jax.random.normal(k3, jk.shape), jk)
+    pk = jnp.where(mp, pk + cfg.sigma_p * jax.random.normal(k4, pk.shape), pk)
+    return jnp.clip(jk, 0.0, 1.0), jnp.clip(pk, 0.0, 1.0)
+
+
+def local_search(key, params: PFSPParams, jk, pk, fit, ls_steps: int):
+    """``ls_steps`` adjacent-swap attempts per individual, each kept only if it improves."""
+    n_real = params.job_mask.sum()
+    n_swaps = jnp.maximum(n_real - 1, 1)
+
+    def one(carry, k):
+        jk, fit = carry
+        pos = jax.random.randint(k, (jk.shape[0],), 0, n_swaps)
+        seq = jax.vmap(sequence_of, in_axes=(None, 0))(params, jk)
+        a = jnp.take_along_axis(seq, pos[:, None], 1)[:, 0]
+        b = jnp.take_along_axis(seq, jnp.minimum(pos + 1, jk.shape[1] - 1)[:, None], 1)[:, 0]
+        rows = jnp.arange(jk.shape[0])
+        ka, kb = jk[rows, a], jk[rows, b]
+        # Equal keys would not change the order: nudge b's key just below a's instead.
+        kb_new = jnp.where(ka == kb, jnp.nextafter(ka, -jnp.inf), ka)
+        cand = jk.at[rows, a].set(kb).at[rows, b].set(kb_new)
+        cf = _pop_fitness(params, cand, pk)
+        better = (cf < fit) & (n_real > 1)
+        return (jnp.where(better[:, None], cand, jk), jnp.where(better, cf, fit)), None
+
+    (jk, fit), _ = jax.lax.scan(one, (jk, fit), jax.random.split(key, ls_steps))
+    return jk, fit
+
+
+class GenStats(NamedTuple):
+    best: jax.Array  # () best fitness after the generation
+    mean: jax.Array  # () mean fitness
+    std: jax.Array  # () std of fitness
+
+
+def generation(key: jax.Array, params: PFSPParams, cfg: MAConfig, pop: Population, ls_steps: int = 4):
+    """One MA generation for one population: variation, local search, (mu + lambda) selection.
+
+    Returns ``(new_pop, GenStats)``. Pure; jit it with ``ls_steps`` static, vmap it over runs
+    (keys, populations) and over instances (params).
+    """
+    p = pop.fitness.shape[0]
+    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+    ia = tournament(k1, pop.fitness, p)
+    ib = tournament(k2, pop.fitness, p)
+    jk, pk = crossover(k3, cfg, pop.job_keys[ia], pop.pause_keys[ia], pop.job_keys[ib], pop.pause_keys[ib])
+    jk, pk = mutate(k4, cfg, jk, pk)
+    fit = _pop_fitness(params, jk, pk)
+    if ls_steps > 0:
+        jk, fit = local_search(k5, params, jk, pk, fit, ls_steps)
+    all_fit = jnp.concatenate([pop.fitness, fit])
+    _, keep = jax.lax.top_k(-all_fit, p)
+    new = Population(
+        jnp.concatenate([pop.job_keys, jk])[keep],
+        jnp.concatenate([pop.pause_keys, pk])[keep],
+        all_fit[keep],
+    )
+    return new, population_stats(new)
+
+
+def population_stats(pop: Population) -> GenStats:
+    return GenStats(pop.fitness.min(), pop.fitness.mean(), pop.fitness.std())
+
+
+def run(key: jax.Array, params: PFSPParams, cfg: MAConfig, pop_size: int, n_gen: int, ls_steps: int = 4,
+        init_pause_prob: float = 0.2):
+    """A whole static-parameter MA run as one ``lax.scan``.
+
+    ``cfg`` leaves are scalars (static parameters) or (n_gen,) per-generation schedules.
+    Returns ``(final_population, curve)`` with ``curve`` a GenStats of (n_gen + 1,) arrays
+    (entry 0 is the initial population).
+    """
+    k0, k1 = jax.random.split(key)
+    pop = init_population(k0, params, pop_size, init_pause_prob)
+    sched = MAConfig(*[jnp.broadcast_to(jnp.asarray(v, jnp.float32), (n_gen,)) for v in cfg])
+
+    def body(pop, xs):
+        k, c = xs
+        return generation(k, params, MAConfig(*c), pop, ls_steps)
+
+    last, curve = jax.lax.scan(body, pop, (jax.random.split(k1, n_gen), tuple(sched)))
+    first = population_stats(pop)
+    curve = GenStats(*[jnp.concatenate([f[None], c]) for f, c in zip(first, curve)])
+    return last, curve
+
+
+def best_individual(params: PFSPParams, pop: Population) -> Decoded:
+    i = jnp.argmin(pop.fitness)
+    return decode(params, pop.job_keys[i], pop.pause_keys[i])

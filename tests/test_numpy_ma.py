@@ -1,0 +1,29 @@
+"""The numpy MA baselines decode exactly like the kernel (bench/dac.py compares their speed)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jsched.dac import ma
+from jsched.dac.numpy_ma import NumpyMA
+from jsched.instances.pfsp import generate_cas
+from kernels import pfsp as K
+
+
+@pytest.mark.parametrize("m", [1, 3])
+def test_numpy_decoders_match_kernel(m):
+    inst = generate_cas(np.random.default_rng(m), 6, m, days=1, load=0.8)
+    p = ma.pfsp_params(inst)
+    rng = np.random.default_rng(0)
+    jk = rng.random((5, 6)).astype(np.float32)
+    pk = (rng.random((5, 6, m)) * (rng.random((5, 6, m)) < 0.5)).astype(np.float32)
+    want = np.asarray(jax.vmap(K.fitness, in_axes=(None, 0, 0))(p, jnp.asarray(jk), jnp.asarray(pk)))
+    vec = NumpyMA(inst, 5)
+    loop = NumpyMA(inst, 5, per_individual=True)
+    np.testing.assert_allclose(vec.fitness(jk, pk), want, rtol=1e-5)
+    np.testing.assert_allclose(loop.fitness(jk, pk), want, rtol=1e-5)
+    for algo in (vec, loop):
+        pop = algo.init(np.random.default_rng(1))
+        new = algo.generation(np.random.default_rng(2), ma.DEFAULT, pop)
+        assert new[2].min() <= pop[2].min() and new[0].min() >= 0 and new[1].max() <= 1
