@@ -7,7 +7,9 @@ and exits with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import os
 import sys
 
@@ -45,10 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     _enable_compilation_cache()
     parser = build_parser()
     try:
-        args, _ = parser.parse_known_args(argv)
-        # Second pass: commands may add options that depend on a first-pass value (e.g. --method).
-        if hasattr(args, "refine_parser"):
-            args.refine_parser(parser, args)
+        # First pass without --help: commands may add options that depend on a first-pass
+        # value (``solve --method M``, ``train TARGET``), so that ``--help`` then lists them.
+        probe = [a for a in argv if a not in ("-h", "--help")]
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # the second pass reports errors
+                first, _ = parser.parse_known_args(probe)
+        except SystemExit:
+            first = None
+        if first is not None and hasattr(first, "refine_parser"):
+            first.refine_parser(parser, first)
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except JSchedError as e:
