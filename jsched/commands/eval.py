@@ -2,7 +2,9 @@
 
 from jsched.commands._targets import register_dispatch
 
-TARGETS: dict[str, str] = {}
+TARGETS: dict[str, str] = {
+    "hh": "jsched.hh.eval",
+}
 
 
 def register(sub) -> None:

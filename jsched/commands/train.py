@@ -4,6 +4,7 @@ from jsched.commands._targets import register_dispatch
 
 TARGETS: dict[str, str] = {
     "dac": "jsched.dac.train_cmd",
+    "hh": "jsched.hh.train",
 }
 
 
