@@ -138,7 +138,7 @@ class ActorCritic(nn.Module):
 
     @nn.compact
     def __call__(self, obs):
-        x = obs.reshape(obs.shape[:-1] + (-1,)) if obs.ndim > 1 else obs
+        x = obs.astype(jnp.float32)
         a = x
         for h in self.hidden:
             a = self.activation(nn.Dense(h, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(a))
