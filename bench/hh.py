@@ -126,6 +126,8 @@ def main():
     ap.add_argument("--ablation-size", default="15x15")
     ap.add_argument("--ablation-allocations", type=int, default=5_000_000,
                     help="Petri-net allocations of training per ablation agent (0: skip)")
+    ap.add_argument("--ablation-dir", default="runs/hh_ablation",
+                    help="where the ablation agents are trained / reused from (not committed)")
     ap.add_argument("--speed-batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(RESULTS, "hh.json"))
@@ -135,7 +137,7 @@ def main():
     result["speed"] = speed(names[0], args.speed_batch, 3)
     result["taillard"] = taillard_table(names, args.samples, args.seed)
     if args.ablation_allocations:
-        result["ablation"] = ablation(args.ablation_size, args.ablation_allocations, args.seed, os.path.join(RESULTS, "hh_ablation"))
+        result["ablation"] = ablation(args.ablation_size, args.ablation_allocations, args.seed, args.ablation_dir)
     write_json_atomic(args.out, result)
     print(f"\nwrote {args.out}")
 
