@@ -18,7 +18,6 @@ Writes bench/results/hh.json and prints the tables. Example (what the report quo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
