@@ -185,3 +185,22 @@ def test_shipped_15x15_agent_solves_ta01_within_target():
     assert mode == "greedy" and set(rules) <= set(R.RULES)
     assert validate(inst, Schedule.from_arrays(inst, start)).makespan == ms
     assert ms <= 1454
+
+
+def test_cli_solve_with_policy_and_errors(trained, tmp_path, capsys):
+    import json
+
+    from jsched.cli import main
+    from jsched.instances import write_instance
+
+    inst = tiny_instance(9)
+    path = tmp_path / "tiny.jsp"
+    write_instance(inst, path)
+    out = tmp_path / "s.json"
+    assert main(["solve", str(path), "--method", "hh", "--hh-policy", trained[1], "--hh-samples", "2",
+                 "--out", str(out)]) == 0
+    payload = json.load(open(out))
+    assert payload["method"] == "hh" and payload["agent"] == f"{J}x{M}" and len(payload["operations"]) == J * M
+    assert main(["solve", str(path), "--method", "hh", "--hh-policy", str(tmp_path / "none.msgpack")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert main(["train", "hh", "--size", "3y"]) == 2
