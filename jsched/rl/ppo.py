@@ -2,7 +2,7 @@
 
 Method: Proximal Policy Optimization (Schulman et al. 2017, arXiv:1707.06347) with generalised
 advantage estimation (Schulman et al. 2016, arXiv:1506.02438), written in the purejaxrl style
-(Lu et al. 2022): ``make_train(config, env, network)`` returns ``train(key)``, a pure function
+(Lu et al. 2022): ``make_train(config, env, network, env_params)`` returns ``train(key)``, a pure function
 whose whole run (vmapped env rollouts in ``lax.scan``, GAE, minibatch epochs with optax) is one
 ``jax.jit``. Unlike purejaxrl the config is a frozen dataclass, the runner state a NamedTuple,
 and GAE and the loss are module-level functions with their own tests.
@@ -17,9 +17,15 @@ Environment interface (gymnax-like, functional; sizes come from shapes, not Pyth
 termination: the value of the next state is not bootstrapped), ``info`` a dict of scalars.
 PPO resets an env itself when it returns ``done`` (an auto-reset by ``jnp.where``, run only
 on steps where some env finished), so the obs stored for the next step is the first obs of a
-fresh episode. Time-limit truncation is not
-treated separately: jsched's envs (dispatch, Petri net, memetic-algorithm control) have a fixed
-episode length and terminate.
+fresh episode. Time-limit truncation is not treated separately: jsched's envs (dispatch, Petri
+net, memetic-algorithm control) have a fixed episode length and terminate.
+
+Usage::
+
+    cfg = PPOConfig(action_type="continuous", action_dim=2, total_timesteps=100_000)
+    train = make_train(cfg, Env(reset, step), ActorCritic(out_dim=2))
+    runner, metrics = jax.jit(train)(jax.random.PRNGKey(0))   # metrics["episode_return"]: (updates,)
+    action = select_action(cfg, train.apply_fn, runner.train_state.params, obs_batch, None)
 
 Actions:
 
