@@ -97,3 +97,20 @@ def breakdowns(
             out.append((int(m), t, t + length))
         t += length + int(rng.integers(glo, ghi + 1))
     return out
+
+
+# Named settings: (generator, keyword arguments, objective). "small" ones run on 2 CPU cores.
+SETTINGS = {
+    "mk": (makespan_instance, dict(n_jobs=20, n_machines=10, ops_per_job=30), "makespan"),
+    "mk-small": (makespan_instance, dict(n_jobs=10, n_machines=5, ops_per_job=20), "makespan"),
+    "dl": (delay_instance, dict(n_jobs=25, n_machines=25, ops_per_job=30), "start_delay"),
+    "dl-small": (delay_instance, dict(n_jobs=10, n_machines=5, ops_per_job=25), "start_delay"),
+}
+
+
+def setting_instance(setting: str, seed: int) -> FJSPInstance:
+    """Instance ``seed`` of a named setting (``np.random.default_rng(seed)``)."""
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; choose one of {sorted(SETTINGS)}")
+    gen, kw, _ = SETTINGS[setting]
+    return gen(np.random.default_rng(seed), name=f"{setting}-{seed}", **kw)
