@@ -288,3 +288,11 @@ def test_cli_rho_writes_valid_json(tmp_path, tiny, capsys):
     assert "method=rho-random" in capsys.readouterr().out
     assert main(["rho", "tiny:0", "--variant", "lrho", "--model", str(tmp_path / "none")]) == 2
     assert main(["rho", "collect", "--setting", "nope", "--out", str(tmp_path / "x.npz")]) == 2
+
+
+def test_noise_and_breakdowns_together(tiny):
+    bd = generators.breakdowns(np.random.default_rng(1), tiny.n_machines, 1500, "high")
+    res = run_rho(tiny, RHOConfig(noise_prob=1.0, noise_low=-5, noise_high=40, **FAST), breakdowns=bd)
+    s = validate(tiny, res.schedule)
+    for m, lo, hi in bd:
+        assert not ((s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)).any()

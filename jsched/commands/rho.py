@@ -124,8 +124,11 @@ def run(args: argparse.Namespace) -> int:
         f = as_fjsp(instance)
         horizon = int(f.durations.max(axis=1).sum())
         bd = breakdowns(np.random.default_rng(args.seed), f.n_machines, horizon, args.breakdowns)
+    from tqdm import tqdm
+
     t0 = time.perf_counter()
-    res = run_rho(instance, cfg, predictor=predictor, breakdowns=bd)
+    with tqdm(total=instance.n_ops, desc=f"rho-{cfg.variant}", unit="op", leave=False) as bar:
+        res = run_rho(instance, cfg, predictor=predictor, breakdowns=bd, progress=lambda k, n: bar.update(k - bar.n))
     elapsed = time.perf_counter() - t0
     try:
         from jsched.instances import best_known
@@ -141,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         "windows": res.n_windows,
         "overlap_ops": res.n_overlap,
         "fixed_ops": res.n_fixed,
+        "breakdown_events": len(res.events),
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,

@@ -234,6 +234,9 @@ def run_rho(
             r, m = int(out.ops[i]), int(out.machine[i])
             s = max(int(out.start[i]), int(job_ready[f.op_job[r]]), int(mach_ready[m]), int(f.release[r]))
             e = s + int(f.durations[r, m])
+            for b in sorted(b for b in known if b[0] == m):  # true durations may run into a known breakdown
+                if s < b[2] and e > b[1] and e > s:
+                    s, e = b[2], b[2] + (e - s)
             hit = next((b for b in pending if b[0] == m and s < b[2] and e > b[1] and e > s), None)
             if hit is not None:
                 # The breakdown starts: halt, reveal it (and its simultaneous events), re-optimise.
