@@ -207,3 +207,11 @@ def test_method_solve_fields():
     out = cpsat_method.solve(ft06(), args)
     assert out.extra["status"] == "OPTIMAL" and out.extra["bound"] == 55
     assert out.schedule.makespan == 55 and "status" in out.summary
+
+
+def test_pack_reports_cmax_and_a_valid_bound():
+    f = random_fjsp(np.random.default_rng(3))
+    res = cpsat.solve(f, pack=True, options=ONE)
+    opt = brute_force(f, "makespan")
+    assert res.objective == res.schedule.makespan >= opt
+    assert res.bound <= opt
