@@ -296,3 +296,19 @@ def test_noise_and_breakdowns_together(tiny):
     s = validate(tiny, res.schedule)
     for m, lo, hi in bd:
         assert not ((s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)).any()
+
+
+def test_window_retry_on_unknown(tiny, monkeypatch):
+    real = cpsat.solve
+    calls = {"n": 0}
+
+    def flaky(instance, objective="makespan", **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise cpsat.SolverError("CP-SAT on x (8 ops, makespan): UNKNOWN: no solution found within the limits")
+        assert kw["options"].time_limit == 2 * FAST["T"] or calls["n"] > 2
+        return real(instance, objective, **kw)
+
+    monkeypatch.setattr(loop.cpsat, "solve", flaky)
+    res = run_rho(tiny, RHOConfig(**FAST))
+    validate(tiny, res.schedule)

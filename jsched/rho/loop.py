@@ -46,6 +46,7 @@ is the whole loop's wall time (oracle trials included). The final schedule is va
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -53,7 +54,7 @@ from typing import Callable
 import numpy as np
 
 from jsched import cpsat
-from jsched.errors import JSchedError, ScheduleError
+from jsched.errors import JSchedError, ScheduleError, SolverError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 from jsched.schedule import OBJECTIVES, Schedule, validate
 
@@ -211,16 +212,15 @@ def run_rho(
         if labels is not None and recorder is not None:
             recorder(st, labels)
         fix = {int(r): (prev[int(r)][0], None) for r in fix_ops}
-        out = cpsat.solve(
+        out = _solve_window(
             observed,
-            cfg.objective,
+            cfg,
             ops=window,
             boundary=st.boundary(),
             hints=hints,
             fix=fix,
             blocked=known,
-            pack=cfg.pack,
-            options=cfg.options(iteration),
+            seed_offset=iteration,
         )
         solve_time += out.wall_time
         n_windows += 1
@@ -322,15 +322,14 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, known=(), iteration: int = 0)
     hints = {int(r): (int(m), None) for r, m in zip(st.window[ov_mask], prev_m)}
     best = None
     for trial in range(cfg.oracle_k):
-        out = cpsat.solve(
+        out = _solve_window(
             st.instance,
-            cfg.objective,
+            cfg,
             ops=st.window,
             boundary=st.boundary(),
             hints=hints,
             blocked=list(known),
-            pack=cfg.pack,
-            options=cfg.options(1000 * (trial + 1) + iteration),
+            seed_offset=1000 * (trial + 1) + iteration,
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
         same = (out.machine[pos] == prev_m).astype(np.int8)
@@ -338,6 +337,21 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, known=(), iteration: int = 0)
         if best is None or key < best[0]:
             best = (key, same)
     return best[1]
+
+
+def _solve_window(instance, cfg: RHOConfig, seed_offset: int, retries: int = 3, **kw) -> cpsat.CPSatResult:
+    """cpsat.solve on a window; if no solution is found within T (status UNKNOWN, e.g. on a
+    loaded machine), retry with a doubled time limit (the window is always feasible: no
+    deadlines, and fixing machines keeps a feasible schedule)."""
+    opts = cfg.options(seed_offset)
+    for attempt in range(retries + 1):
+        try:
+            return cpsat.solve(instance, cfg.objective, pack=cfg.pack, options=opts, **kw)
+        except SolverError as e:
+            if "UNKNOWN" not in str(e) or attempt == retries or opts.time_limit is None:
+                raise
+            opts = dataclasses.replace(opts, time_limit=2 * opts.time_limit)
+    raise AssertionError("unreachable")
 
 
 def _observe(f: FJSPInstance, window: np.ndarray, cfg: RHOConfig, rng: np.random.Generator) -> FJSPInstance:
