@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import jax
@@ -312,3 +311,25 @@ def test_window_retry_on_unknown(tiny, monkeypatch):
     monkeypatch.setattr(loop.cpsat, "solve", flaky)
     res = run_rho(tiny, RHOConfig(**FAST))
     validate(tiny, res.schedule)
+
+
+def test_cli_variant_list_matches_loop():
+    from jsched.commands import rho as cmd
+
+    assert cmd.VARIANTS == loop.VARIANTS
+    assert cmd.parse_seeds("0-2,5") == [0, 1, 2, 5]
+    with pytest.raises(JSchedError):
+        cmd.parse_seeds("a-b")
+
+
+def test_train_entry_point_arguments(dataset, tmp_path, capsys):
+    import argparse
+
+    from jsched.rho import train
+
+    p = argparse.ArgumentParser()
+    train.add_arguments(p)
+    out = str(tmp_path / "e.msgpack")
+    args = p.parse_args([dataset, "--out", out, "--epochs", "1", "--hidden", "8", "--batch-size", "8"])
+    assert train.main(args) == 0 and "val_accuracy=" in capsys.readouterr().out
+    load_checkpoint(out)
