@@ -26,6 +26,7 @@ def ft06() -> JSPInstance:
 def random_fjsp(rng: np.random.Generator, n_jobs=3, max_ops=3, with_due=False) -> FJSPInstance:
     m = int(rng.integers(2, 4))
     jl = rng.integers(2, max_ops + 1, size=n_jobs)
+    jl[rng.permutation(n_jobs)[: max(0, n_jobs - 1)]] = 2  # at most one 3-op job: brute force stays fast
     n = int(jl.sum())
     elig = rng.random((n, m)) < 0.6
     elig[np.arange(n), rng.integers(0, m, n)] = True
