@@ -94,6 +94,7 @@ def save_dataset(path: str, arrays: dict, meta: dict) -> None:
     os.close(fd)
     try:
         np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

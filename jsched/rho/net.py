@@ -118,6 +118,7 @@ def save_checkpoint(path: str, params, norm: dict, config: NetConfig, extra: dic
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(serialization.msgpack_serialize(payload))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
