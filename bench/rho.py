@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--oracle-k", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--model", default=DEFAULT_MODEL, help="L-RHO checkpoint, or 'none' (no lrho, no accuracy)")
     ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -54,7 +54,8 @@ def main() -> None:
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
                      oracle_k=a.oracle_k, workers=a.workers)  # fmt: skip
-    predictor = Predictor(a.model, a.H) if "lrho" in variants or "oracle" in variants else None
+    use_model = a.model != "none" and ("lrho" in variants or "oracle" in variants)
+    predictor = Predictor(a.model, a.H) if use_model else None
     rows, acc_prob, acc_lab = [], [], []
     t_begin = time.perf_counter()
     for seed in seeds:
