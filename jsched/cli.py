@@ -22,6 +22,7 @@ COMMANDS = [
     "jsched.commands.demo",
     "jsched.commands.train",
     "jsched.commands.eval",
+    "jsched.commands.rho",
 ]
 
 
