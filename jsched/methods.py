@@ -50,3 +50,4 @@ def register(method: Method) -> None:
 
 
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
+register(Method("slim", "jsched.slim.method", ("jsp",), "SLIM self-labelling pointer network (greedy or --samples N)"))

@@ -75,6 +75,11 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: corrupt checkpoint body ({type(e).__name__}: {e})") from None
 
 
+def param_template(cfg: ModelConfig):
+    """Shapes and dtypes of the parameters of ``cfg`` (traced, not computed)."""
+    return jax.eval_shape(lambda: init_params(cfg, jax.random.key(0)))
+
+
 def restore_params(path, template, tree) -> Any:
     """``tree`` (a state dict) shaped like ``template``, else CheckpointError naming the field."""
     flat_t = {"/".join(map(str, k)): v for k, v in _flatten(serialization.to_state_dict(template))}
@@ -127,7 +132,7 @@ def load_model(path) -> tuple[Any, ModelConfig, dict]:
         raise CheckpointError(f"{path}: unknown checkpoint kind {kind!r}")
     if tree is None:
         raise CheckpointError(f"{path}: no parameters in checkpoint")
-    params = restore_params(path, init_params(cfg, jax.random.key(0)), tree)
+    params = restore_params(path, param_template(cfg), tree)
     try:
         meta = json.loads(body.get("meta", "{}"))
     except ValueError:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
 import flax.linen as nn
 import jax
@@ -171,8 +172,9 @@ class SlimNet(nn.Module):
         return self.decode(emb[ready_ids], ctx, job_real, mask)
 
 
+@partial(jax.jit, static_argnums=0)
 def init_params(cfg: ModelConfig, key: jax.Array) -> dict:
-    """Random parameters for ``cfg`` (shapes do not depend on the instance size)."""
+    """Random parameters for ``cfg`` (shapes do not depend on the instance size); jitted."""
     n, j = 4, 2
     x = jnp.zeros((n, N_OP_FEATURES), jnp.float32)
     snd = jnp.array([0, 1, 2, 3], jnp.int32)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import signal
 import time
@@ -142,8 +143,9 @@ def cpsat_makespan(inst: JSPInstance, seconds: float, workers: int = 2, seed: in
     return int(solver.value(cmax))
 
 
+@functools.lru_cache(maxsize=8)
 def make_train_step(cfg: TrainConfig):
-    """``train_step(params, opt_state, insts, key) -> (params, opt_state, metrics)``, jitted."""
+    """``train_step(params, opt_state, insts, key) -> (params, opt_state, metrics)``, jitted (cached per config)."""
     opt = optax.adam(cfg.lr)
     mcfg = cfg.model
 
@@ -220,10 +222,10 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = True, max_minutes
         if saved != cfg:
             diff = [k for k, v in cfg.to_dict().items() if saved.to_dict().get(k) != v]
             raise CheckpointError(f"{out}: training config differs from the checkpoint's in {diff}; use another --out")
-        template = init_params(cfg.model, jax.random.key(cfg.seed))
+        template = ckpt.param_template(cfg.model)
         params = ckpt.restore_params(out, template, body["params"])
         best_params = ckpt.restore_params(out, template, body["best_params"])
-        opt_state = serialization.from_state_dict(opt.init(template), body["opt_state"])
+        opt_state = serialization.from_state_dict(jax.eval_shape(opt.init, template), body["opt_state"])
         step, best_val = int(body["step"]), float(body["best_val"])
         history, refs = json.loads(body["history"]), np.asarray(body["val_refs"], np.float64)
     else:
@@ -301,6 +303,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=int, default=d.val_every)
     p.add_argument("--val-sizes", default=",".join(f"{n}x{m}" for n, m in d.val_sizes))
     p.add_argument("--val-per-size", type=int, default=d.val_per_size)
+    m = ModelConfig()
+    for name in ("gat_hidden", "gat_heads", "embed", "mem_hidden", "mem_heads", "mem_size", "clf_size"):
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(m, name), help="model size (default: the authors' code)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop and save after this wall time")
     p.add_argument("--out", required=True, help="training checkpoint (resumed if it exists)")
     p.add_argument("--export", help="also write the best parameters as a model checkpoint here")
@@ -312,6 +317,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         sizes=_sizes(args.sizes), beta=args.beta, batch=args.batch, lr=args.lr, steps=args.steps,
         seed=args.seed, val_every=args.val_every, val_sizes=_sizes(args.val_sizes), val_per_size=args.val_per_size,
+        model=ModelConfig(
+            gat_hidden=args.gat_hidden, gat_heads=args.gat_heads, embed=args.embed, mem_hidden=args.mem_hidden,
+            mem_heads=args.mem_heads, mem_size=args.mem_size, clf_size=args.clf_size,
+        ),
     )
     res = train(cfg, args.out, max_minutes=args.max_minutes, progress=not args.no_progress)
     if args.export:
