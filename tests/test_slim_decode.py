@@ -18,6 +18,8 @@ PARAMS = init_params(CFG, jax.random.key(1))
 RNG = np.random.default_rng(0)
 INSTS = [taillard_instance(RNG, 4, 3), taillard_instance(RNG, 5, 4), taillard_instance(RNG, 3, 4)]
 BATCH = stack_slim_instances(INSTS)  # mixed sizes, padded to 5 x 4 x 4
+LOGITS = jax.jit(step_logits, static_argnames="cfg")
+ENCODE = jax.jit(encode, static_argnames="cfg")
 
 
 def replay(inst: JSPInstance, actions):
@@ -46,10 +48,10 @@ def test_greedy_and_sampled_schedules_are_valid():
 def test_greedy_takes_the_argmax_at_every_step():
     out = decode(PARAMS, BATCH, jax.random.key(0), n_samples=1, greedy=True, cfg=CFG)
     inst = jax.tree.map(lambda x: x[1], BATCH)
-    emb = encode(PARAMS, inst, CFG)
+    emb = ENCODE(PARAMS, inst, CFG)
     state = reset(inst.jsp)
     for a in np.asarray(out.best_actions[1])[: INSTS[1].n_ops]:
-        assert int(jnp.argmax(step_logits(PARAMS, inst, emb, state, CFG))) == a
+        assert int(jnp.argmax(LOGITS(PARAMS, inst, emb, state, CFG))) == a
         state, _, _ = step(inst.jsp, state, jnp.int32(a))
 
 
@@ -68,10 +70,10 @@ def test_sequence_logprob_of_greedy_path():
     inst = jax.tree.map(lambda x: x[0], BATCH)
     out = decode(PARAMS, BATCH, jax.random.key(0), n_samples=1, greedy=True, cfg=CFG)
     acts = out.best_actions[0]
-    emb = encode(PARAMS, inst, CFG)
+    emb = ENCODE(PARAMS, inst, CFG)
     state, total = reset(inst.jsp), 0.0
     for a in np.asarray(acts)[: INSTS[0].n_ops]:
-        total += float(jax.nn.log_softmax(step_logits(PARAMS, inst, emb, state, CFG))[a])
+        total += float(jax.nn.log_softmax(LOGITS(PARAMS, inst, emb, state, CFG))[a])
         state, _, _ = step(inst.jsp, state, jnp.int32(a))
     got = float(sequence_logprob(PARAMS, inst, acts, CFG))
     np.testing.assert_allclose(got, total / (INSTS[0].n_ops - 1), rtol=1e-4)
