@@ -332,8 +332,6 @@ def run(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     import sys
 
-    from jsched.cli import main as _cli_main  # noqa: F401  (same error handling as the CLI)
-
     parser = argparse.ArgumentParser(prog="python -m jsched.slim.train")
     add_arguments(parser)
     try:
