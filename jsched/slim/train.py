@@ -239,15 +239,19 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = True, max_minutes
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, on_term)
+    try:  # SIGTERM (e.g. a job scheduler's kill) saves like Ctrl-C; only possible in the main thread
+        old = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        old = None
     t_end = None if max_minutes is None else time.monotonic() + 60 * max_minutes
     bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="slim train", dynamic_ncols=True)
     root = jax.random.key(cfg.seed)
     try:
         while step < cfg.steps and (t_end is None or time.monotonic() < t_end):
             insts = stack_slim_instances(training_batch(cfg, step))
-            params, opt_state, m = train_step(params, opt_state, insts, jax.random.fold_in(root, step))
-            step += 1
+            new = train_step(params, opt_state, insts, jax.random.fold_in(root, step))
+            # One tuple store (no signal check inside it): a kill never splits params from step.
+            params, opt_state, m, step = *new, step + 1
             bar.update(1)
             post = {k: float(v) for k, v in m.items()}
             if step % cfg.val_every == 0 or step == cfg.steps:
@@ -260,14 +264,14 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = True, max_minutes
             elif step % cfg.ckpt_every == 0:
                 save()
             bar.set_postfix(loss=f"{post['loss']:.3f}", best_val=f"{best_val:.2f}")
+        save()
     except KeyboardInterrupt:
         save()
-        bar.close()
-        signal.signal(signal.SIGTERM, old)
         raise
-    save()
-    bar.close()
-    signal.signal(signal.SIGTERM, old)
+    finally:
+        bar.close()
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
     return {"step": step, "best_val": best_val, "history": history}
 
 
