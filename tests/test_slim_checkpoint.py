@@ -95,7 +95,13 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch):
     # export: a small model checkpoint with the training metadata
     train_mod.export_model(tmp_path / "b.ckpt", tmp_path / "m.ckpt")
     _, mcfg, meta = ckpt.load_model(tmp_path / "m.ckpt")
-    assert mcfg == SMALL and meta["steps"] == 4 and len(meta["history"]) == 2
+    assert mcfg == SMALL and meta["steps"] == 4 and len(meta["history"]) == 2 and meta["exported"] == "best"
+    train_mod.export_model(tmp_path / "b.ckpt", tmp_path / "last.ckpt", "last")
+    last, _, _ = ckpt.load_model(tmp_path / "last.ckpt")
+    for x, y in zip(jax.tree.leaves(b["params"]), jax.tree.leaves(last)):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(CheckpointError):
+        train_mod.export_model(tmp_path / "m.ckpt", tmp_path / "x.ckpt")  # a model file is no training run
 
 
 def test_cli_arguments_build_the_config():
