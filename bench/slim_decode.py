@@ -12,7 +12,6 @@ after a warm-up call that compiles. Prints a table and writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time

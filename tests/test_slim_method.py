@@ -3,11 +3,9 @@
 import argparse
 
 import jax
-import numpy as np
 import pytest
 
 from jsched.errors import CheckpointError, JSchedError
-from jsched.instances.model import JSPInstance
 from jsched.methods import METHODS
 from jsched.schedule import validate
 from jsched.slim import checkpoint as ckpt

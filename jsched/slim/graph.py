@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jsched.errors import JSchedError
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from kernels.jsp import JSPParams
@@ -66,7 +67,7 @@ def slim_instance(
     snd, rcv = edge_list(inst, no)
     ne = n_edge or len(snd)
     if ne < len(snd):
-        raise ValueError(f"{inst.name}: {len(snd)} edges do not fit in {ne} slots")
+        raise JSchedError(f"{inst.name}: {len(snd)} edges do not fit in {ne} slots")
     dummy = nj * no
     s = np.full(ne, dummy, np.int32)
     r = np.full(ne, dummy, np.int32)

@@ -35,7 +35,6 @@ import json
 import signal
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import jax
