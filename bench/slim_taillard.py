@@ -1,8 +1,7 @@
 """Claim: the shipped SLIM checkpoint beats the MWKR rule on Taillard and gets within 12% with 128 samples.
 
 Side by side in one run, on the Taillard instances of the chosen sizes (default 15x15,
-ta01-ta10): MWKR (most work remaining, the paper's best rule, plain numpy, same append
-dispatch), SLIM greedy, and SLIM best of 128 and 512 samples. Every schedule passes the
+ta01-ta10): MWKR (most work remaining, the paper's best rule, on non-delay schedules, plain numpy), SLIM greedy, and SLIM best of 128 and 512 samples. Every schedule passes the
 validator; gaps are to the best-known makespans of ``../shared/data/jsp/bks.csv``. Prints a
 table with ratios to MWKR and writes ``bench/results/slim_taillard.json``.
 
@@ -24,16 +23,26 @@ from jsched.slim.method import DEFAULT_CHECKPOINT, solve_many
 
 
 def mwkr(inst: JSPInstance) -> Schedule:
-    """Dispatch the job with the most remaining work (ties: lowest index), append semantics."""
+    """MWKR on non-delay schedules, the usual PDR baseline.
+
+    Among the jobs whose next operation can start earliest, dispatch the one with the most
+    work remaining (ties: lowest index). On ta01-10 this gives 19.2% (the paper's MWKR: 19.5%
+    over Taillard); the Giffler-Thompson active form gives 26.9% and plain dispatch 54.3%.
+    """
     j, o = inst.machines.shape
     nxt, jr, mr = np.zeros(j, int), np.zeros(j, int), np.zeros(inst.n_machines, int)
     rem = inst.durations.sum(axis=1).astype(int)
     start = np.zeros((j, o), int)
     for _ in range(inst.n_ops):
-        a = int(np.argmax(np.where(nxt < o, rem, -1)))
-        m, d = inst.machines[a, nxt[a]], inst.durations[a, nxt[a]]
-        start[a, nxt[a]] = s = max(jr[a], mr[m])
-        jr[a] = mr[m] = s + d
+        live = nxt < o
+        k = np.minimum(nxt, o - 1)
+        m = inst.machines[np.arange(j), k]
+        est = np.maximum(jr, mr[m])
+        conflict = live & (est == np.where(live, est, np.iinfo(np.int64).max).min())
+        a = int(np.argmax(np.where(conflict, rem, -1)))
+        d = inst.durations[a, nxt[a]]
+        start[a, nxt[a]] = est[a]
+        jr[a] = mr[m[a]] = est[a] + d
         rem[a] -= d
         nxt[a] += 1
     return Schedule.from_arrays(inst, start)

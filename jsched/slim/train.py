@@ -288,7 +288,6 @@ def export_model(train_ckpt: str | Path, out: str | Path, which: str = "best") -
         "train_config": json.loads(body["train_config"]),
         "steps": int(body["step"]),
         "exported": which,
-        "best_val_sample_pg": float(body["best_val"]),
         "history": json.loads(body["history"]),
     }
     ckpt.save_model(out, params, cfg, meta)
