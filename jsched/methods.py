@@ -59,3 +59,4 @@ for _rule, _problems in importlib.import_module("jsched.rule_method").RULE_METHO
 register(Method("ma", "jsched.dac.solve_ma", ("pfsp",), "memetic algorithm for carbon-aware PFSP (static parameters)"))
 register(Method("ma-dac", "jsched.dac.solve_dac", ("pfsp",), "memetic algorithm for carbon-aware PFSP, parameters set by a DAC policy"))
 register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic PPO over 7 dispatching rules"))
+register(Method("slim", "jsched.slim.method", ("jsp",), "SLIM self-labelling pointer network (greedy or --samples N)"))

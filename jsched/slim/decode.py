@@ -1,0 +1,170 @@
+"""SLIM construction: greedy and sampling decodes, teacher forcing, and the policy interface.
+
+A decode runs the encoder once per instance, then one ``lax.scan`` over the padded number of
+operations ``J * O`` drives ``kernels.jsp.step`` (steps past the end, or on padding, are no-ops
+of the kernel); sampling ``vmap``s that scan over ``n_samples`` keys with the embeddings
+shared, and a second ``vmap`` runs a batch of instances: one jitted
+``vmap(instances)(encode, vmap(samples)(scan))`` call.
+
+The authors' code takes ``n*m - 1`` decisions and forces the last operation; here the last
+step is a softmax over one eligible job, which has probability 1 and log-probability 0, so
+the schedules and the loss are the same. Sampling draws one categorical sample per step
+(``torch.multinomial`` in the code); greedy takes the argmax; no temperature.
+
+``observe`` / ``policy`` expose the network as ``policy(params, obs) -> logits`` on one state,
+for generic rollouts and DF-Meta's parameter perturbations (that path re-runs the encoder
+each call; ``decode`` caches it).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jsched.slim.features import context_features, op_features, ready_op
+from jsched.slim.graph import SlimInstance
+from jsched.slim.model import ModelConfig, SlimNet
+from kernels.jsp import JSPState, action_mask, makespan, reset, step
+
+
+class SlimObs(NamedTuple):
+    """Everything the network needs to score the jobs of one partial schedule."""
+
+    x: jax.Array  # (J*O, 15) float32 operation features
+    senders: jax.Array  # (E,) int32
+    receivers: jax.Array  # (E,) int32
+    ready_ids: jax.Array  # (J,) int32 op id of each job's ready op (first op once finished)
+    ctx: jax.Array  # (J, 11) float32 context features
+    job_real: jax.Array  # (J,) bool, False on padded jobs
+    mask: jax.Array  # (J,) bool, dispatchable jobs
+
+
+class DecodeOutput(NamedTuple):
+    """Result of decoding a batch of B instances with S rollouts each."""
+
+    makespans: jax.Array  # (B, S) int32
+    best: jax.Array  # (B,) int32 index of the best rollout (first of equal makespans)
+    best_start: jax.Array  # (B, J, O) int32 start times of the best rollout (-1 on padding)
+    best_actions: jax.Array  # (B, J*O) int32 job picked at each step of the best rollout
+
+
+def _ready_ids(inst: SlimInstance, state: JSPState) -> jax.Array:
+    o = inst.jsp.machines.shape[1]
+    return jnp.arange(inst.jsp.machines.shape[0], dtype=jnp.int32) * o + ready_op(inst.jsp, state)
+
+
+def observe(inst: SlimInstance, state: JSPState, cfg: ModelConfig = ModelConfig()) -> SlimObs:
+    """The observation of ``state`` (computes the op features; cache them in hot loops)."""
+    return SlimObs(
+        x=op_features(inst.jsp, cfg.double_scaled_machine_quartiles),
+        senders=inst.senders,
+        receivers=inst.receivers,
+        ready_ids=_ready_ids(inst, state),
+        ctx=context_features(inst.jsp, state),
+        job_real=inst.jsp.job_len > 0,
+        mask=action_mask(inst.jsp, state),
+    )
+
+
+def make_policy(cfg: ModelConfig = ModelConfig()):
+    """``policy(params, obs) -> (J,) logits`` (``-inf`` on jobs that cannot be dispatched)."""
+    net = SlimNet(cfg)
+
+    def policy(params, obs: SlimObs) -> jax.Array:
+        return net.apply({"params": params}, obs.x, obs.senders, obs.receivers, obs.ready_ids, obs.ctx, obs.job_real, obs.mask)
+
+    return policy
+
+
+policy = make_policy()
+
+
+def encode(params, inst: SlimInstance, cfg: ModelConfig) -> jax.Array:
+    """(J*O, clf) projected operation embeddings of one instance."""
+    x = op_features(inst.jsp, cfg.double_scaled_machine_quartiles)
+    return SlimNet(cfg).apply({"params": params}, x, inst.senders, inst.receivers, method=SlimNet.encode)
+
+
+def step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg: ModelConfig) -> jax.Array:
+    """(J,) masked logits of one state given the instance's cached embeddings."""
+    return SlimNet(cfg).apply(
+        {"params": params},
+        emb[_ready_ids(inst, state)],
+        context_features(inst.jsp, state),
+        inst.jsp.job_len > 0,
+        action_mask(inst.jsp, state),
+        method=SlimNet.decode,
+    )
+
+
+def _log_probs(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """log-softmax that stays finite when no job is eligible (then the step is a no-op)."""
+    live = jnp.isfinite(logits).any()
+    return jax.nn.log_softmax(jnp.where(live, logits, 0.0)), live
+
+
+def rollout(params, inst: SlimInstance, emb: jax.Array, key: jax.Array, greedy: bool, cfg: ModelConfig):
+    """One construction: returns (final state, (T,) actions, (T,) log-probabilities)."""
+    n_steps = inst.jsp.machines.size
+
+    def body(state, t):
+        logits = step_logits(params, inst, emb, state, cfg)
+        logp, live = _log_probs(logits)
+        if greedy:
+            a = jnp.argmax(logits).astype(jnp.int32)
+        else:
+            a = jax.random.categorical(jax.random.fold_in(key, t), logits).astype(jnp.int32)
+        a = jnp.where(live, a, 0)
+        state, _, _ = step(inst.jsp, state, a)
+        return state, (a, jnp.where(live, logp[a], 0.0))
+
+    state, (actions, logps) = jax.lax.scan(body, reset(inst.jsp), jnp.arange(n_steps))
+    return state, actions, logps
+
+
+def _decode_one(params, inst: SlimInstance, key: jax.Array, n_samples: int, greedy: bool, cfg: ModelConfig):
+    emb = encode(params, inst, cfg)
+    keys = jax.random.split(key, n_samples)
+    states, actions, _ = jax.vmap(lambda k: rollout(params, inst, emb, k, greedy, cfg))(keys)
+    ms = jax.vmap(makespan)(states).astype(jnp.int32)
+    best = jnp.argmin(ms).astype(jnp.int32)
+    return ms, best, states.start[best], actions[best]
+
+
+@partial(jax.jit, static_argnames=("n_samples", "greedy", "cfg"))
+def decode(params, insts: SlimInstance, key: jax.Array, n_samples: int = 1, greedy: bool = True, cfg: ModelConfig = ModelConfig()) -> DecodeOutput:
+    """Decode a stacked batch of instances: greedy (one rollout) or ``n_samples`` samples each.
+
+    Args:
+        params: network parameters.
+        insts: ``SlimInstance`` with a leading batch axis B.
+        key: PRNG key (unused by greedy).
+        n_samples: rollouts per instance (1 for greedy).
+        greedy: argmax decoding instead of sampling.
+        cfg: model config (static).
+    """
+    if greedy and n_samples != 1:
+        raise ValueError("greedy decoding uses n_samples=1")
+    keys = jax.random.split(key, insts.jsp.job_len.shape[0])
+    return DecodeOutput(*jax.vmap(lambda i, k: _decode_one(params, i, k, n_samples, greedy, cfg))(insts, keys))
+
+
+def sequence_logprob(params, inst: SlimInstance, actions: jax.Array, cfg: ModelConfig) -> jax.Array:
+    """Mean log-likelihood of the decisions ``actions`` (teacher forcing, one instance).
+
+    The sum over the steps is divided by ``n_ops - 1``, the number of decisions in the
+    authors' code (the forced last step contributes log 1 = 0).
+    """
+    emb = encode(params, inst, cfg)
+
+    def body(state, a):
+        logp, live = _log_probs(step_logits(params, inst, emb, state, cfg))
+        state, _, _ = step(inst.jsp, state, a)
+        return state, jnp.where(live, logp[a], 0.0)
+
+    _, logps = jax.lax.scan(body, reset(inst.jsp), actions)
+    n_dec = jnp.maximum(inst.jsp.job_len.sum() - 1, 1).astype(jnp.float32)
+    return logps.sum() / n_dec

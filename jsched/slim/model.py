@@ -1,0 +1,188 @@
+"""SLIM's pointer network in flax linen: GATv2 encoder, memory network, classifier.
+
+Follows the authors' ``PointerNet.py`` (the code that produced the paper's numbers), with the
+default sizes of its headline checkpoint (PtrNet-B256: 376,961 parameters):
+
+* Encoder, once per instance, on the disjunctive graph (``jsched.slim.graph``): two GATv2
+  layers (Brody et al. 2022) with 3 heads, LeakyReLU slope 0.15, separate source/target
+  weights with biases, no self loops. Layer 1 concatenates its heads (15 -> 3 x 64), layer 2
+  averages them (207 -> 128), as in the code (the paper says concatenated for both).
+  ``e = [x || relu(GAT2([x || relu(GAT1(x))]))]`` (143 features).
+* Memory network, every step, over the jobs' 11 context features:
+  ``x1 = Linear(c)``, ``x2 = x1 + MHA(x1, x1, x1)`` (3 heads of 64, no layer norm; no mask on
+  finished jobs, as in the code; padded jobs are masked out as keys),
+  ``s = relu(Linear(x2))`` (128).
+* Classifier: ``z_j = Linear(LeakyReLU_0.15(Linear([e_{o(t,j)} || s_j])))``; finished and
+  padded jobs get ``-inf``, and the softmax over jobs is the policy.
+
+The classifier's first layer is split into an encoder part and a memory part (same parameter
+count as one ``Linear(271 -> 128)``), so the encoder part is applied once per instance and the
+decoder only gathers it per step. GATv2 aggregation uses ``jax.ops.segment_sum`` / ``segment_max``
+(the few lines of jraph's ``segment_softmax``), with a dummy node absorbing padding edges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import partial
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from jsched.slim.features import N_CTX_FEATURES, N_OP_FEATURES
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the network (defaults: the authors' code and its B256 checkpoint)."""
+
+    gat_hidden: int = 64  # per-head width of GAT layer 1
+    gat_heads: int = 3
+    embed: int = 128  # width of GAT layer 2 (heads averaged)
+    mem_hidden: int = 64  # per-head width of the memory network's attention
+    mem_heads: int = 3
+    mem_size: int = 128
+    clf_size: int = 128
+    leaky_slope: float = 0.15
+    double_scaled_machine_quartiles: bool = False  # see jsched.slim.features
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown model config fields {sorted(unknown)}")
+        return cls(**d)
+
+
+def segment_softmax(logits: jax.Array, segment_ids: jax.Array, num_segments: int) -> jax.Array:
+    """Softmax of ``logits`` (E, ...) within each segment (jraph's definition)."""
+    mx = jax.ops.segment_max(logits, segment_ids, num_segments)
+    mx = jnp.where(jnp.isfinite(mx), mx, 0.0)
+    ex = jnp.exp(logits - jax.lax.stop_gradient(mx)[segment_ids])
+    den = jax.ops.segment_sum(ex, segment_ids, num_segments)
+    return ex / den[segment_ids]
+
+
+class GATv2(nn.Module):
+    """One GATv2 layer (PyG ``GATv2Conv`` semantics, add_self_loops=False, dropout 0).
+
+    ``score_e = att . leakyrelu(W_l x_src + W_r x_dst)``, softmax over the target's in-edges,
+    ``out_i = sum_e alpha_e W_l x_src + bias``; heads concatenated or averaged.
+    """
+
+    features: int
+    heads: int
+    concat: bool
+    slope: float
+
+    @nn.compact
+    def __call__(self, x: jax.Array, senders: jax.Array, receivers: jax.Array) -> jax.Array:
+        n = x.shape[0]  # includes the dummy node
+        h, c = self.heads, self.features
+        xl = nn.Dense(h * c, name="lin_l")(x).reshape(n, h, c)
+        xr = nn.Dense(h * c, name="lin_r")(x).reshape(n, h, c)
+        att = self.param("att", nn.initializers.glorot_uniform(), (1, h, c))
+        e = nn.leaky_relu(xl[senders] + xr[receivers], self.slope)  # (E, H, C)
+        alpha = segment_softmax((e * att).sum(-1), receivers, n)  # (E, H)
+        out = jax.ops.segment_sum(alpha[..., None] * xl[senders], receivers, n)  # (N, H, C)
+        out = out.reshape(n, h * c) if self.concat else out.mean(axis=1)
+        bias = self.param("bias", nn.initializers.zeros, (h * c if self.concat else c,))
+        return out + bias
+
+
+class MemoryAttention(nn.Module):
+    """torch ``MultiheadAttention`` (self-attention, biases, scaled dot product) with a key mask."""
+
+    heads: int
+    head_dim: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array, key_mask: jax.Array) -> jax.Array:
+        j = x.shape[-2]
+        d = self.heads * self.head_dim
+        qkv = nn.Dense(3 * d, name="in_proj")(x).reshape(*x.shape[:-1], 3, self.heads, self.head_dim)
+        q, k, v = qkv[..., 0, :, :], qkv[..., 1, :, :], qkv[..., 2, :, :]  # (..., J, H, Dh)
+        s = jnp.einsum("...qhd,...khd->...hqk", q, k) / jnp.sqrt(self.head_dim).astype(x.dtype)
+        s = jnp.where(key_mask[..., None, None, :], s, -1e30)
+        a = jax.nn.softmax(s, axis=-1)
+        out = jnp.einsum("...hqk,...khd->...qhd", a, v).reshape(*x.shape[:-2], j, d)
+        return nn.Dense(d, name="out_proj")(out)
+
+
+class SlimNet(nn.Module):
+    """The whole network; ``encode`` runs once per instance, ``decode`` once per step."""
+
+    cfg: ModelConfig = ModelConfig()
+
+    def setup(self):
+        c = self.cfg
+        self.gat1 = GATv2(c.gat_hidden, c.gat_heads, True, c.leaky_slope)
+        self.gat2 = GATv2(c.embed, c.gat_heads, False, c.leaky_slope)
+        self.linear1 = nn.Dense(c.mem_hidden * c.mem_heads)
+        self.attn = MemoryAttention(c.mem_heads, c.mem_hidden)
+        self.linear2 = nn.Dense(c.mem_size)
+        self.linear3_embed = nn.Dense(c.clf_size)  # the embedding columns of Linear(271 -> clf)
+        self.linear3_mem = nn.Dense(c.clf_size, use_bias=False)  # its memory columns
+        self.linear4 = nn.Dense(1)
+
+    def encode(self, x: jax.Array, senders: jax.Array, receivers: jax.Array) -> jax.Array:
+        """Operation embeddings projected by the classifier's first layer.
+
+        Args:
+            x: (N, 15) operation features (N = J * O, padded ops are zero rows).
+            senders, receivers: (E,) edges; padding edges use the dummy id N.
+
+        Returns:
+            (N, clf_size): ``e_i W_e + b`` for every operation.
+        """
+        xd = jnp.concatenate([x, jnp.zeros((1, x.shape[1]), x.dtype)], axis=0)
+        h1 = nn.relu(self.gat1(xd, senders, receivers))
+        h2 = nn.relu(self.gat2(jnp.concatenate([xd, h1], axis=-1), senders, receivers))
+        e = jnp.concatenate([xd, h2], axis=-1)[:-1]
+        return self.linear3_embed(e)
+
+    def decode(self, emb_jobs: jax.Array, ctx: jax.Array, job_real: jax.Array, mask: jax.Array) -> jax.Array:
+        """Masked logits over jobs.
+
+        Args:
+            emb_jobs: (J, clf_size) projected embedding of each job's ready operation.
+            ctx: (J, 11) context features.
+            job_real: (J,) bool, False on padded jobs (never attended).
+            mask: (J,) bool, jobs that may be dispatched.
+
+        Returns:
+            (J,) logits, ``-inf`` where ``mask`` is False.
+        """
+        x1 = self.linear1(ctx)
+        x2 = x1 + self.attn(x1, job_real)
+        s = nn.relu(self.linear2(x2))
+        z = nn.leaky_relu(emb_jobs + self.linear3_mem(s), self.cfg.leaky_slope)
+        logits = self.linear4(z)[..., 0]
+        return jnp.where(mask, logits, -jnp.inf)
+
+    def __call__(self, x, senders, receivers, ready_ids, ctx, job_real, mask):
+        """Full forward pass for one state (encoder + decoder): (J,) masked logits."""
+        emb = self.encode(x, senders, receivers)
+        return self.decode(emb[ready_ids], ctx, job_real, mask)
+
+
+@partial(jax.jit, static_argnums=0)
+def init_params(cfg: ModelConfig, key: jax.Array) -> dict:
+    """Random parameters for ``cfg`` (shapes do not depend on the instance size); jitted."""
+    n, j = 4, 2
+    x = jnp.zeros((n, N_OP_FEATURES), jnp.float32)
+    snd = jnp.array([0, 1, 2, 3], jnp.int32)
+    rcv = jnp.array([1, 0, 3, 2], jnp.int32)
+    ctx = jnp.zeros((j, N_CTX_FEATURES), jnp.float32)
+    ones = jnp.ones((j,), bool)
+    return SlimNet(cfg).init(key, x, snd, rcv, jnp.array([0, 2]), ctx, ones, ones)["params"]
+
+
+def count_params(params) -> int:
+    return int(sum(x.size for x in jax.tree.leaves(params)))

@@ -1,0 +1,80 @@
+"""``--method slim``: schedules pass the validator, errors are JSchedErrors, eval tables."""
+
+import argparse
+
+import jax
+import pytest
+
+from jsched.errors import CheckpointError, JSchedError
+from jsched.methods import METHODS
+from jsched.schedule import validate
+from jsched.slim import checkpoint as ckpt
+from jsched.slim import eval as slim_eval
+from jsched.slim.method import DEFAULT_CHECKPOINT, solve
+from jsched.slim.model import ModelConfig, init_params
+
+SMALL = ModelConfig(gat_hidden=8, embed=8, mem_hidden=8, mem_heads=1, mem_size=8, clf_size=8)
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory):
+    path = tmp_path_factory.mktemp("slim") / "tiny.ckpt"
+    ckpt.save_model(path, init_params(SMALL, jax.random.key(0)), SMALL)
+    return str(path)
+
+
+def _args(**kw):
+    p = argparse.ArgumentParser()
+    p.add_argument("--seed", type=int, default=0)
+    METHODS["slim"].load().add_arguments(p)
+    ns = p.parse_args([])
+    for k, v in kw.items():
+        setattr(ns, k, v)
+    return ns
+
+
+def test_solve_ft06_greedy_and_sampling(tiny_ckpt):
+    ft06 = slim_eval.benchmark("ft06")
+    g = solve(ft06, _args(checkpoint=tiny_ckpt))
+    s = solve(ft06, _args(checkpoint=tiny_ckpt, samples=8))
+    for out in (g, s):
+        validate(ft06, out.schedule)
+        assert out.schedule.makespan >= 55  # ft06 optimum
+    assert s.extra["decoding"] == "sampling" and s.extra["samples"] == 8
+
+
+def test_solve_rejects_bad_input(tiny_ckpt, tmp_path):
+    ft06 = slim_eval.benchmark("ft06")
+    with pytest.raises(JSchedError, match="samples"):
+        solve(ft06, _args(checkpoint=tiny_ckpt, samples=0))
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"\x00" * 10)
+    with pytest.raises(CheckpointError, match="bad.ckpt"):
+        solve(ft06, _args(checkpoint=str(bad)))
+    with pytest.raises(JSchedError, match="JSP"):
+        solve(ft06.to_fjsp(), _args(checkpoint=tiny_ckpt))
+
+
+def test_eval_table_and_best_known(tiny_ckpt):
+    assert slim_eval.best_known("ta01") == 1231
+    with pytest.raises(JSchedError):
+        slim_eval.benchmark("ta999")
+    rows = slim_eval.evaluate(["ta01"], (1,), tiny_ckpt)
+    r = rows[("15x15", 1)]
+    assert r["instances"] == ["ta01"] and r["pg"] == pytest.approx(100 * (r["makespans"][0] / 1231 - 1))
+    table = slim_eval.format_table(rows, (1,), "taillard")
+    assert table.splitlines()[1].startswith("15x15 | ") and "13.8/7.2/6.5" in table
+
+
+def test_shipped_checkpoint_loads():
+    params, cfg, meta = ckpt.load_model(DEFAULT_CHECKPOINT)
+    assert DEFAULT_CHECKPOINT.stat().st_size < 5_000_000
+    assert meta["steps"] > 0 and "train_config" in meta
+
+
+@pytest.mark.slow
+def test_shipped_checkpoint_ta01_within_12_percent_with_128_samples():
+    ta01 = slim_eval.benchmark("ta01")
+    out = solve(ta01, _args(samples=128))
+    validate(ta01, out.schedule)
+    assert out.schedule.makespan <= 1.12 * slim_eval.best_known("ta01")
