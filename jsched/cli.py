@@ -15,6 +15,7 @@ from jsched.errors import JSchedError
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMANDS = [
     "jsched.commands.solve",
+    "jsched.commands.rules",
 ]
 
 

@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.errors import JSchedError
-from jsched.instances.model import JSPInstance
+from jsched.instances.model import FJSPInstance, JSPInstance, as_fjsp
+from kernels.fjsp import FJSPParams
 from kernels.jsp import JSPParams
 
 
@@ -44,4 +45,47 @@ def stack_jsp_params(instances: Sequence[JSPInstance]) -> JSPParams:
     no = max(i.n_ops_per_job for i in instances)
     nm = max(i.n_machines for i in instances)
     ps = [jsp_params(i, nj, no, nm) for i in instances]
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *ps)
+
+
+def fjsp_params(
+    inst: FJSPInstance | JSPInstance,
+    n_jobs: int | None = None,
+    n_ops: int | None = None,
+    n_machines: int | None = None,
+) -> FJSPParams:
+    """Pad an FJSP instance (or the FJSP view of a JSP) to (n_jobs, n_ops, n_machines).
+
+    The flat operation rows become a rectangular (J, O, M) array, O the longest job.
+    """
+    f = as_fjsp(inst)
+    J, M = f.n_jobs, f.n_machines
+    O = int(f.job_lengths.max(initial=0))
+    nj, no, nm = n_jobs or J, n_ops or O, n_machines or M
+    if nj < J or no < O or nm < M:
+        raise JSchedError(f"{f.name}: cannot pad {J} jobs x {O} ops ({M} machines) to {nj}x{no} ({nm})")
+    dur = np.zeros((nj, no, nm), np.int32)
+    elig = np.zeros((nj, no, nm), bool)
+    rel = np.zeros((nj, no), np.int32)
+    dur[f.op_job, f.op_index, :M] = f.durations
+    elig[f.op_job, f.op_index, :M] = f.eligible
+    rel[f.op_job, f.op_index] = f.release
+    job_len = np.zeros(nj, np.int32)
+    job_len[:J] = f.job_lengths
+    return FJSPParams(
+        durations=jnp.asarray(dur),
+        eligible=jnp.asarray(elig),
+        job_len=jnp.asarray(job_len),
+        release=jnp.asarray(rel),
+        machine_mask=jnp.asarray(np.arange(nm) < M),
+    )
+
+
+def stack_fjsp_params(instances: Sequence[FJSPInstance | JSPInstance]) -> FJSPParams:
+    """Pad a list of FJSP (or JSP) instances to their common maximum shape and stack on axis 0."""
+    fs = [as_fjsp(i) for i in instances]
+    nj = max(f.n_jobs for f in fs)
+    no = max(int(f.job_lengths.max(initial=0)) for f in fs)
+    nm = max(f.n_machines for f in fs)
+    ps = [fjsp_params(f, nj, no, nm) for f in fs]
     return jax.tree.map(lambda *xs: jnp.stack(xs), *ps)
