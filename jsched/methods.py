@@ -52,3 +52,5 @@ def register(method: Method) -> None:
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
 for _rule, _problems in importlib.import_module("jsched.rule_method").RULE_METHODS:  # fifo, spt, mwkr, ...
     register(Method(_rule, "jsched.rule_method", _problems, f"dispatching rule {_rule.upper()} (greedy, jitted)"))
+register(Method("daniel", "jsched.dfmeta.daniel_method", ("fjsp",), "DANIEL dual-attention FJSP policy (PPO), greedy or sampling"))
+register(Method("dfmeta", "jsched.dfmeta.method", ("fjsp",), "DF-Meta: K ES steps of test-time adaptation from a meta-trained theta_0"))
