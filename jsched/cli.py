@@ -16,6 +16,7 @@ from jsched.errors import JSchedError
 COMMANDS = [
     "jsched.commands.solve",
     "jsched.commands.rules",
+    "jsched.commands.rho",
 ]
 
 

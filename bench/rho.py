@@ -1,0 +1,117 @@
+"""Claim: L-RHO solves long-horizon FJSP faster than default RHO, at a better objective.
+
+One run, the same held-out instances for every method: each RHO variant (default, warm,
+first, random, oracle, lrho) reports its solve time (sum of counted window solves) and
+objective; TI% = 100 (T_default - T_method) / T_default and OI% = 100 (obj_default -
+obj_method) / obj_default over the per-method means (the paper's ``print_results.py``).
+The full problem is also solved by CP-SAT with a time limit equal to default RHO's mean
+solve time, and the network's label accuracy is measured against the oracle's labels on the
+oracle runs' windows (with the all-keep accuracy beside it).
+
+    nice -n 10 python bench/rho.py --setting mk-small --seeds 0-4 --H 40 --S 15 --T 5 \
+        --stop-after 0.5 --model jsched/assets/lrho-mk-small.msgpack
+
+Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+
+import numpy as np
+
+from jsched import cpsat
+from jsched.commands.rho import DEFAULT_MODEL, parse_seeds
+from jsched.rho.generators import SETTINGS, setting_instance
+from jsched.rho.loop import VARIANTS, RHOConfig, run_rho
+from jsched.rho.net import Predictor
+from jsched.rho.train import label_metrics
+from jsched.schedule import OBJECTIVES, validate, write_json_atomic
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--setting", default="mk-small", choices=sorted(SETTINGS))
+    ap.add_argument("--seeds", default="0-4", help="held-out instance seeds (training used 100+)")
+    ap.add_argument("--H", type=int, default=40)
+    ap.add_argument("--S", type=int, default=15)
+    ap.add_argument("--T", type=float, default=5.0)
+    ap.add_argument("--stop-after", type=float, default=0.5)
+    ap.add_argument("--p", type=float, default=0.5)
+    ap.add_argument("--oracle-k", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+
+    objective = SETTINGS[a.setting][2]
+    seeds = parse_seeds(a.seeds)
+    variants = a.variants.split(",")
+    base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
+                     oracle_k=a.oracle_k, workers=a.workers)  # fmt: skip
+    predictor = Predictor(a.model, a.H) if "lrho" in variants or "oracle" in variants else None
+    rows, acc_prob, acc_lab = [], [], []
+    t_begin = time.perf_counter()
+    for seed in seeds:
+        inst = setting_instance(a.setting, seed)
+        for v in variants:
+            cfg = RHOConfig(**{**base.__dict__, "variant": v, "seed": 0})
+
+            def record(st, lab):
+                if predictor is not None:
+                    acc_prob.append(predictor(st))
+                    acc_lab.append(np.asarray(lab))
+
+            res = run_rho(inst, cfg, predictor=predictor if v == "lrho" else None,
+                          recorder=record if v == "oracle" else None)  # fmt: skip
+            rows.append(dict(seed=seed, method=v, objective=res.objective, solve_time=res.solve_time,
+                             total_time=res.total_time, windows=res.n_windows, overlap=res.n_overlap,
+                             fixed=res.n_fixed))  # fmt: skip
+            print(f"seed={seed} {v:8s} obj={res.objective} solve={res.solve_time:.1f}s "
+                  f"fixed={res.n_fixed}/{res.n_overlap}", flush=True)  # fmt: skip
+        if not a.no_full:
+            t_def = next(r["solve_time"] for r in rows if r["seed"] == seed and r["method"] == "default")
+            out = cpsat.solve(inst, objective, options=cpsat.CPSatOptions(time_limit=t_def, num_workers=a.workers))
+            val = OBJECTIVES[objective](inst, validate(inst, out.schedule))
+            rows.append(dict(seed=seed, method="cpsat-full", objective=int(val), solve_time=out.wall_time,
+                             total_time=out.wall_time, windows=1, overlap=0, fixed=0))  # fmt: skip
+            print(f"seed={seed} cpsat-full obj={val} time={out.wall_time:.1f}s ({out.status})", flush=True)
+
+    methods = variants + ([] if a.no_full else ["cpsat-full"])
+    mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in ("objective", "solve_time")}
+            for m in methods}  # fmt: skip
+    d = mean.get("default")
+    summary = []
+    for m in methods:
+        ti = 100 * (d["solve_time"] - mean[m]["solve_time"]) / d["solve_time"] if d else None
+        oi = 100 * (d["objective"] - mean[m]["objective"]) / d["objective"] if d else None
+        summary.append(dict(method=m, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"], TI=ti, OI=oi))
+    acc = None
+    if acc_lab:
+        acc = label_metrics(np.concatenate(acc_prob), np.concatenate(acc_lab).astype(np.float32),
+                            np.ones(sum(map(len, acc_lab)), bool))  # fmt: skip
+    print(f"\n{a.setting}: {len(seeds)} instances, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
+          f"objective {objective}, {a.workers} CP-SAT workers")  # fmt: skip
+    print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s}")
+    for s in summary:
+        print(f"{s['method']:12s} {s['objective']:10.1f} {s['solve_time']:9.2f} {s['TI']:7.1f} {s['OI']:7.2f}")
+    if acc:
+        print(f"label accuracy {acc['accuracy']:.3f} (all-keep {acc['keep_rate']:.3f}, precision "
+              f"{acc['precision']:.3f}, recall {acc['recall']:.3f}, n={acc['n']})")  # fmt: skip
+    out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-{a.setting}.json")
+    write_json_atomic(out, {"args": vars(a), "summary": summary, "label_accuracy": acc, "runs": rows,
+                            "wall_seconds": time.perf_counter() - t_begin})  # fmt: skip
+    with open(out[:-5] + ".csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,433 @@
+"""CP-SAT models of the JSP and FJSP (ortools), for full problems and rolling-horizon windows.
+
+Model (L-RHO paper, Sec. 3 and its code ``mk/flexible_jss_main_common.py``): every operation
+has a master start variable; per eligible machine an optional fixed-size interval sharing that
+start, with a presence literal, and exactly one literal true (an operation with one eligible
+machine gets a single always-present interval, so a JSP is the classic disjunctive model).
+Consecutive operations of a job are chained, each machine gets one ``AddNoOverlap``, and every
+operation starts at or after its release time.
+
+Objectives (``OBJECTIVES``): ``makespan`` (max end over the solved operations), ``start_delay``
+(sum of start - release; with starts >= release this is sum max(0, s - r)), ``start_end_delay``
+(start delay plus sum max(0, e - due) when the instance has due times).
+
+The same builder serves the rolling-horizon loop (``jsched.rho``) as is:
+
+* ``ops``: solve only a subset of operations (a window). Within a job the window operations
+  must be consecutive; the preceding executed operations are summarised by a :class:`Boundary`
+  (earliest start per job, per machine and/or per operation: L-RHO's "start after the latest
+  executed end of the job and of the machine").
+* ``hints``: a :class:`~jsched.schedule.Schedule` or a partial assignment ``{op: (machine,
+  start)}`` (either may be None) given to CP-SAT as a solution hint (warm start).
+* ``fix``: the same form, but enforced: the machine is the only interval created (L-RHO's
+  "compatible set cut to the previous machine") and/or the start is fixed.
+* ``allowed``: an (N, M) mask further restricting eligibility (machines down in a breakdown).
+* ``blocked``: fixed ``(machine, start, end)`` intervals no operation may overlap.
+* ``pack``: for windows under the makespan objective, minimise K * Cmax + sum of ends (the
+  window's Cmax alone is myopic: it leaves every non-critical op free to start late).
+* :class:`CPSatOptions`: time limit, ``num_workers`` (explicit, default 2: the solver's own
+  default takes every core), ``random_seed``, early stop after ``stop_after`` seconds without an
+  improving solution (polled every 0.1 s as in the L-RHO code; never before the first
+  solution), and CP-SAT's search log.
+
+:func:`solve` returns a :class:`CPSatResult` (status, objective, bound, wall time, per-op
+machine/start/end of the solved operations) and, when every operation was solved, a
+``Schedule`` that passed :func:`jsched.schedule.validate`. No solution raises ``SolverError``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence, Union
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from jsched.errors import SolverError
+from jsched.instances.model import FJSPInstance, Instance, as_fjsp
+from jsched.schedule import Schedule, validate
+
+OBJECTIVES = ("makespan", "start_delay", "start_end_delay")
+
+# op row -> (machine or None, start or None)
+Assignment = Mapping[int, tuple[Union[int, None], Union[int, None]]]
+
+
+@dataclass(frozen=True)
+class CPSatOptions:
+    """Solver settings.
+
+    Attributes:
+        time_limit: seconds (None: no limit).
+        num_workers: CP-SAT search workers (threads); explicit because the solver default
+            uses every core.
+        random_seed: CP-SAT seed (with one worker, results are reproducible).
+        stop_after: stop when the best objective has not improved for this many seconds
+            (None: off). Never stops before a first solution.
+        log: print CP-SAT's search log.
+    """
+
+    time_limit: float | None = 10.0
+    num_workers: int = 2
+    random_seed: int = 0
+    stop_after: float | None = None
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Earliest starts imposed on a (sub)problem by already executed operations.
+
+    Attributes:
+        job_ready: (J,) earliest start of any solved operation of job j (its last executed end).
+        machine_ready: (M,) earliest start of any solved operation placed on machine m.
+        op_ready: (N,) earliest start of each operation.
+    """
+
+    job_ready: np.ndarray | None = None
+    machine_ready: np.ndarray | None = None
+    op_ready: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CPSatResult:
+    """Outcome of one CP-SAT solve.
+
+    Attributes:
+        status: 'OPTIMAL' or 'FEASIBLE' (other statuses raise SolverError).
+        objective: objective value of the returned solution.
+        bound: best proven lower bound on the objective.
+        wall_time: seconds spent building and solving the model.
+        ops: (K,) flat operation rows that were solved, ascending.
+        machine, start, end: (K,) the solution for those operations.
+        schedule: the validated full Schedule when ``ops`` covers the instance, else None.
+    """
+
+    status: str
+    objective: float
+    bound: float
+    wall_time: float
+    ops: np.ndarray
+    machine: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    schedule: Schedule | None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "OPTIMAL"
+
+    def assignment(self) -> dict[int, tuple[int, int]]:
+        """``{op: (machine, start)}`` of the solved operations (the hint/fix form)."""
+        return {int(o): (int(m), int(s)) for o, m, s in zip(self.ops, self.machine, self.start)}
+
+
+def assignment_of(instance: Instance, schedule: Schedule) -> dict[int, tuple[int, int]]:
+    """``{op row: (machine, start)}`` of every operation of a schedule."""
+    f = as_fjsp(instance)
+    rows = f.job_start[schedule.job] + schedule.op
+    return {int(r): (int(m), int(s)) for r, m, s in zip(rows, schedule.machine, schedule.start)}
+
+
+def solve(
+    instance: Instance,
+    objective: str = "makespan",
+    *,
+    ops: Sequence[int] | np.ndarray | None = None,
+    boundary: Boundary | None = None,
+    hints: Schedule | Assignment | None = None,
+    fix: Schedule | Assignment | None = None,
+    allowed: np.ndarray | None = None,
+    blocked: Sequence[tuple[int, int, int]] = (),
+    pack: bool = False,
+    options: CPSatOptions = CPSatOptions(),
+) -> CPSatResult:
+    """Build and solve the CP-SAT model of ``instance`` (or of the window ``ops``).
+
+    Args:
+        instance: a JSPInstance or FJSPInstance (solved through its FJSP view).
+        objective: one of ``OBJECTIVES``.
+        ops: flat operation rows to solve (default: all). Per job they must be consecutive.
+        boundary: earliest starts per job / machine / operation.
+        hints: solution hint (Schedule or partial ``{op: (machine, start)}``).
+        fix: enforced assignment (Schedule or partial ``{op: (machine, start)}``).
+        allowed: (N, M) bool mask intersected with the instance's eligibility.
+        blocked: ``(machine, start, end)`` intervals during which a machine is unavailable.
+        pack: makespan only: minimise K * Cmax + sum of ends (K = number of solved ops) instead
+            of Cmax, so a window's operations are also packed early (a rolling-horizon choice;
+            ``objective`` and ``bound`` of the result still refer to Cmax).
+        options: :class:`CPSatOptions`.
+
+    Returns:
+        A :class:`CPSatResult`.
+
+    Raises:
+        SolverError: bad arguments, infeasible model, or no solution within the limits.
+    """
+    t0 = time.perf_counter()
+    f = as_fjsp(instance)
+    if objective not in OBJECTIVES:
+        raise SolverError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    rows = _check_ops(f, ops)
+    elig = f.eligible if allowed is None else f.eligible & np.asarray(allowed, bool)
+    fixed = _as_assignment(f, fix)
+    hinted = _as_assignment(f, hints)
+    earliest = _earliest_starts(f, rows, boundary)
+    mready = None
+    if boundary is not None and boundary.machine_ready is not None:
+        mready = np.asarray(boundary.machine_ready, np.int64)
+        if mready.shape != (f.n_machines,):
+            raise SolverError(f"boundary.machine_ready must have shape ({f.n_machines},), got {mready.shape}")
+
+    # Machines each op may use, after masks and fixes.
+    choices: dict[int, np.ndarray] = {}
+    for r in rows:
+        ms = np.flatnonzero(elig[r])
+        fm = fixed.get(int(r), (None, None))[0]
+        if fm is not None:
+            if not f.eligible[r, fm]:
+                raise SolverError(
+                    f"fix: operation {int(r)} (job {int(f.op_job[r])}, op {int(f.op_index[r])}) "
+                    f"cannot run on machine {fm}; eligible {np.flatnonzero(f.eligible[r]).tolist()}"
+                )
+            ms = np.array([fm])
+        if len(ms) == 0:
+            raise SolverError(
+                f"operation {int(r)} (job {int(f.op_job[r])}, op {int(f.op_index[r])}) has no allowed machine"
+            )
+        choices[int(r)] = ms
+
+    horizon = _horizon(f, rows, choices, earliest, mready, fixed, blocked)
+    model = cp_model.CpModel()
+    start, end, presence = {}, {}, {}
+    per_machine: dict[int, list] = {m: [] for m in range(f.n_machines)}
+    for r in rows:
+        r = int(r)
+        ms = choices[r]
+        s = model.new_int_var(int(earliest[r]), horizon, f"s{r}")
+        d = f.durations[r, ms]
+        if len(ms) == 1:
+            e = s + int(d[0])
+            iv = model.new_fixed_size_interval_var(s, int(d[0]), f"i{r}")
+            per_machine[int(ms[0])].append(iv)
+            presence[r] = {int(ms[0]): None}
+            if mready is not None:
+                model.add(s >= int(mready[ms[0]]))
+        else:
+            lits = {}
+            for m, dm in zip(ms, d):
+                m = int(m)
+                lit = model.new_bool_var(f"x{r}_{m}")
+                iv = model.new_optional_fixed_size_interval_var(s, int(dm), lit, f"i{r}_{m}")
+                per_machine[m].append(iv)
+                lits[m] = lit
+                if mready is not None and mready[m] > earliest[r]:
+                    model.add(s >= int(mready[m])).only_enforce_if(lit)
+            model.add_exactly_one(lits.values())
+            e = s + sum(int(dm) * lits[int(m)] for m, dm in zip(ms, d))
+            presence[r] = lits
+        fs = fixed.get(r, (None, None))[1]
+        if fs is not None:
+            model.add(s == int(fs))
+        start[r], end[r] = s, e
+    for m, lo, hi in blocked:
+        if hi > lo:
+            per_machine[int(m)].append(model.new_fixed_size_interval_var(int(lo), int(hi - lo), f"b{m}_{lo}"))
+    for ivs in per_machine.values():
+        if len(ivs) > 1:
+            model.add_no_overlap(ivs)
+    # Job precedence between consecutive window operations.
+    for a, b in zip(rows[:-1], rows[1:]):
+        if f.op_job[a] == f.op_job[b]:
+            model.add(start[int(b)] >= end[int(a)])
+
+    _set_objective(model, f, rows, objective, start, end, horizon, pack and objective == "makespan")
+    _add_hints(model, hinted, start, presence)
+    return _run(model, f, rows, objective, start, presence, options, t0, pack and objective == "makespan")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_ops(f: FJSPInstance, ops) -> np.ndarray:
+    if ops is None:
+        return np.arange(f.n_ops)
+    rows = np.unique(np.asarray(ops, np.int64).ravel())
+    if len(rows) == 0:
+        raise SolverError("empty operation window")
+    if rows[0] < 0 or rows[-1] >= f.n_ops:
+        raise SolverError(f"operation rows must be in 0..{f.n_ops - 1}")
+    same = f.op_job[rows[1:]] == f.op_job[rows[:-1]]
+    gap = same & (rows[1:] != rows[:-1] + 1)
+    if gap.any():
+        i = int(np.flatnonzero(gap)[0])
+        raise SolverError(
+            f"window operations of job {int(f.op_job[rows[i]])} are not consecutive "
+            f"(op {int(f.op_index[rows[i]])} then op {int(f.op_index[rows[i + 1]])})"
+        )
+    return rows
+
+
+def _as_assignment(f: FJSPInstance, a) -> dict[int, tuple[int | None, int | None]]:
+    if a is None:
+        return {}
+    if isinstance(a, Schedule):
+        return assignment_of(f, a)
+    out = {}
+    for r, (m, s) in a.items():
+        if not 0 <= int(r) < f.n_ops or (m is not None and not 0 <= int(m) < f.n_machines):
+            raise SolverError(f"assignment entry {r}: ({m}, {s}) out of range")
+        out[int(r)] = (None if m is None else int(m), None if s is None else int(s))
+    return out
+
+
+def _earliest_starts(f: FJSPInstance, rows: np.ndarray, b: Boundary | None) -> np.ndarray:
+    est = f.release.copy()
+    if b is None:
+        return est
+    if b.job_ready is not None:
+        jr = np.asarray(b.job_ready, np.int64)
+        if jr.shape != (f.n_jobs,):
+            raise SolverError(f"boundary.job_ready must have shape ({f.n_jobs},), got {jr.shape}")
+        est = np.maximum(est, jr[f.op_job])
+    if b.op_ready is not None:
+        opr = np.asarray(b.op_ready, np.int64)
+        if opr.shape != (f.n_ops,):
+            raise SolverError(f"boundary.op_ready must have shape ({f.n_ops},), got {opr.shape}")
+        est = np.maximum(est, opr)
+    return est
+
+
+def _horizon(f, rows, choices, earliest, mready, fixed, blocked) -> int:
+    """A safe upper bound on every end: latest earliest start + all work + blocked time."""
+    work = sum(int(f.durations[r, choices[int(r)]].max()) for r in rows)
+    base = int(earliest[rows].max(initial=0))
+    if mready is not None:
+        base = max(base, int(mready.max(initial=0)))
+    for r, (_, s) in fixed.items():
+        if s is not None:
+            base = max(base, s)
+    for _, lo, hi in blocked:
+        base = max(base, int(lo))
+        work += max(0, int(hi - lo))
+    return base + work + 1
+
+
+def _set_objective(model, f, rows, objective, start, end, horizon, pack):
+    if objective == "makespan":
+        cmax = model.new_int_var(0, horizon, "cmax")
+        model.add_max_equality(cmax, [end[int(r)] for r in rows])
+        if pack:
+            # K * Cmax + sum of ends: the window makespan first-ish, then ops as early as possible.
+            model.minimize(len(rows) * cmax + sum(end[int(r)] for r in rows))
+        else:
+            model.minimize(cmax)
+        return
+    terms = [start[int(r)] - int(f.release[r]) for r in rows]
+    if objective == "start_end_delay" and f.due is not None:
+        for r in rows:
+            r = int(r)
+            t = model.new_int_var(0, horizon, f"t{r}")
+            model.add(t >= end[r] - int(f.due[r]))
+            terms.append(t)
+    model.minimize(sum(terms))
+
+
+def _add_hints(model, hinted, start, presence) -> None:
+    for r, (m, s) in hinted.items():
+        if r not in start:
+            continue
+        if s is not None:
+            model.add_hint(start[r], s)
+        lits = presence[r]
+        if m is not None and m in lits:
+            for mm, lit in lits.items():
+                if lit is not None:
+                    model.add_hint(lit, mm == m)
+
+
+def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, pack) -> CPSatResult:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    if options.time_limit is not None:
+        p.max_time_in_seconds = float(options.time_limit)
+    p.num_workers = int(options.num_workers)
+    p.random_seed = int(options.random_seed)
+    p.log_search_progress = bool(options.log)
+    stopper = _EarlyStop(solver, options.stop_after) if options.stop_after is not None else None
+    if stopper is not None:
+        stopper.start()
+    try:
+        status = solver.solve(model, stopper)
+    finally:
+        if stopper is not None:
+            stopper.finish()
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        why = "the model is infeasible" if status == cp_model.INFEASIBLE else "no solution found within the limits"
+        raise SolverError(f"CP-SAT on {f.name} ({len(rows)} ops, {objective}): {name}: {why}")
+    st = np.array([solver.value(start[int(r)]) for r in rows], np.int64)
+    mach = np.empty(len(rows), np.int64)
+    for i, r in enumerate(rows):
+        lits = presence[int(r)]
+        mach[i] = next(m for m, lit in lits.items() if lit is None or solver.boolean_value(lit))
+    en = st + f.durations[rows, mach]
+    sched = None
+    if len(rows) == f.n_ops:
+        sched = validate(f, Schedule.from_arrays(f, st, mach))
+    obj, bound = float(solver.objective_value), float(solver.best_objective_bound)
+    if pack:  # report Cmax; K*Cmax + sum(ends) <= 2K*Cmax gives a valid Cmax bound
+        obj, bound = float(en.max()), float(np.ceil(bound / (2 * len(rows))))
+    return CPSatResult(
+        status=name,
+        objective=obj,
+        bound=bound,
+        wall_time=time.perf_counter() - t0,
+        ops=rows,
+        machine=mach,
+        start=st,
+        end=en,
+        schedule=sched,
+    )
+
+
+class _EarlyStop(cp_model.CpSolverSolutionCallback):
+    """Stop the search once the objective has not improved for ``patience`` seconds.
+
+    A solution callback records the time of each improving solution; a watcher thread polls
+    every 0.1 s (as L-RHO's code does) so the stop also fires when no new solution arrives.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, patience: float):
+        super().__init__()
+        self._solver = solver
+        self._patience = float(patience)
+        self._best = None
+        self._last = None
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def on_solution_callback(self) -> None:
+        v = self.objective_value
+        with self._lock:
+            if self._best is None or v < self._best:
+                self._best = v
+                self._last = time.perf_counter()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            with self._lock:
+                last = self._last
+            if last is not None and time.perf_counter() - last >= self._patience:
+                self._solver.stop_search()
+                return

@@ -1,0 +1,135 @@
+"""Oracle label collection for L-RHO (``jsched rho collect``), parallel over instances.
+
+Each instance runs the RHO loop with the ``oracle`` variant; every window with at least one
+overlapping and one new operation (as in the code, ``mk util`` L123-124) gives a sample:
+the window's features (``jsched.rho.features``) and the oracle's keep labels. Instances run
+in a process pool (``processes`` workers, each CP-SAT solve with ``config.workers`` threads);
+the spawn start method keeps the workers free of the parent's threads. The dataset is one
+``.npz`` (no pickle) with the padded arrays of ``features.pad_batch``, the instance index of
+each sample and a JSON ``meta`` (version, setting, RHO config, feature names).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+import multiprocessing as mp
+import os
+import tempfile
+
+import numpy as np
+
+from jsched.errors import CheckpointError
+from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, WindowFeatures, pad_batch, window_features
+from jsched.rho.generators import setting_instance
+from jsched.rho.loop import RHOConfig, run_rho
+
+DATASET_VERSION = 1
+
+
+def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
+    """Run the oracle RHO on instance ``seed`` of ``setting``; return samples and run stats."""
+    inst = setting_instance(setting, seed)
+    feats, labels = [], []
+
+    def record(st, lab):
+        if st.overlap.any() and (~st.overlap).any():
+            feats.append(window_features(st, config.H))
+            labels.append(np.asarray(lab, np.float32))
+
+    cfg = dataclasses.replace(config, variant="oracle")
+    res = run_rho(inst, cfg, recorder=record)
+    stats = {"seed": seed, "objective": res.objective, "solve_time": res.solve_time, "total_time": res.total_time}
+    return feats, labels, stats
+
+
+def collect(
+    setting: str,
+    seeds: list[int],
+    config: RHOConfig,
+    processes: int = 1,
+    progress: bool = True,
+) -> tuple[dict, dict]:
+    """Collect oracle samples on ``seeds`` of ``setting``; return (arrays, meta)."""
+    from tqdm import tqdm
+
+    results: dict[int, tuple] = {}
+    if processes <= 1:
+        for s in tqdm(seeds, desc="oracle", disable=not progress):
+            results[s] = collect_instance(setting, s, config)
+    else:
+        ctx = mp.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+            futs = {pool.submit(collect_instance, setting, s, config): s for s in seeds}
+            for fut in tqdm(cf.as_completed(futs), total=len(futs), desc="oracle", disable=not progress):
+                results[futs[fut]] = fut.result()
+    feats, labels, inst_idx, stats = [], [], [], []
+    for s in seeds:
+        fe, la, st = results[s]
+        feats += fe
+        labels += la
+        inst_idx += [s] * len(fe)
+        stats.append(st)
+    M = max((len(x.machine) for x in feats), default=0)
+    arrays = pad_batch(feats, config.H, M, labels)
+    arrays["instance"] = np.asarray(inst_idx, np.int64)
+    meta = {
+        "version": DATASET_VERSION,
+        "setting": setting,
+        "seeds": list(map(int, seeds)),
+        "config": dataclasses.asdict(config),
+        "op_features": list(OP_FEATURES),
+        "machine_features": list(MACHINE_FEATURES),
+        "runs": stats,
+    }
+    return arrays, meta
+
+
+def save_dataset(path: str, arrays: dict, meta: dict) -> None:
+    """Write arrays + JSON meta to ``path`` (.npz) atomically."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_dataset(path: str) -> tuple[dict, dict]:
+    """Read a dataset written by :func:`save_dataset`; CheckpointError if missing/corrupt/mismatched."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files if k != "meta"}
+            meta = json.loads(str(z["meta"]))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: dataset not found") from None
+    except Exception as e:  # zipfile/ValueError/KeyError/JSON errors: all mean a corrupt file
+        raise CheckpointError(f"{path}: not a readable L-RHO dataset ({type(e).__name__}: {e})") from None
+    if meta.get("version") != DATASET_VERSION or meta.get("op_features") != list(OP_FEATURES):
+        raise CheckpointError(f"{path}: dataset version/features do not match this jsched (version {meta.get('version')})")
+    return arrays, meta
+
+
+def merge_datasets(parts: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Concatenate datasets of the same setting and H (machines padded to the largest M)."""
+    M = max(a["m_x"].shape[1] for a, _ in parts)
+    out = {}
+    for k in parts[0][0]:
+        chunks = []
+        for a, _ in parts:
+            x = a[k]
+            if k in ("m_x", "m_mask") and x.shape[1] < M:
+                pad = [(0, 0), (0, M - x.shape[1])] + [(0, 0)] * (x.ndim - 2)
+                x = np.pad(x, pad)
+            chunks.append(x)
+        out[k] = np.concatenate(chunks)
+    meta = dict(parts[0][1])
+    meta["seeds"] = sum((m["seeds"] for _, m in parts), [])
+    meta["runs"] = sum((m["runs"] for _, m in parts), [])
+    return out, meta

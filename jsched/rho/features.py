@@ -1,0 +1,137 @@
+"""L-RHO input features of one RHO window (paper App. A.3; code ``mk/flexible_jss_data.py``).
+
+Times are taken relative to the window's origin ``t0`` (the earliest possible start of any
+window operation) so that features are stationary along the horizon (the code uses absolute
+times; with per-feature standardisation a late window would otherwise look out of range).
+
+Operation features (``OP_FEATURES``, one row per window operation, RHO order):
+earliest start given executed job ops (and release), duration mean/std/min/max over compatible
+machines, job id, op index, overlap flag (+1/-1), previous machine's duration (new ops: the
+fastest machine's, as in the code), mean/min duration on the other compatible machines (-1 if
+none), earliest start + previous duration, previous start / end / start delay (-1 for new ops),
+release, due (0 when absent), number of compatible machines, position in the window / H.
+
+Machine features (``MACHINE_FEATURES``): earliest available time (latest executed end), number
+of overlapping ops previously assigned to it, mean and max of their previous ends, and
+mean/std/min/max of their durations on it (0 when none).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from jsched.rho.loop import WindowState
+
+OP_FEATURES = (
+    "est", "p_mean", "p_std", "p_min", "p_max", "job", "op_index", "overlap", "prev_p", "other_p_mean",
+    "other_p_min", "est_plus_prev_p", "prev_start", "prev_end", "prev_delay", "release", "due",
+    "n_compatible", "window_pos",
+)  # fmt: skip
+MACHINE_FEATURES = ("ready", "n_overlap", "end_mean", "end_max", "p_mean", "p_std", "p_min", "p_max")
+
+
+class WindowFeatures(NamedTuple):
+    """Features of one window (unpadded).
+
+    op: (K, len(OP_FEATURES)) float32; machine: (M, len(MACHINE_FEATURES)) float32;
+    overlap: (K,) bool; prev_machine: (K,) int (-1 for new ops).
+    """
+
+    op: np.ndarray
+    machine: np.ndarray
+    overlap: np.ndarray
+    prev_machine: np.ndarray
+
+
+def window_features(st: WindowState, H: int | None = None) -> WindowFeatures:
+    """Features of the window described by ``st`` (``H`` scales the position feature)."""
+    f = st.instance
+    w = st.window
+    k = len(w)
+    H = H or k
+    el = f.eligible[w]
+    p = np.where(el, f.durations[w], np.nan).astype(np.float64)
+    est = np.maximum(st.job_ready[f.op_job[w]], f.release[w]).astype(np.float64)
+    t0 = float(est.min()) if k else 0.0
+    fastest = np.nanargmin(np.where(el, p, np.inf), axis=1)
+    ov = st.overlap
+    pm = np.where(ov, st.prev_machine, fastest)
+    prev_p = p[np.arange(k), pm]
+    other = p.copy()
+    other[np.arange(k), pm] = np.nan
+    n_other = (~np.isnan(other)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        other_mean = np.where(n_other > 0, np.nanmean(np.where(n_other[:, None] > 0, other, 0.0), axis=1), -1.0)
+        other_min = np.where(n_other > 0, np.nanmin(np.where(n_other[:, None] > 0, other, 0.0), axis=1), -1.0)
+    rel = f.release[w].astype(np.float64)
+    due = (f.due[w].astype(np.float64) - t0) if f.due is not None else np.zeros(k)
+    neg = -np.ones(k)
+    op = np.stack(
+        [
+            est - t0,
+            np.nanmean(p, axis=1),
+            np.nanstd(p, axis=1),
+            np.nanmin(p, axis=1),
+            np.nanmax(p, axis=1),
+            f.op_job[w].astype(np.float64),
+            f.op_index[w].astype(np.float64),
+            np.where(ov, 1.0, -1.0),
+            prev_p,
+            other_mean,
+            other_min,
+            est - t0 + prev_p,
+            np.where(ov, st.prev_start - t0, neg),
+            np.where(ov, st.prev_end - t0, neg),
+            np.where(ov, st.prev_start - rel, neg),
+            rel - t0,
+            due,
+            el.sum(axis=1).astype(np.float64),
+            np.arange(k) / H,
+        ],
+        axis=1,
+    )
+    mach = np.zeros((f.n_machines, len(MACHINE_FEATURES)))
+    mach[:, 0] = st.machine_ready - t0
+    for m in range(f.n_machines):
+        sel = ov & (st.prev_machine == m)
+        if sel.any():
+            ends = st.prev_end[sel] - t0
+            pp = f.durations[w[sel], m].astype(np.float64)
+            mach[m, 1:] = [sel.sum(), ends.mean(), ends.max(), pp.mean(), pp.std(), pp.min(), pp.max()]
+    return WindowFeatures(op.astype(np.float32), mach.astype(np.float32), ov.copy(), np.where(ov, st.prev_machine, -1))
+
+
+def pad_batch(items: list[WindowFeatures], H: int, M: int, labels: list[np.ndarray] | None = None) -> dict:
+    """Stack windows into padded arrays (n, H, F) / (n, M, Fm) with masks (the dataset layout).
+
+    Keys: op_x, op_mask, overlap, prev_m, m_x, m_mask, and labels (n, H) float32 when given
+    (labels are per window op, 0 for new ops and padding).
+    """
+    n = len(items)
+    out = {
+        "op_x": np.zeros((n, H, len(OP_FEATURES)), np.float32),
+        "op_mask": np.zeros((n, H), bool),
+        "overlap": np.zeros((n, H), bool),
+        "prev_m": np.full((n, H), -1, np.int32),
+        "m_x": np.zeros((n, M, len(MACHINE_FEATURES)), np.float32),
+        "m_mask": np.zeros((n, M), bool),
+    }
+    if labels is not None:
+        out["labels"] = np.zeros((n, H), np.float32)
+    for i, it in enumerate(items):
+        k, m = len(it.op), len(it.machine)
+        if k > H or m > M:
+            raise ValueError(f"window of {k} ops / {m} machines does not fit H={H}, M={M}")
+        out["op_x"][i, :k] = it.op
+        out["op_mask"][i, :k] = True
+        out["overlap"][i, :k] = it.overlap
+        out["prev_m"][i, :k] = it.prev_machine
+        out["m_x"][i, :m] = it.machine
+        out["m_mask"][i, :m] = True
+        if labels is not None:
+            lab = np.zeros(k, np.float32)
+            lab[it.overlap] = labels[i]
+            out["labels"][i, :k] = lab
+    return out

