@@ -115,7 +115,7 @@ def fire(params: JSPParams, state: PetriState, job: jax.Array) -> PetriState:
 
     A disabled transition leaves the state unchanged.
     """
-    a = job.astype(jnp.int32)
+    a = jnp.asarray(job, jnp.int32)
     ok = action_mask(params, state)[a]
     mach, dur = head_info(params, state)
     m, d, t = mach[a], dur[a], state.time
