@@ -54,3 +54,4 @@ def register(method: Method) -> None:
 
 
 register(Method("cpsat", "jsched.cpsat_method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
+register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic PPO over 7 dispatching rules"))

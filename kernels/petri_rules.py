@@ -65,6 +65,28 @@ def _features(params: JSPParams, state: petri.PetriState):
     }
 
 
+def proposal_features(params: JSPParams, state: petri.PetriState, names=RULES) -> jax.Array:
+    """(len(names), 6) float32: what each rule would allocate now, described by its job.
+
+    Per rule: [p of the candidate / max p, p of the op after it / max p, work left / LB,
+    operations left / O, total wait / LB, 1 if no other rule earlier in ``names`` picks the
+    same job]; LB = :func:`kernels.petri.time_scale`. A hyper-heuristic needs exactly this to
+    tell the rules apart at a decision point.
+    """
+    f = _features(params, state)
+    jobs = all_choices(params, state, names)
+    lb = petri.time_scale(params)
+    dmax = jnp.maximum(params.durations.max(), 1).astype(jnp.float32)
+    o = params.machines.shape[1]
+    first = jnp.argmax(jobs[:, None] == jobs[None, :], axis=1) == jnp.arange(len(names))
+    feats = jnp.stack(
+        [f["p"][jobs] / dmax, f["p_next"][jobs] / dmax, f["work"][jobs] / lb, f["ops_left"][jobs] / o,
+         f["wait"][jobs] / lb, first.astype(jnp.float32)],
+        axis=1,
+    )
+    return jnp.where(petri.action_mask(params, state).any(), feats, 0.0).astype(jnp.float32)
+
+
 def rule_keys(name: str, params: JSPParams, state: petri.PetriState) -> tuple[jax.Array, ...]:
     """Priority keys (larger is better, lexicographic) of rule ``name`` over all jobs."""
     f = _features(params, state)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.errors import CheckpointError, JSchedError
-from jsched.hh.env import N_RULES, HHEnvConfig, HHState, apply_rule, init_state
+from jsched.hh.env import N_RULES, HHEnvConfig, HHState, apply_rule, init_state, observe
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.rl import checkpoint
@@ -45,7 +45,7 @@ def rollout_policy(net_params, inst: JSPParams, key, cfg: HHEnvConfig, hidden: t
     def body(carry, _):
         s, key = carry
         key, k = jax.random.split(key)
-        logits, _ = apply(net_params, petri.observation(s.inst, s.net))
+        logits, _ = apply(net_params, observe(cfg, s))
         logits = masked_logits(logits, R.rule_mask(s.inst, s.net))
         rule = jnp.where(greedy, jnp.argmax(logits), jax.random.categorical(k, logits))
         return (apply_rule(cfg, s, rule), key), None

@@ -13,6 +13,12 @@ Summing the rewards of the x low-level steps into the one macro step is exactly 
 aggregation of the x steps' advantages into one decision, with the decision horizon shortened
 from N to ceil(N / x). ``commitment >= N`` is the single-rule (full-episode) policy.
 
+Observation: the CTPN marking and temporal features (:func:`kernels.petri.observation`) and,
+by default, what each of the 7 rules would allocate now (6 numbers per rule, see
+:func:`kernels.petri_rules.proposal_features`): the paper's observation is the marking plus
+temporal features; the proposals are jsched's addition (``rule_features=False`` turns them
+off), since choosing between rules is easier when the agent sees where they disagree.
+
 Episodes draw an instance at reset: from a fixed pool (e.g. the Taillard instances of one size)
 or, with no pool, a fresh Taillard-style random instance (durations U{1..99}, each job a random
 permutation of the machines; Taillard 1993).
@@ -44,6 +50,7 @@ class HHEnvConfig:
     pmin: int = 1
     pmax: int = 99
     reference: str = "LTWR"  # reward normaliser: "lb", "best" or a rule name
+    rule_features: bool = True  # append each rule's proposal (kernels.petri_rules.proposal_features)
 
     def __post_init__(self):
         if self.reference not in ("lb", "best", *R.RULES):
@@ -61,7 +68,7 @@ class HHEnvConfig:
 
     @property
     def obs_dim(self) -> int:
-        return 4 * self.n_jobs + 4 * self.n_machines + 2
+        return 4 * self.n_jobs + 4 * self.n_machines + 2 + (6 * N_RULES if self.rule_features else 0)
 
 
 class HHState(NamedTuple):
@@ -87,8 +94,12 @@ def random_instance(key, cfg: HHEnvConfig) -> JSPParams:
     )
 
 
-def observe(state: HHState) -> jax.Array:
-    return petri.observation(state.inst, state.net)
+def observe(cfg: HHEnvConfig, state: HHState) -> jax.Array:
+    """The CTPN observation (marking + temporal features), plus the rules' proposals if enabled."""
+    obs = petri.observation(state.inst, state.net)
+    if cfg.rule_features:
+        obs = jnp.concatenate([obs, R.proposal_features(state.inst, state.net).ravel()])
+    return obs
 
 
 def reference_makespan(cfg: HHEnvConfig, inst: JSPParams) -> jax.Array:
@@ -106,7 +117,7 @@ def init_state(cfg: HHEnvConfig, inst: JSPParams, with_ref: bool = True) -> tupl
     ref = reference_makespan(cfg, inst) if with_ref else jnp.float32(1.0)
     s = HHState(inst, petri.reset(inst), jnp.full((cfg.n_decisions,), -1, jnp.int32), jnp.zeros((), jnp.int32),
                 jnp.maximum(ref, 1.0))
-    return observe(s), s
+    return observe(cfg, s), s
 
 
 def apply_rule(cfg: HHEnvConfig, state: HHState, rule: jax.Array) -> HHState:
@@ -136,7 +147,7 @@ def make_env(cfg: HHEnvConfig) -> Env:
         s = apply_rule(cfg, state, action)
         d = petri.done(s.inst, s.net)
         reward = jnp.where(d, -petri.makespan(s.net) / s.ref, 0.0).astype(jnp.float32)
-        return observe(s), s, reward, d, {"makespan": petri.makespan(s.net)}
+        return observe(cfg, s), s, reward, d, {"makespan": petri.makespan(s.net)}
 
     def action_mask(state, pool):
         return R.rule_mask(state.inst, state.net)

@@ -44,6 +44,7 @@ class HHTrainConfig:
     steps: int = 200_000  # agent decisions (PPO env steps), summed over envs
     instances: str = "random"  # "random" or "taillard"
     reference: str = "LTWR"  # reward normaliser (see jsched.hh.env)
+    rule_features: bool = True  # observe the rules' proposals (see jsched.hh.env)
     num_envs: int = 32
     num_steps: int = 64
     update_epochs: int = 4
@@ -65,7 +66,8 @@ class HHTrainConfig:
             raise JSchedError(f"no Taillard instances of size {self.n_jobs}x{self.n_machines}")
 
     def env_config(self) -> HHEnvConfig:
-        return HHEnvConfig(self.n_jobs, self.n_machines, self.commitment, reference=self.reference)
+        return HHEnvConfig(self.n_jobs, self.n_machines, self.commitment, reference=self.reference,
+                            rule_features=self.rule_features)
 
     def ppo_config(self) -> ppo.PPOConfig:
         per_update = self.num_envs * self.num_steps
@@ -152,6 +154,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--instances", choices=("random", "taillard"), default="random",
                    help="train on random Taillard-style instances or on the 10 Taillard instances of the size")
     p.add_argument("--reference", default="LTWR", help="reward normaliser: lb, best, or a rule name (default LTWR)")
+    p.add_argument("--no-rule-features", action="store_true", help="observe only the marking and temporal features")
     p.add_argument("--envs", type=int, default=HHTrainConfig.num_envs)
     p.add_argument("--lr", type=float, default=HHTrainConfig.lr)
     p.add_argument("--ent-coef", type=float, default=HHTrainConfig.ent_coef)
@@ -178,7 +181,8 @@ def main(args: argparse.Namespace) -> int:
 
     j, m = parse_size(args.size)
     cfg = HHTrainConfig(n_jobs=j, n_machines=m, commitment=args.commitment, steps=args.steps,
-                        instances=args.instances, reference=args.reference, num_envs=args.envs, lr=args.lr, ent_coef=args.ent_coef, seed=args.seed)
+                        instances=args.instances, reference=args.reference,
+                        rule_features=not args.no_rule_features, num_envs=args.envs, lr=args.lr, ent_coef=args.ent_coef, seed=args.seed)
     stem = os.path.join("runs", f"hh_{j}x{m}_x{args.commitment}")
     ckpt = args.checkpoint or stem + ".msgpack"
     pol = args.policy_out or stem + ".policy.msgpack"
