@@ -177,3 +177,16 @@ def test_eval_rows_with_given_policy(trained):
         assert r["best_rule_makespan"] == min(r[n] for n in R.RULES)
         assert r["hh"] >= 1 and "hh_gap_to_best_rule" in r
     assert "agent vs best rule" in format_table(rows)
+
+
+def test_shipped_15x15_agent_solves_ta01_within_target():
+    """The issue's acceptance check: the shipped agent's greedy ta01 schedule is valid and <= 1454."""
+    from jsched.hh.instances import taillard
+
+    assert (15, 15) in agent.shipped_sizes()
+    policy = agent.load_policy(agent.shipped_policy_path(15, 15))
+    inst = taillard("ta01")
+    start, ms, rules, mode = policy.solve(inst)
+    assert mode == "greedy" and set(rules) <= set(R.RULES)
+    assert validate(inst, Schedule.from_arrays(inst, start)).makespan == ms
+    assert ms <= 1454
