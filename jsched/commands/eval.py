@@ -3,6 +3,7 @@
 from jsched.commands._targets import register_dispatch
 
 TARGETS: dict[str, str] = {}
+TARGETS["hh"] = "jsched.hh.eval"
 
 
 def register(sub) -> None:

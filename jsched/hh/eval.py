@@ -130,7 +130,8 @@ def resolve_names(spec: list[str]) -> list[str]:
     return names
 
 
-def main(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """``jsched eval hh BENCHMARK``: print the table, optionally write JSON."""
     from jsched.schedule import write_json_atomic
 
     policies = [load_policy(p) for p in args.policy] if args.policy else None

@@ -176,7 +176,7 @@ def parse_size(size: str) -> tuple[int, int]:
     return j, m
 
 
-def main(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """``jsched train hh``: train, checkpoint, write the policy and (optionally) curves."""
     from jsched.schedule import write_json_atomic
 
@@ -202,7 +202,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m jsched.hh.train")
     add_arguments(parser)
     try:
-        sys.exit(main(parser.parse_args()))
+        sys.exit(run(parser.parse_args()))
     except JSchedError as e:
         print(f"jsched: error: {e}", file=sys.stderr)
         sys.exit(2)
