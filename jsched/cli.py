@@ -17,6 +17,9 @@ COMMANDS = [
     "jsched.commands.solve",
     "jsched.commands.rules",
     "jsched.commands.rho",
+    "jsched.commands.demo",
+    "jsched.commands.train",
+    "jsched.commands.eval",
 ]
 
 

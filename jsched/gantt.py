@@ -106,15 +106,9 @@ def _save_atomic(fig, path: str, ext: str) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, format=ext[1:])
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

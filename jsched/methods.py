@@ -15,6 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsched.errors import JSchedError
 from jsched.schedule import Schedule
 
 
@@ -39,7 +40,10 @@ class Method:
     help: str
 
     def load(self):
-        return importlib.import_module(self.module)
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as e:
+            raise JSchedError(f"method {self.name!r} is unavailable: {e}") from None
 
 
 METHODS: dict[str, Method] = {}
@@ -54,3 +58,4 @@ for _rule, _problems in importlib.import_module("jsched.rule_method").RULE_METHO
     register(Method(_rule, "jsched.rule_method", _problems, f"dispatching rule {_rule.upper()} (greedy, jitted)"))
 register(Method("daniel", "jsched.dfmeta.daniel_method", ("fjsp",), "DANIEL dual-attention FJSP policy (PPO), greedy or sampling"))
 register(Method("dfmeta", "jsched.dfmeta.method", ("fjsp",), "DF-Meta: K ES steps of test-time adaptation from a meta-trained theta_0"))
+register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic PPO over 7 dispatching rules"))

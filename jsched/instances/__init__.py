@@ -67,7 +67,7 @@ def load(spec: str | os.PathLike) -> Instance:
     s = str(spec)
     if os.path.splitext(s)[1].lower() in _FILE_EXTS and not is_benchmark(s):
         return read_instance(s)  # raises "no such file" naming the path
-    if os.path.isdir(s):
+    if os.path.isdir(s) and not is_benchmark(s):
         raise JSchedError(f"{s}: is a directory, not an instance file or benchmark name")
     return load_benchmark(s)
 

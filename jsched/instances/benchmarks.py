@@ -168,7 +168,7 @@ def _fjsp_key(name: str) -> str | None:
     s = canonical_name(name)
     if re.fullmatch(r"mk\d\d", s):
         return f"brandimarte/{s}"
-    if "/" in s:
+    if "/" in s and ".." not in s.split("/"):
         return s[len("fjsp/") :] if s.startswith("fjsp/") else s
     return None
 
@@ -212,24 +212,36 @@ def _pkg():
 
 
 def load_benchmark(name: str) -> Instance:
-    """Load a benchmark instance by name (see the module docstring for the names)."""
+    """Load a benchmark instance by name (see the module docstring for the names).
+
+    Instances are immutable, so repeated loads of a name share one cached object.
+    """
     s = canonical_name(name)
+    key = _fjsp_key(name)
+    d = data_dir() if key is not None else None
+    return _load_cached(s, None if d is None else str(d))
+
+
+@functools.lru_cache(maxsize=512)
+def _load_cached(s: str, data: str | None) -> Instance:
     if s in _JSP_SET:
         arr = np.asarray(getattr(_pkg(), _PKG_NAME.get(s, s)))
         return JSPInstance(s, arr[0], arr[1])
-    key = _fjsp_key(name)
+    key = _fjsp_key(s)
     if key is None:
-        raise _unknown(name)
-    path = _require_data_dir(name) / "fjsp" / f"{key}.fjs"
+        raise _unknown(s)
+    if data is None:
+        _require_data_dir(s)  # raises: no data folder
+    path = Path(data) / "fjsp" / f"{key}.fjs"
     if not path.is_file():
-        raise _unknown(name)
+        raise _unknown(s)
     from jsched.instances.io import parse_fjsp_text, read_text
 
     short = key.split("/", 1)[1] if key.startswith("brandimarte/") else key
     return parse_fjsp_text(read_text(path), str(path), short)
 
 
-def benchmark_bounds(name: str) -> tuple[int, int | None] | None:
+def benchmark_bounds(name: str) -> tuple[int, int] | None:
     """(lower, upper) makespan bounds of a benchmark, or None when the name has no bounds."""
     s = canonical_name(name)
     if s in _JSP_SET:

@@ -71,7 +71,9 @@ def taillard_jsp(
     """
     _check_size(n_jobs, n_machines)
     _check_range(low, high)
-    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if not isinstance(rng, (int, np.integer, np.random.Generator)):
+        raise JSchedError(f"rng must be an int seed or np.random.Generator, got {type(rng).__name__}")
+    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(int(rng))
     dur = g.integers(low, high + 1, size=(n_jobs, n_machines))
     mach = np.argsort(g.random((n_jobs, n_machines)), axis=1)  # one uniform permutation per job
     return JSPInstance(name or f"taillard_{n_jobs}x{n_machines}", mach, dur, n_machines)
@@ -131,7 +133,10 @@ def sd1_fjsp(
             instance of the batch.
     """
     _check_size(n_jobs, n_machines)
-    r = _PyDraw(random.Random(rng) if isinstance(rng, int) else rng) if not isinstance(rng, np.random.Generator) else _NpDraw(rng)
+    if isinstance(rng, np.random.Generator):
+        r = _NpDraw(rng)
+    else:
+        r = _PyDraw(random.Random(rng) if isinstance(rng, int) else rng)
     m = int(n_machines)
     if job_lengths is None:
         lo, hi = max(1, int(0.8 * m)), max(1, int(1.2 * m))

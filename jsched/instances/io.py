@@ -37,8 +37,8 @@ FJSP ``due`` is written for every operation when the instance has due times, and
 present on every operation when read.
 
 Every malformed input raises :class:`~jsched.errors.InstanceFormatError` naming the file, the
-line (for JSON structure errors: the field, as a path like ``jobs[3][1].machines``) and what was
-expected.  Writers are atomic (temporary file, then rename) and ``write -> read`` gives back an
+line and the field (for JSON, a path like ``jobs[3][1].machines``, and the line where that value,
+or its nearest existing parent, starts) and what was expected.  Writers are atomic (temporary file, then rename) and ``write -> read`` gives back an
 equal instance (:func:`instances_equal`).
 """
 
@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,7 @@ from jsched.instances.model import FJSPInstance, Instance, JSPInstance
 __all__ = [
     "JSON_FORMAT",
     "JSON_VERSION",
+    "decode_text",
     "detect_format",
     "fjsp_text",
     "instance_from_json",
@@ -77,7 +79,8 @@ JSON_FORMAT = "jsched-instance"
 JSON_VERSION = 1
 # Larger values are certainly a corrupt file, and they would overflow the int32 device arrays.
 _MAX_VALUE = 2**31 - 1
-_MAX_COUNT = 10**7
+_MAX_JOBS = 10**7
+_MAX_MACHINES = 10**5  # FJSP arrays are (operations x machines); bigger headers are corrupt files
 
 # --------------------------------------------------------------------------------------------
 # Reading files
@@ -94,33 +97,39 @@ def read_text(path: str | os.PathLike) -> str:
         raise InstanceFormatError("no such file", p) from None
     except OSError as e:
         raise InstanceFormatError(f"cannot read file: {e.strerror or e}", p) from None
+    return decode_text(data, p)
+
+
+def decode_text(data: bytes, path: str = "<bytes>") -> str:
+    """Decode instance file bytes; binary, non-UTF-8 or empty content raises InstanceFormatError."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InstanceFormatError("binary file (NUL byte), not an instance text file", p, data.count(b"\n", 0, nul) + 1)
+        raise InstanceFormatError("binary file (NUL byte), not an instance text file", path, data.count(b"\n", 0, nul) + 1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise InstanceFormatError(f"binary or non-UTF-8 file (byte {e.start}), not an instance text file", p, line) from None
+        raise InstanceFormatError(f"binary or non-UTF-8 file (byte {e.start}), not an instance text file", path, line) from None
     if not text.strip():
-        raise InstanceFormatError("empty file", p, 1)
+        raise InstanceFormatError("empty file", path, 1)
     return text
 
 
 def detect_format(path: str | os.PathLike, text: str | None = None) -> str:
-    """'jsp', 'fjsp', 'json' or 'cas' from the extension, else from the content."""
+    """'jsp', 'fjsp', 'json' or 'cas' from the extension, else from the content.
+
+    ``.fjs``, ``.json``, ``.cas``, ``.jsp``/``.jss`` fix the format; ``.txt`` is used for JSP and
+    for FJSP files alike (e.g. Brandimarte's ``mkNN.txt``), so its content decides, JSP by default.
+    """
+    fmt = _format_from_extension(path)
+    if fmt is not None:
+        return fmt
+    return _sniff(read_text(path) if text is None else text)
+
+
+def _format_from_extension(path: str | os.PathLike) -> str | None:
     ext = os.path.splitext(os.fspath(path))[1].lower()
-    if ext == ".fjs":
-        return "fjsp"
-    if ext == ".json":
-        return "json"
-    if ext in (".txt", ".jsp", ".jss", ".jssp"):
-        return "jsp"
-    if ext == ".cas":
-        return "cas"
-    if text is None:
-        text = read_text(path)
-    return _sniff(text)
+    return {".fjs": "fjsp", ".json": "json", ".cas": "cas", ".jsp": "jsp", ".jss": "jsp", ".jssp": "jsp"}.get(ext)
 
 
 def read_instance(path: str | os.PathLike, name: str | None = None) -> Instance:
@@ -130,15 +139,11 @@ def read_instance(path: str | os.PathLike, name: str | None = None) -> Instance:
     ``jsched.instances.pfsp.read_cas``.
     """
     p = os.fspath(path)
-    fmt = detect_format(p) if os.path.splitext(p)[1] else None
+    fmt = _format_from_extension(p)
     if fmt == "cas":
         return _read_cas(p)
     text = read_text(p)
-    fmt = fmt or _sniff(text)
-    name = name or Path(p).stem
-    if fmt == "json":
-        return instance_from_json(text, p, name)
-    return parse_text(text, fmt, p, name)
+    return parse_text(text, fmt or _sniff(text), p, name or Path(p).stem)
 
 
 def parse_text(text: str, fmt: str, path: str = "<string>", name: str = "instance") -> Instance:
@@ -161,24 +166,43 @@ def _read_cas(path: str):
 
 
 def _sniff(text: str) -> str:
-    """Guess the format of an instance text: JSON, FJSP or JSP."""
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+    """Guess the format of an instance text: JSON, FJSP or JSP (the default when unsure)."""
+    if text.lstrip().startswith(("{", "[")):
         return "json"
     lines = [toks for _, toks in _data_lines(text)]
-    if not lines:
-        return "jsp"
-    if any(toks[0].lower() in ("times", "machines") for toks in lines):
-        return "jsp"  # Taillard specification layout
+    if not lines or any(toks[0].lower() in ("times", "machines") for toks in lines):
+        return "jsp"  # empty (the JSP parser reports it) or Taillard's specification layout
     head = lines[0]
-    if len(head) == 3 or (len(head) >= 2 and len(lines) > 1 and not _all_int(head[:2])):
-        return "fjsp"
-    if len(head) == 2 and len(lines) > 1 and _all_int(head):
+    if len(head) == 3:
+        return "fjsp"  # 'n_jobs n_machines avg_flexibility'
+    if len(head) == 2 and _all_int(head) and len(lines) > 1:
         m = int(head[1])
-        if len(lines[1]) in (m, 2 * m):
-            return "jsp"
-        return "fjsp"
+        if not _jsp_job_line(lines[1], m) and _fjsp_job_line(lines[1], m):
+            return "fjsp"
     return "jsp"
+
+
+def _jsp_job_line(tokens: list[str], m: int) -> bool:
+    """True when ``tokens`` are a valid JSP job line (m 0-based pairs, or m Taillard times)."""
+    if len(tokens) == m:
+        return _all_int(tokens)
+    if len(tokens) != 2 * m or not _all_int(tokens):
+        return False
+    return all(0 <= int(t) < m for t in tokens[::2])
+
+
+def _fjsp_job_line(tokens: list[str], m: int) -> bool:
+    """True when ``tokens`` parse exactly as one .fjs job line over ``m`` machines."""
+    try:
+        v = [int(t) for t in tokens]
+    except ValueError:
+        return False
+    i, n_ops = 1, v[0] if v else 0
+    for _ in range(n_ops):
+        if i >= len(v) or not 1 <= v[i] <= m:
+            return False
+        i += 1 + 2 * v[i]
+    return n_ops >= 1 and i == len(v)
 
 
 def _all_int(tokens) -> bool:
@@ -243,8 +267,8 @@ def parse_jsp_text(text: str, path: str = "<string>", name: str = "instance") ->
             hi += 1
     ln, toks = lines[hi]
     header = _Line(path, ln, toks, "header")
-    n = header.int("n_jobs", 1, _MAX_COUNT)
-    m = header.int("n_machines", 1, _MAX_COUNT)
+    n = header.int("n_jobs", 1, _MAX_JOBS)
+    m = header.int("n_machines", 1, _MAX_MACHINES)
     body = lines[hi + 1 :]
     if labelled or (len(body) == 2 * n and all(len(t) == m for _, t in body)):
         return _parse_taillard_matrices(body, n, m, path, name, ln)
@@ -256,17 +280,16 @@ def parse_jsp_text(text: str, path: str = "<string>", name: str = "instance") ->
         )
     if len(body) > n:
         raise InstanceFormatError(f"wrong count: header says {n} jobs, found extra data after the last job", path, body[n][0])
-    mach = np.empty((n, m), np.int64)
-    dur = np.empty((n, m), np.int64)
+    mach, dur = [], []
     for j, (lj, tj) in enumerate(body):
         line = _Line(path, lj, tj, f"job {j}")
         if len(tj) < 2 * m:
             raise line.error(f"line ends early (truncated): expected {2 * m} numbers ({m} machine/duration pairs), got {len(tj)}")
         for i in range(m):
-            mach[j, i] = line.int(f"operation {i} machine", 0, m - 1)
-            dur[j, i] = line.int(f"operation {i} duration")
+            mach.append(line.int(f"operation {i} machine", 0, m - 1))
+            dur.append(line.int(f"operation {i} duration"))
         line.done()
-    return _make(lambda: JSPInstance(name, mach, dur, m), path)
+    return _make(lambda: JSPInstance(name, np.reshape(mach, (n, m)), np.reshape(dur, (n, m)), m), path)
 
 
 def _parse_taillard_matrices(body, n, m, path, name, header_line) -> JSPInstance:
@@ -291,13 +314,13 @@ def _parse_taillard_matrices(body, n, m, path, name, header_line) -> JSPInstance
             raise InstanceFormatError(
                 f"wrong count: Taillard layout needs {n} rows of {what}s, found {len(rows)}", path, where
             )
-        a = np.empty((n, m), np.int64)
+        field, lo, hi = ("duration", 0, _MAX_VALUE) if s == 0 else ("machine (1-based)", 1, m)
+        vals = []
         for j, (lj, tj) in enumerate(rows):
             line = _Line(path, lj, tj, f"job {j} {what}s")
-            for i in range(m):
-                a[j, i] = line.int(f"operation {i} {'duration' if s == 0 else 'machine (1-based)'}", *((0, _MAX_VALUE) if s == 0 else (1, m)))
+            vals += [line.int(f"operation {i} {field}", lo, hi) for i in range(m)]
             line.done()
-        out.append(a)
+        out.append(np.reshape(vals, (n, m)))
     return _make(lambda: JSPInstance(name, out[1] - 1, out[0], m), path)
 
 
@@ -322,8 +345,8 @@ def parse_fjsp_text(text: str, path: str = "<string>", name: str = "instance") -
         raise InstanceFormatError("empty file: no 'n_jobs n_machines' header", path, 1)
     ln, toks = lines[0]
     header = _Line(path, ln, toks, "header")
-    n = header.int("n_jobs", 1, _MAX_COUNT)
-    m = header.int("n_machines", 1, _MAX_COUNT)
+    n = header.int("n_jobs", 1, _MAX_JOBS)
+    m = header.int("n_machines", 1, _MAX_MACHINES)
     if len(toks) == 3:
         try:
             flex = float(toks[2])
@@ -421,28 +444,30 @@ def instance_to_json(instance: Instance) -> dict:
 
 def instance_from_json(data: str | dict, path: str = "<string>", name: str | None = None) -> Instance:
     """Build an instance from JSON text or an already-decoded dict."""
+    text = None
     if isinstance(data, str):
+        text = data
         try:
             data = json.loads(data)
         except json.JSONDecodeError as e:
             raise InstanceFormatError(f"invalid JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
         except RecursionError:
             raise InstanceFormatError("invalid JSON: nested too deeply", path) from None
-    r = _JSONReader(path)
+    r = _JSONReader(path, text)
     top = r.obj(data, "")
     fmt = top.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
         raise r.error("format", f"expected {JSON_FORMAT!r}, got {str(fmt)[:40]!r}")
     version = top.get("version", JSON_VERSION)
     if version != JSON_VERSION:
-        raise r.error("version", f"unsupported version {str(version)[:20]}, this jsched reads version {JSON_VERSION}")
+        raise r.error("version", f"unsupported version {str(version)[:20]!r}, this jsched reads version {JSON_VERSION}")
     kind = top.get("kind")
     if kind not in ("jsp", "fjsp"):
         raise r.error("kind", f"expected 'jsp' or 'fjsp', got {str(kind)[:40]!r}")
     nm = name if name is not None else top.get("name", "instance")
-    if not isinstance(nm, str):
-        raise r.error("name", "must be a string")
-    m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_COUNT)
+    if not isinstance(nm, str) or not nm.isprintable():
+        raise r.error("name", "must be a one-line printable string")
+    m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_MACHINES)
     jobs = r.list(top.get("jobs"), "jobs", min_len=1)
     if kind == "jsp":
         return _jsp_from_json(r, top, jobs, nm, m)
@@ -509,13 +534,14 @@ def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int) -> FJSPInst
 
 
 class _JSONReader:
-    """Type checks for decoded JSON; errors name the file and the field path."""
+    """Type checks for decoded JSON; errors name the file, the field path and its line."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, text: str | None = None):
+        self.path, self.text = path, text
 
     def error(self, field: str, msg: str) -> InstanceFormatError:
-        return InstanceFormatError(f"field {field or '<top>'}: {msg}", self.path)
+        line = None if self.text is None else _json_field_line(self.text, field)
+        return InstanceFormatError(f"field {field or '<top>'}: {msg}", self.path, line)
 
     def obj(self, x, field: str) -> dict:
         if not isinstance(x, dict):
@@ -539,6 +565,47 @@ class _JSONReader:
                 raise self.error(field, f"negative duration {x}")
             raise self.error(field, f"{x} out of range {lo}..{hi}")
         return x
+
+
+class _At:
+    """A decoded JSON value and the index where it starts in the text."""
+
+    __slots__ = ("v", "pos")
+
+    def __init__(self, v, pos: int):
+        self.v, self.pos = v, pos
+
+
+def _json_field_line(text: str, field: str) -> int | None:
+    """Line of the value at ``field`` (e.g. ``jobs[3][1].machines``), or of its deepest parent.
+
+    Only run when reporting an error: the text is decoded again with the pure-Python scanner,
+    wrapping every value with its start index.
+    """
+
+    def wrap(scan_once):
+        def scan(s, idx):
+            v, end = scan_once(s, idx)
+            return _At(v, idx), end
+
+        return scan
+
+    dec = json.JSONDecoder()
+    dec.parse_object = lambda se, strict, so, *a: json.decoder.JSONObject(se, strict, wrap(so), *a)
+    dec.parse_array = lambda se, so: json.decoder.JSONArray(se, wrap(so))
+    dec.scan_once = wrap(json.scanner.py_make_scanner(dec))
+    try:
+        node = dec.decode(text)
+    except (ValueError, RecursionError):
+        return None
+    pos = node.pos
+    for key, idx in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", field):
+        try:
+            node = node.v[key] if key else node.v[int(idx)]
+        except (KeyError, IndexError, TypeError):
+            break
+        pos = node.pos
+    return text.count("\n", 0, pos) + 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,7 +639,7 @@ def _write_atomic(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -601,9 +668,3 @@ def _make(build, path: str):
         if e.path is None:
             raise InstanceFormatError(str(e), path) from None
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

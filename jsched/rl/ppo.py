@@ -15,8 +15,9 @@ Environment interface (gymnax-like, functional; sizes come from shapes, not Pyth
 
 ``obs`` is one array (any shape), ``reward`` a float scalar, ``done`` a bool scalar (a true
 termination: the value of the next state is not bootstrapped), ``info`` a dict of scalars.
-PPO resets an env itself when it returns ``done`` (an auto-reset by ``jnp.where``), so the
-obs stored for the next step is the first obs of a fresh episode. Time-limit truncation is not
+PPO resets an env itself when it returns ``done`` (an auto-reset by ``jnp.where``, run only
+on steps where some env finished), so the obs stored for the next step is the first obs of a
+fresh episode. Time-limit truncation is not
 treated separately: jsched's envs (dispatch, Petri net, memetic-algorithm control) have a fixed
 episode length and terminate.
 
@@ -324,11 +325,16 @@ def make_train(config: PPOConfig, env: Env, network: nn.Module, env_params: Any 
         obs2, st2, reward, done, _info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             keys, runner.env_state, env_action, env_params
         )
-        # Auto-reset finished envs (a select over the batch; reset is cheap in jsched's envs).
-        r_obs, r_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, config.num_envs), env_params)
+        # Auto-reset finished envs. The batch-level cond skips the (vmapped) reset on steps where
+        # no env finished, so fixed-length envs pay for one reset per episode, not per step.
         sel = lambda a, b: jnp.where(done.reshape(done.shape + (1,) * (a.ndim - 1)), a, b)  # noqa: E731
-        obs2 = sel(r_obs, obs2)
-        st2 = jax.tree.map(sel, r_state, st2)
+
+        def do_reset(args):
+            o, s = args
+            r_obs, r_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, config.num_envs), env_params)
+            return sel(r_obs, o), jax.tree.map(sel, r_state, s)
+
+        obs2, st2 = jax.lax.cond(done.any(), do_reset, lambda args: args, (obs2, st2))
         reward = reward.astype(jnp.float32)
         ep_ret = runner.ep_return + reward
         tr = Transition(runner.obs, action, mask, log_prob, value, reward, done)

@@ -1,0 +1,10 @@
+"""``jsched train TARGET ...``: train a model (progress bar, checkpoints, resume)."""
+
+from jsched.commands._targets import register_dispatch
+
+TARGETS: dict[str, str] = {}
+TARGETS["hh"] = "jsched.hh.train"
+
+
+def register(sub) -> None:
+    register_dispatch(sub, "train", "train a model: " + ", ".join(TARGETS), TARGETS)
