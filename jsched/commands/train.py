@@ -4,6 +4,8 @@ from jsched.commands._targets import register_dispatch
 
 TARGETS: dict[str, str] = {}
 TARGETS["hh"] = "jsched.hh.train"
+TARGETS["fjsp-policy"] = "jsched.dfmeta.train_policy"
+TARGETS["dfmeta"] = "jsched.dfmeta.train"
 
 
 def register(sub) -> None:

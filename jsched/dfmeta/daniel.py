@@ -228,11 +228,15 @@ class DANLayer(nn.Module):
 
 class _MLP(nn.Module):
     hidden: tuple[int, ...] = (64, 64)
+    eas: bool = False  # EAS-Lay: a residual layer after the last hidden layer, zero at init
 
     @nn.compact
     def __call__(self, x):
         for h in self.hidden:
             x = nn.tanh(nn.Dense(h)(x))
+        if self.eas:
+            h = self.hidden[-1]
+            x = x + nn.Dense(h, kernel_init=nn.initializers.zeros, name="eas_out")(nn.relu(nn.Dense(h, name="eas_in")(x)))
         return nn.Dense(1)(x)[..., 0]
 
 
@@ -244,6 +248,7 @@ class DanielNet(nn.Module):
 
     heads: int = 4
     head_dims: tuple[int, ...] = (32, 8)
+    eas: bool = False  # add EAS-Lay's residual layer to the actor (jsched.dfmeta.baselines)
 
     @nn.compact
     def __call__(self, obs: DanielObs):
@@ -267,7 +272,7 @@ class DanielNet(nn.Module):
             ],
             axis=-1,
         )
-        scores = _MLP(name="actor")(x).reshape(-1)
+        scores = _MLP(eas=self.eas, name="actor")(x).reshape(-1)
         value = _MLP(name="critic")(jnp.concatenate([pool_op, pool_m]))
         return scores, value
 
@@ -284,16 +289,42 @@ def policy(params, obs: DanielObs) -> jax.Array:
     return jnp.where(obs.cand.reshape(-1), scores, -jnp.inf)
 
 
-def init_params(key: jax.Array, n_jobs: int = 3, n_ops: int = 2, n_machines: int = 2):
-    """Fresh network variables (the network is size-agnostic; any shape initialises it)."""
-    dummy = fjsp.FJSPParams(
+EAS_NET = DanielNet(eas=True)
+EAS_KEYS = ("eas_in", "eas_out")
+
+
+def policy_eas(params, obs: DanielObs) -> jax.Array:
+    """EAS-Lay policy: ``params = (frozen DANIEL variables, added-layer params)``."""
+    frozen, eas = params
+    actor = {**frozen["params"]["actor"], **eas}
+    scores, _ = EAS_NET.apply({"params": {**frozen["params"], "actor": actor}}, obs)
+    return jnp.where(obs.cand.reshape(-1), scores, -jnp.inf)
+
+
+def init_eas(key: jax.Array):
+    """Fresh added-layer parameters (the output layer is zero, so the policy is unchanged)."""
+    full = _init_eas(key, _dummy())
+    return {k: full["params"]["actor"][k] for k in EAS_KEYS}
+
+
+def _dummy(n_jobs: int = 3, n_ops: int = 2, n_machines: int = 2):
+    return fjsp.FJSPParams(
         durations=jnp.ones((n_jobs, n_ops, n_machines), jnp.int32),
         eligible=jnp.ones((n_jobs, n_ops, n_machines), bool),
         job_len=jnp.full((n_jobs,), n_ops, jnp.int32),
         release=jnp.zeros((n_jobs, n_ops), jnp.int32),
         machine_mask=jnp.ones((n_machines,), bool),
     )
-    return _init(key, dummy)
+
+
+@jax.jit
+def _init_eas(key, dummy):
+    return EAS_NET.init(key, observe(dummy, fjsp.reset(dummy)))
+
+
+def init_params(key: jax.Array, n_jobs: int = 3, n_ops: int = 2, n_machines: int = 2):
+    """Fresh network variables (the network is size-agnostic; any shape initialises it)."""
+    return _init(key, _dummy(n_jobs, n_ops, n_machines))
 
 
 @jax.jit
