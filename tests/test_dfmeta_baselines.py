@@ -41,11 +41,12 @@ def test_replay_log_prob_matches_sampled_log_prob(setup):
 def test_eas_layer_starts_as_the_base_policy(setup):
     params, fp, _ = setup
     eas = daniel.init_eas(jax.random.key(1))
-    obs = daniel.observe(fp, fjsp.reset(fp))
-    np.testing.assert_allclose(daniel.policy_eas((params, eas), obs), daniel.policy(params, obs), rtol=1e-6)
+    obs = jax.jit(daniel.observe)(fp, fjsp.reset(fp))
+    np.testing.assert_allclose(jax.jit(daniel.policy_eas)((params, eas), obs), jax.jit(daniel.policy)(params, obs), rtol=1e-6)
     assert set(eas) == set(daniel.EAS_KEYS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["active_search", "eas"])
 def test_search_reports_a_real_best_rollout(setup, method):
     params, fp, _ = setup
@@ -61,6 +62,7 @@ def test_search_reports_a_real_best_rollout(setup, method):
     assert _replay_makespan(fp, res.best_actions) == int(res.best_cost)
 
 
+@pytest.mark.slow
 def test_fomaml_step_updates_theta0(setup):
     params, _, _ = setup
     insts = stack_fjsp_params([sd2_fjsp(3, 2, s) for s in range(2)])

@@ -114,6 +114,7 @@ def test_policy_checkpoint_round_trip(params, tmp_path):
         load_policy(str(path))
 
 
+@pytest.mark.slow
 def test_adaptation_returns_valid_best_schedule(params, inst):
     cfg = DFMetaConfig(K=1, mu=2, L=2, sigma=0.2)
     out = adapt_instance(daniel.policy, DANIEL_ENV, params, inst, cfg, jax.random.key(3))
