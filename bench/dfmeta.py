@@ -9,7 +9,7 @@ Claim 2: the population x samples rollout as one ``jit(vmap(vmap(...)))`` agains
 individual at a time in a Python loop, on the same CPU, in the same run.
 
 Usage: ``python bench/dfmeta.py --instances 5 --K 3 --mu 20 --L 4 --cpsat-time 10``; writes
-``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``dfmeta_throughput.json``
+``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``dfmeta_throughput_muMU_LL.json``
 with ``--skip-quality``).
 """
 
@@ -138,7 +138,7 @@ def main():
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-    name = "dfmeta_throughput.json" if args.skip_quality else "dfmeta.json"
+    name = f"dfmeta_throughput_mu{args.mu}_L{args.L}.json" if args.skip_quality else "dfmeta.json"
     write_json_atomic(os.path.join(HERE, "results", name), result)
 
 
