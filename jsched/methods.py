@@ -60,3 +60,5 @@ register(Method("ma", "jsched.dac.solve_ma", ("pfsp",), "memetic algorithm for c
 register(Method("ma-dac", "jsched.dac.solve_dac", ("pfsp",), "memetic algorithm for carbon-aware PFSP, parameters set by a DAC policy"))
 register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic PPO over 7 dispatching rules"))
 register(Method("slim", "jsched.slim.method", ("jsp",), "SLIM self-labelling pointer network (greedy or --samples N)"))
+register(Method("daniel", "jsched.dfmeta.daniel_method", ("fjsp",), "DANIEL dual-attention FJSP policy (PPO), greedy or sampling"))
+register(Method("dfmeta", "jsched.dfmeta.method", ("fjsp",), "DF-Meta: K ES steps of test-time adaptation from a meta-trained theta_0"))

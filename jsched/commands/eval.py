@@ -5,6 +5,8 @@ from jsched.commands._targets import register_dispatch
 TARGETS: dict[str, str] = {
     "hh": "jsched.hh.eval",
 }
+TARGETS: dict[str, str] = {}
+TARGETS["hh"] = "jsched.hh.eval"
 
 
 def register(sub) -> None:

@@ -6,6 +6,10 @@ TARGETS: dict[str, str] = {
     "dac": "jsched.dac.train_cmd",
     "hh": "jsched.hh.train",
 }
+TARGETS: dict[str, str] = {}
+TARGETS["hh"] = "jsched.hh.train"
+TARGETS["fjsp-policy"] = "jsched.dfmeta.train_policy"
+TARGETS["dfmeta"] = "jsched.dfmeta.train"
 
 
 def register(sub) -> None:

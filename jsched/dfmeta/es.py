@@ -1,0 +1,341 @@
+"""DF-Meta: derivative-free meta-learning of a policy initialisation with evosax's OpenAI-ES.
+
+Paper: "Instance-wise Adaptive Scheduling via Derivative-Free Meta-Learning" (ICLR 2026).
+The method learns theta_0 such that K steps of per-instance ES fine-tuning give a short
+makespan: theta_0* = argmin E_G[F(theta_G^(K) | G)].
+
+* **Inner loop** (:func:`make_adapt`): from theta_0, K OpenAI-ES steps on one instance. Each
+  step asks evosax's :class:`~evosax.algorithms.Open_ES` for ``mu`` perturbations
+  theta + sigma * eps (antithetic pairs by default), rolls every individual out ``L`` times in
+  one ``vmap(vmap(rollout))``, turns the (mu, L) costs into one fitness per individual with an
+  estimator, and tells evosax (fitness shaping, ES gradient, optax update). The best schedule
+  of every rollout seen is kept: test-time adaptation returns it.
+* **Estimators**: ``nes`` (one sampled rollout, L = 1), ``mc-mean`` (mean of L sampled
+  rollouts: for greedy deployment) and ``mc-best`` (min of L sampled rollouts: for sampling
+  deployment, the paper's strongest).
+* **Outer loop** (:func:`make_meta_step`): first-order. For a mini-batch of B instances the
+  inner loop runs from theta_0 to theta_tau^(K) (vmapped over instances); one more population
+  is asked at each theta_tau^(K) and shaped per instance; the outer evosax ``Open_ES`` whose mean
+  is theta_0 is then *told* the same noise vectors, re-centred on theta_0, with the shaped
+  fitness. Its ``tell`` computes (1 / (B mu sigma)) sum_tau sum_i F_tau,i eps_tau,i =
+  (1 / B) sum_tau g_tau, the mean of the per-instance ES gradients at theta_tau^(K), and applies
+  the outer optax optimiser: exactly theta_0 <- theta_0 - (beta / B) sum_tau g_tau for SGD
+  (Adam by default). No second-order terms, as in the paper.
+
+The code is generic: a *rollout* is any pure function ``rollout(key, params, instance) ->
+(cost, solution)`` (cost a float scalar to minimise, solution any pytree, e.g. start times and
+machines), typically built from ``policy(params, obs) -> logits`` and an environment. The
+population x instances x samples evaluation is one ``jit(vmap(vmap(vmap(rollout))))``; the
+population axis can be sharded over devices by passing a ``jax.sharding.Mesh`` with a
+``"pop"`` axis (``mu`` must be divisible by its size).
+
+Choices where the paper is silent (all configurable in :class:`DFMetaConfig`): L = 8,
+B = 8, Adam 1e-3 inner, Adam 1e-4 outer (the spec's starting values), centred-rank fitness
+shaping per instance (evosax's default for OpenAI-ES), the inner ES state (Adam moments) is
+fresh for every instance, and the outer gradient sample is drawn with the inner ES's ``ask``
+at theta_tau^(K).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from evosax.algorithms import Open_ES
+from evosax.core.fitness_shaping import (
+    centered_rank_fitness_shaping_fn,
+    identity_fitness_shaping_fn,
+    normalize_fitness_shaping_fn,
+    standardize_fitness_shaping_fn,
+)
+from jax.flatten_util import ravel_pytree
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from jsched.errors import JSchedError
+
+Params = Any  # a policy parameter pytree
+Rollout = Callable[[jax.Array, Params, Any], tuple[jax.Array, Any]]
+
+ESTIMATORS = ("nes", "mc-mean", "mc-best")
+SHAPING = {
+    "centered-rank": centered_rank_fitness_shaping_fn,
+    "standardize": standardize_fitness_shaping_fn,
+    "normalize": normalize_fitness_shaping_fn,
+    "identity": identity_fitness_shaping_fn,
+}
+OPTIMIZERS = {"adam": optax.adam, "sgd": optax.sgd}
+
+
+@dataclass(frozen=True)
+class DFMetaConfig:
+    """Hyper-parameters of the inner (per-instance) and outer (meta) loops.
+
+    Attributes:
+        K: ES steps per instance (paper: 3).
+        mu: population size, even (paper: 100).
+        sigma: perturbation standard deviation (paper: 0.2).
+        L: sampled rollouts per individual (forced to 1 by ``nes``).
+        estimator: ``nes`` | ``mc-mean`` | ``mc-best``.
+        inner_lr, inner_optimizer: optax optimiser of the inner ES update.
+        outer_lr, outer_optimizer: optax optimiser of the meta update.
+        B: instances per meta mini-batch.
+        antithetic: antithetic (mirrored) sampling of perturbations.
+        shaping: fitness shaping, one of ``SHAPING``.
+    """
+
+    K: int = 3
+    mu: int = 100
+    sigma: float = 0.2
+    L: int = 8
+    estimator: str = "mc-best"
+    inner_lr: float = 1e-3
+    inner_optimizer: str = "adam"
+    outer_lr: float = 1e-4
+    outer_optimizer: str = "adam"
+    B: int = 8
+    antithetic: bool = True
+    shaping: str = "centered-rank"
+
+    def __post_init__(self):
+        if self.estimator not in ESTIMATORS:
+            raise JSchedError(f"estimator {self.estimator!r}: choose one of {', '.join(ESTIMATORS)}")
+        if self.shaping not in SHAPING:
+            raise JSchedError(f"shaping {self.shaping!r}: choose one of {', '.join(SHAPING)}")
+        for name in ("inner_optimizer", "outer_optimizer"):
+            if getattr(self, name) not in OPTIMIZERS:
+                raise JSchedError(f"{name} {getattr(self, name)!r}: choose one of {', '.join(OPTIMIZERS)}")
+        if self.K < 0 or self.L < 1 or self.B < 1 or self.sigma <= 0:
+            raise JSchedError(f"need K >= 0, L >= 1, B >= 1, sigma > 0; got {self}")
+        if self.mu < 2 or (self.antithetic and self.mu % 2):
+            raise JSchedError(f"population mu={self.mu} must be >= 2 (and even with antithetic sampling)")
+        if self.estimator == "nes" and self.L != 1:
+            object.__setattr__(self, "L", 1)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def rollouts_per_instance(self) -> int:
+        """Rollout budget of one adaptation: K populations of mu x L, plus L at theta_K."""
+        return self.K * self.mu * self.L + self.L
+
+
+def make_es(config: DFMetaConfig, template: Params) -> Open_ES:
+    """The inner evosax OpenAI-ES for a policy with parameters shaped like ``template``."""
+    return Open_ES(
+        population_size=config.mu,
+        solution=template,
+        use_antithetic_sampling=config.antithetic,
+        optimizer=OPTIMIZERS[config.inner_optimizer](config.inner_lr),
+        std_schedule=optax.constant_schedule(config.sigma),
+        fitness_shaping_fn=SHAPING[config.shaping],
+    )
+
+
+def make_outer_es(config: DFMetaConfig, template: Params) -> Open_ES:
+    """The outer OpenAI-ES whose mean is theta_0; told pre-shaped fitness (identity shaping)."""
+    return Open_ES(
+        population_size=config.B * config.mu,
+        solution=template,
+        use_antithetic_sampling=config.antithetic,
+        optimizer=OPTIMIZERS[config.outer_optimizer](config.outer_lr),
+        std_schedule=optax.constant_schedule(config.sigma),
+        fitness_shaping_fn=identity_fitness_shaping_fn,
+    )
+
+
+def estimate_fitness(costs: jax.Array, estimator: str) -> jax.Array:
+    """Fitness of each individual from its (..., L) rollout costs (minimised)."""
+    if estimator == "nes":
+        return costs[..., 0]
+    if estimator == "mc-mean":
+        return costs.mean(axis=-1)
+    if estimator == "mc-best":
+        return costs.min(axis=-1)
+    raise JSchedError(f"estimator {estimator!r}: choose one of {', '.join(ESTIMATORS)}")
+
+
+def evaluate_population(
+    rollout: Rollout, key: jax.Array, population: Params, instance: Any, n_samples: int
+) -> tuple[jax.Array, Any]:
+    """Roll every individual out ``n_samples`` times: costs (P, L) and solutions (P, L, ...)."""
+    p = jax.tree.leaves(population)[0].shape[0]
+    keys = jax.random.split(key, p * n_samples)
+    keys = keys.reshape((p, n_samples) + keys.shape[1:])
+    per_ind = jax.vmap(rollout, in_axes=(0, None, None))
+    return jax.vmap(per_ind, in_axes=(0, 0, None))(keys, population, instance)
+
+
+class Best(NamedTuple):
+    """Best rollout seen so far."""
+
+    cost: jax.Array  # () float32
+    solution: Any  # pytree of one rollout's solution
+
+
+class AdaptResult(NamedTuple):
+    """Outcome of K inner ES steps on one instance.
+
+    Attributes:
+        params: theta^(K) (a policy parameter pytree).
+        es_state: the inner evosax state after K steps.
+        best: best rollout over all K populations and the L samples at theta^(K).
+        curve: (K + 1,) best cost seen after each step (the last includes theta^(K)'s samples).
+        mean_fitness: (K,) mean population fitness at each step.
+    """
+
+    params: Params
+    es_state: Any
+    best: Best
+    curve: jax.Array
+    mean_fitness: jax.Array
+
+
+def _update_best(best: Best, costs: jax.Array, solutions: Any) -> Best:
+    flat = costs.reshape(-1)
+    i = jnp.argmin(flat)
+    sol = jax.tree.map(lambda x: x.reshape((flat.shape[0],) + x.shape[costs.ndim :])[i], solutions)
+    better = flat[i] < best.cost
+    return Best(
+        cost=jnp.where(better, flat[i], best.cost),
+        solution=jax.tree.map(lambda new, old: jnp.where(better, new, old), sol, best.solution),
+    )
+
+
+def _pop_constraint(mesh: Mesh | None):
+    """Shard the leading (population) axis of every leaf over the mesh's "pop" axis."""
+    if mesh is None:
+        return lambda tree: tree
+    sharding = NamedSharding(mesh, PartitionSpec("pop"))
+    return lambda tree: jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding), tree)
+
+
+def _inner(es: Open_ES, rollout: Rollout, config: DFMetaConfig, mesh: Mesh | None, solution_template):
+    """The un-jitted inner loop ``(key, theta0, instance) -> AdaptResult``."""
+    constrain = _pop_constraint(mesh)
+    es_params = es.default_params
+
+    def run(key: jax.Array, theta0: Params, instance: Any) -> AdaptResult:
+        k_init, k_loop, k_final = jax.random.split(key, 3)
+        state = es.init(k_init, theta0, es_params)
+        best = Best(jnp.asarray(jnp.inf, jnp.float32), solution_template(instance))
+
+        def step(carry, k):
+            state, best = carry
+            k_ask, k_roll, k_tell = jax.random.split(k, 3)
+            pop, state = es.ask(k_ask, state, es_params)
+            pop = constrain(pop)
+            costs, sols = evaluate_population(rollout, k_roll, pop, instance, config.L)
+            costs = costs.astype(jnp.float32)
+            fitness = estimate_fitness(costs, config.estimator)
+            state, _ = es.tell(k_tell, pop, fitness, state, es_params)
+            best = _update_best(best, costs, sols)
+            return (state, best), (best.cost, fitness.mean())
+
+        (state, best), (curve, mean_fit) = jax.lax.scan(step, (state, best), jax.random.split(k_loop, config.K))
+        theta = es.get_mean(state)
+        one = jax.tree.map(lambda x: x[None], theta)
+        costs, sols = evaluate_population(rollout, k_final, one, instance, config.L)
+        best = _update_best(best, costs.astype(jnp.float32), sols)
+        curve = jnp.concatenate([curve, best.cost[None]])
+        return AdaptResult(theta, state, best, curve, mean_fit)
+
+    return run
+
+
+def _solution_template(rollout: Rollout, theta: Params) -> Callable[[Any], Any]:
+    """Zeros shaped like one rollout's solution, found by abstract evaluation."""
+
+    def template(instance):
+        _, sol = jax.eval_shape(rollout, jax.random.key(0), theta, instance)
+        return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sol)
+
+    return template
+
+
+def make_adapt(
+    rollout: Rollout, config: DFMetaConfig, template: Params, mesh: Mesh | None = None
+) -> Callable[[jax.Array, Params, Any], AdaptResult]:
+    """Jitted test-time adaptation ``adapt(key, theta0, instance) -> AdaptResult``.
+
+    Runs K inner ES steps from ``theta0`` and returns theta^(K) and the best rollout seen
+    (budget: ``config.rollouts_per_instance`` rollouts). ``vmap`` it over instances for a batch.
+    """
+    es = make_es(config, template)
+    return jax.jit(_inner(es, rollout, config, mesh, _solution_template(rollout, template)))
+
+
+class MetaState(NamedTuple):
+    """Outer-loop state: the outer evosax state (its mean is theta_0) and the step count."""
+
+    es_state: Any
+    step: jax.Array  # () int32
+
+
+class MetaStepMetrics(NamedTuple):
+    fitness_before: jax.Array  # (B,) mean estimator fitness of the first inner population
+    fitness_after: jax.Array  # (B,) mean estimator fitness of the population at theta^(K)
+    best: jax.Array  # (B,) best rollout cost seen in the inner loop
+
+
+class MetaLearner(NamedTuple):
+    """The jitted pieces of DF-Meta meta-training for one policy, rollout and config."""
+
+    init: Callable[[jax.Array, Params], MetaState]
+    step: Callable[[jax.Array, MetaState, Any], tuple[MetaState, MetaStepMetrics]]
+    theta0: Callable[[MetaState], Params]
+    adapt: Callable[[jax.Array, Params, Any], AdaptResult]
+
+
+def make_meta_learner(
+    rollout: Rollout, config: DFMetaConfig, template: Params, mesh: Mesh | None = None
+) -> MetaLearner:
+    """Build the first-order outer loop; ``step(key, state, instances)`` takes a batch.
+
+    ``instances`` is a pytree whose leaves carry a leading axis of size ``config.B``
+    (padded to a common shape). Each meta step costs B * (K + 1) * mu * L rollouts.
+    """
+    es = make_es(config, template)
+    outer = make_outer_es(config, template)
+    inner = _inner(es, rollout, config, mesh, _solution_template(rollout, template))
+    constrain = _pop_constraint(mesh)
+    ravel = lambda tree: ravel_pytree(tree)[0]  # noqa: E731
+    _, unravel = ravel_pytree(template)
+    es_params, outer_params = es.default_params, outer.default_params
+
+    def init(key: jax.Array, theta0: Params) -> MetaState:
+        return MetaState(outer.init(key, theta0, outer_params), jnp.zeros((), jnp.int32))
+
+    def probe(key, es_state, instance):
+        """One population at theta^(K): noise (mu, D) and shaped fitness (mu,)."""
+        k_ask, k_roll = jax.random.split(key)
+        pop, _ = es.ask(k_ask, es_state, es_params)
+        pop = constrain(pop)
+        costs, _ = evaluate_population(rollout, k_roll, pop, instance, config.L)
+        fitness = estimate_fitness(costs.astype(jnp.float32), config.estimator)
+        flat = jax.vmap(ravel)(pop)
+        shaped = es.fitness_shaping_fn(flat, fitness, es_state, es_params)
+        return flat - es_state.mean, shaped, fitness.mean()
+
+    def step(key: jax.Array, state: MetaState, instances: Any) -> tuple[MetaState, MetaStepMetrics]:
+        theta0 = outer.get_mean(state.es_state)
+        k_inner, k_probe, k_tell = jax.random.split(key, 3)
+        b = config.B
+        res = jax.vmap(inner, in_axes=(0, None, 0))(jax.random.split(k_inner, b), theta0, instances)
+        delta, shaped, fit_after = jax.vmap(probe)(jax.random.split(k_probe, b), res.es_state, instances)
+        outer_pop = state.es_state.mean + delta.reshape(b * config.mu, -1)
+        es_state, _ = outer.tell(k_tell, jax.vmap(unravel)(outer_pop), shaped.reshape(-1), state.es_state, outer_params)
+        first = res.mean_fitness[:, 0] if config.K else fit_after
+        return MetaState(es_state, state.step + 1), MetaStepMetrics(first, fit_after, res.best.cost)
+
+    return MetaLearner(
+        init=jax.jit(init),
+        step=jax.jit(step),
+        theta0=lambda state: outer.get_mean(state.es_state),
+        adapt=jax.jit(inner),
+    )
