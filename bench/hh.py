@@ -4,32 +4,20 @@
    and best of greedy + S sampled rollouts), grouped by size; instances that fit no shipped agent
    get rules only.
 2. Commitment ablation on a size (default 15x15): agents trained with x = 1, 5 and full episode
-<<<<<<< HEAD
    under the same budget of Petri-net allocations (the env work; x = 1 thus gets 5x the agent
    decisions of x = 5), evaluated greedily on the Taillard group. Each trains with the shipped
    agents' settings (random instances, LTWR-normalised reward, lr 1e-3, entropy 0.001).
-=======
-   under the same budget of agent decisions, evaluated greedily on the Taillard group.
->>>>>>> dfmeta
 3. Environment speed: allocations per second of the jitted, vmapped CTPN (batch B, rule FIFO)
    against the plain-Python net (jsched.hh.pynet) on the same instance.
 
 Writes bench/results/hh.json and prints the tables. Example (what the report quotes):
 
-<<<<<<< HEAD
     PYTHONPATH=. nice -n 10 python bench/hh.py --samples 32 --ablation-allocations 5000000
-=======
-    PYTHONPATH=. nice -n 10 python bench/hh.py --samples 32 --ablation-steps 1000000
->>>>>>> dfmeta
 """
 
 from __future__ import annotations
 
 import argparse
-<<<<<<< HEAD
-=======
-import json
->>>>>>> dfmeta
 import os
 import sys
 import time
@@ -79,21 +67,13 @@ def taillard_table(names, samples, seed):
     return out
 
 
-<<<<<<< HEAD
 def ablation(size, allocations, seed, folder):
-=======
-def ablation(size, steps, seed, folder):
->>>>>>> dfmeta
     j, m = (int(v) for v in size.split("x"))
     names = taillard_names(j, m)
     res = {}
     for x in (1, 5, j * m):
-<<<<<<< HEAD
         steps = allocations // x
         pol_path = os.path.join(folder, f"hh_{size}_x{x}_{allocations}.policy.msgpack")
-=======
-        pol_path = os.path.join(folder, f"hh_{size}_x{x}_{steps}.policy.msgpack")
->>>>>>> dfmeta
         if not os.path.exists(pol_path):
             cfg = HHTrainConfig(n_jobs=j, n_machines=m, commitment=x, steps=steps, lr=1e-3, ent_coef=0.001, seed=seed,
                                 chunk_updates=10)
@@ -101,7 +81,6 @@ def ablation(size, steps, seed, folder):
             train_hh(cfg, pol_path.replace(".policy", ".run"), pol_path)
             print(f"trained x={x}: {time.perf_counter() - t0:.0f}s")
         rows = evaluate(names, [load_policy(pol_path)])
-<<<<<<< HEAD
         res[x] = {"decisions": steps, "mean_hh": float(np.mean([r["hh"] for r in rows])),
                   "mean_best_rule": float(np.mean([r["best_rule_makespan"] for r in rows])),
                   "per_instance": {r["instance"]: r["hh"] for r in rows}}
@@ -110,15 +89,6 @@ def ablation(size, steps, seed, folder):
     for x, r in res.items():
         print(f"{x:>6} {r['decisions']:>10} {r['mean_hh']:9.1f} {r['mean_best_rule']:9.1f} "
               f"{r['mean_hh'] / r['mean_best_rule']:7.4f}")
-=======
-        res[x] = {"mean_hh": float(np.mean([r["hh"] for r in rows])),
-                  "mean_best_rule": float(np.mean([r["best_rule_makespan"] for r in rows])),
-                  "per_instance": {r["instance"]: r["hh"] for r in rows}}
-    print(f"\n== Commitment ablation on Taillard {size} (greedy, {steps} training decisions each) ==")
-    print(f"{'x':>6} {'mean HH':>9} {'best rule':>9} {'ratio':>7}")
-    for x, r in res.items():
-        print(f"{x:>6} {r['mean_hh']:9.1f} {r['mean_best_rule']:9.1f} {r['mean_hh'] / r['mean_best_rule']:7.4f}")
->>>>>>> dfmeta
     return res
 
 
@@ -153,14 +123,10 @@ def main():
     ap.add_argument("--instances", default="taillard", help="'taillard' (ta01-80) or comma-separated names")
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--ablation-size", default="15x15")
-<<<<<<< HEAD
     ap.add_argument("--ablation-allocations", type=int, default=5_000_000,
                     help="Petri-net allocations of training per ablation agent (0: skip)")
     ap.add_argument("--ablation-dir", default="runs/hh_ablation",
                     help="where the ablation agents are trained / reused from (not committed)")
-=======
-    ap.add_argument("--ablation-steps", type=int, default=1_000_000, help="agent decisions per ablation agent (0: skip)")
->>>>>>> dfmeta
     ap.add_argument("--speed-batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(RESULTS, "hh.json"))
@@ -169,13 +135,8 @@ def main():
     result = {"command": " ".join(sys.argv), "device": str(jax.devices()[0])}
     result["speed"] = speed(names[0], args.speed_batch, 3)
     result["taillard"] = taillard_table(names, args.samples, args.seed)
-<<<<<<< HEAD
     if args.ablation_allocations:
         result["ablation"] = ablation(args.ablation_size, args.ablation_allocations, args.seed, args.ablation_dir)
-=======
-    if args.ablation_steps:
-        result["ablation"] = ablation(args.ablation_size, args.ablation_steps, args.seed, os.path.join(RESULTS, "hh_ablation"))
->>>>>>> dfmeta
     write_json_atomic(args.out, result)
     print(f"\nwrote {args.out}")
 

@@ -3,10 +3,9 @@
 from jsched.commands._targets import register_dispatch
 
 TARGETS: dict[str, str] = {
+    "slim": "jsched.slim.eval",
     "hh": "jsched.hh.eval",
 }
-TARGETS: dict[str, str] = {}
-TARGETS["hh"] = "jsched.hh.eval"
 
 
 def register(sub) -> None:

@@ -3,13 +3,13 @@
 from jsched.commands._targets import register_dispatch
 
 TARGETS: dict[str, str] = {
-    "dac": "jsched.dac.train_cmd",
+    "slim": "jsched.slim.train",
     "hh": "jsched.hh.train",
+    "dac": "jsched.dac.train_cmd",
+    "lrho": "jsched.rho.train",
+    "fjsp-policy": "jsched.dfmeta.train_policy",
+    "dfmeta": "jsched.dfmeta.train",
 }
-TARGETS: dict[str, str] = {}
-TARGETS["hh"] = "jsched.hh.train"
-TARGETS["fjsp-policy"] = "jsched.dfmeta.train_policy"
-TARGETS["dfmeta"] = "jsched.dfmeta.train"
 
 
 def register(sub) -> None:

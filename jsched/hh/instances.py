@@ -29,13 +29,8 @@ def taillard_names(n_jobs: int | None = None, n_machines: int | None = None) -> 
 
 
 def best_known(name: str) -> int | None:
-<<<<<<< HEAD
     """Best-known makespan of a benchmark instance (None if unknown or not a benchmark)."""
     try:
         return _best_known(name)
     except UnknownInstanceError:
         return None
-=======
-    """Best-known makespan of a benchmark instance (None if unknown)."""
-    return _best_known(name)
->>>>>>> dfmeta

@@ -113,15 +113,11 @@ def train_hh(cfg: HHTrainConfig, checkpoint_path: str, policy_path: str | None =
     runner = init(jax.random.PRNGKey(cfg.seed))
     curves: dict[str, list] = {k: [] for k in ("update", "decisions", "episode_return", "entropy", "value_loss", "approx_kl", "seconds")}
     if resume and os.path.exists(checkpoint_path):
-<<<<<<< HEAD
         # Everything but ``steps`` must match: a resumed run may be extended (the annealed
         # learning rate then follows the new, longer schedule from where the run stopped).
         stored, _, _ = checkpoint.read_header(checkpoint_path, RUN_KIND)
         want = dict(cfg.as_dict(), steps=stored.get("steps"))
         runner, _, extra = checkpoint.load(checkpoint_path, runner, RUN_KIND, want)
-=======
-        runner, _, extra = checkpoint.load(checkpoint_path, runner, RUN_KIND, cfg.as_dict())
->>>>>>> dfmeta
         curves = extra["curves"]
     done_updates = int(runner.update)
     t0 = time.perf_counter() - (curves["seconds"][-1] if curves["seconds"] else 0.0)

@@ -178,7 +178,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-resume", action="store_true", help="ignore OUT.state.msgpack")
 
 
-def main(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run :func:`train_lrho` from parsed arguments; print one summary line."""
     r = train_lrho(
         args.datasets,

@@ -17,7 +17,6 @@ Environment interface (gymnax-like, functional; sizes come from shapes, not Pyth
 termination: the value of the next state is not bootstrapped), ``info`` a dict of scalars.
 PPO resets an env itself when it returns ``done`` (an auto-reset by ``jnp.where``, run only
 on steps where some env finished), so the obs stored for the next step is the first obs of a
-<<<<<<< HEAD
 fresh episode. Time-limit truncation is not treated separately: jsched's envs (dispatch, Petri
 net, memetic-algorithm control) have a fixed episode length and terminate.
 
@@ -27,11 +26,6 @@ Usage::
     train = make_train(cfg, Env(reset, step), ActorCritic(out_dim=2))
     runner, metrics = jax.jit(train)(jax.random.PRNGKey(0))   # metrics["episode_return"]: (updates,)
     action = select_action(cfg, train.apply_fn, runner.train_state.params, obs_batch, None)
-=======
-fresh episode. Time-limit truncation is not
-treated separately: jsched's envs (dispatch, Petri net, memetic-algorithm control) have a fixed
-episode length and terminate.
->>>>>>> dfmeta
 
 Actions:
 
