@@ -331,5 +331,5 @@ def test_train_entry_point_arguments(dataset, tmp_path, capsys):
     train.add_arguments(p)
     out = str(tmp_path / "e.msgpack")
     args = p.parse_args([dataset, "--out", out, "--epochs", "1", "--hidden", "8", "--batch-size", "8"])
-    assert train.main(args) == 0 and "val_accuracy=" in capsys.readouterr().out
+    assert train.run(args) == 0 and "val_accuracy=" in capsys.readouterr().out
     load_checkpoint(out)
