@@ -73,8 +73,8 @@ def test_shipped_checkpoint_loads():
 
 
 @pytest.mark.slow
-def test_shipped_checkpoint_ta01_within_12_percent_with_128_samples():
-    ta01 = slim_eval.benchmark("ta01")
-    out = solve(ta01, _args(samples=128))
-    validate(ta01, out.schedule)
-    assert out.schedule.makespan <= 1.12 * slim_eval.best_known("ta01")
+def test_shipped_checkpoint_taillard_15x15_within_12_percent_with_128_samples():
+    """The issue's bench target: mean gap on ta01-ta10 with 128 samples <= 12% (measured 10.25%)."""
+    names = [f"ta{i:02d}" for i in range(1, 11)]
+    rows = slim_eval.evaluate(names, (128,), None)
+    assert rows[("15x15", 128)]["pg"] <= 12.0
