@@ -17,7 +17,9 @@ import time
 from jsched.errors import JSchedError
 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")  # = jsched.rho.loop.VARIANTS
-DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets", "lrho-mk-small.msgpack")
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
+DEFAULT_MODEL = os.path.join(ASSETS, "lrho-mk-small.msgpack")  # makespan objective
+DELAY_MODEL = os.path.join(ASSETS, "lrho-dl-small.msgpack")  # start / start+end delay objectives
 
 
 def register(sub) -> None:
@@ -36,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--p", type=float, default=0.5, help="fraction fixed by first/random")
     p.add_argument("--oracle-k", type=int, default=3, help="oracle re-solves per window")
     p.add_argument("--oracle-pick", choices=("overlap", "objective"), default="overlap")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="L-RHO checkpoint (variant lrho)")
+    p.add_argument("--model", default=None, help="L-RHO checkpoint (default: the shipped one for the objective)")
     p.add_argument("--no-pack", action="store_true", help="makespan windows minimise Cmax only (the code's model)")
     p.add_argument("--noise-prob", type=float, default=0.0, help="observation noise probability")
     p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None, help="machine breakdown level")
@@ -113,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if cfg.variant == "lrho":
         from jsched.rho.net import Predictor
 
-        predictor = Predictor(args.model, cfg.H)
+        model = args.model or (DEFAULT_MODEL if cfg.objective == "makespan" else DELAY_MODEL)
+        predictor = Predictor(model, cfg.H)
     bd = ()
     if args.breakdowns:
         import numpy as np
