@@ -12,10 +12,10 @@ atomically (temporary file, then rename).
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from jsched.atomic import atomic_path
 from jsched.errors import JSchedError
 from jsched.instances.model import Instance, as_fjsp
 from jsched.schedule import Schedule
@@ -100,15 +100,5 @@ def plot_gantt(instance: Instance, schedule: Schedule, path: str | os.PathLike, 
 
 
 def _save_atomic(fig, path: str, ext: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=ext)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=ext) as tmp:
         fig.savefig(tmp, format=ext[1:])
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

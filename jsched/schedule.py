@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from jsched.atomic import write_text_atomic
 from jsched.errors import ScheduleError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 
@@ -198,19 +198,7 @@ def gap_percent(value: float, best_known: float | None) -> float | None:
 
 def write_json_atomic(path: str | os.PathLike, payload: dict) -> None:
     """Write JSON to a temporary file in the same folder, then rename (never half-written)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=1)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, json.dumps(payload, indent=1))
 
 
 def schedule_payload(

@@ -10,19 +10,10 @@ from jsched.instances.pfsp import PFSPInstance
 
 
 def _save(fig, path: str) -> None:
-    import tempfile
+    from jsched.atomic import atomic_path
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    ext = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=ext)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=os.path.splitext(path)[1] or ".png") as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:

@@ -22,7 +22,6 @@ import dataclasses
 import glob
 import json
 import os
-import tempfile
 import time
 
 import jax
@@ -30,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
+from jsched.atomic import write_bytes_atomic
 from jsched.dac import env as E
 from jsched.dac import ma
 from jsched.dac.published import data_dir
@@ -218,19 +218,7 @@ def greedy_policy_fn(net_params):
 
 
 def _write_msgpack(path: str, obj: dict) -> None:
-    data = serialization.msgpack_serialize(obj)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; checkpoints are shared like JSON results
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, serialization.msgpack_serialize(obj))
 
 
 def _write_json(path: str, obj: dict) -> None:

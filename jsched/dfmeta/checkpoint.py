@@ -10,13 +10,13 @@ template's tree structure and leaf shapes; any mismatch or corruption raises
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import jax
 import numpy as np
 from flax import serialization
 
+from jsched.atomic import write_bytes_atomic
 from jsched.errors import CheckpointError
 
 FORMAT = "jsched-params"
@@ -29,18 +29,7 @@ def save_params(path: str | os.PathLike, params: Any, kind: str, config: dict, m
     blob = serialization.msgpack_serialize(
         {"format": FORMAT, "version": VERSION, "kind": kind, "config": config, "meta": meta or {}, "params": state}
     )
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, blob)
 
 
 def load_params(

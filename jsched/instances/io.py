@@ -48,12 +48,12 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from jsched.atomic import write_text_atomic
 from jsched.errors import InstanceFormatError, JSchedError
 from jsched.instances.model import FJSPInstance, Instance, JSPInstance
 
@@ -629,22 +629,7 @@ def write_instance(instance: Instance, path: str | os.PathLike, fmt: str | None 
         text = jsp_text(instance)
     else:
         raise JSchedError(f"unknown instance format {fmt!r}; use 'jsp', 'fjsp' or 'json'")
-    _write_atomic(p, text)
-
-
-def _write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(p, text)
 
 
 def instances_equal(a: Instance, b: Instance) -> bool:

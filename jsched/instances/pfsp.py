@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jsched.atomic import write_text_atomic
 from jsched.errors import InstanceFormatError, ScheduleError
 from jsched.instances.model import JSPInstance, _frozen
 
@@ -274,7 +275,6 @@ def _numbers(text: str, typ, path: str, line: int, what: str, allow_empty: bool 
 
 def write_cas(instance: PFSPInstance, path: str | os.PathLike) -> None:
     """Write an instance in the ``.cas`` format (atomic; statistics fields recomputed)."""
-    import tempfile
 
     d = instance.durations
     vals = np.concatenate([instance.power[j, m, : d[j, m]] for j in range(instance.n_jobs) for m in range(instance.n_machines)])
@@ -291,16 +291,7 @@ def write_cas(instance: PFSPInstance, path: str | os.PathLike) -> None:
     for s in (instance.generation, instance.carbon, instance.price):
         if s is not None:
             lines.append(",".join(repr(float(v)) for v in s))
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".cas")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 # ------------------------------------------------------------------------------- generator

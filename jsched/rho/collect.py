@@ -15,13 +15,18 @@ import concurrent.futures as cf
 import dataclasses
 import json
 import multiprocessing as mp
-import os
-import tempfile
 
 import numpy as np
 
+from jsched.atomic import atomic_path
 from jsched.errors import CheckpointError
-from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, WindowFeatures, pad_batch, window_features
+from jsched.rho.features import (
+    MACHINE_FEATURES,
+    OP_FEATURES,
+    WindowFeatures,
+    pad_batch,
+    window_features,
+)
 from jsched.rho.generators import setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
 
@@ -88,18 +93,8 @@ def collect(
 
 def save_dataset(path: str, arrays: dict, meta: dict) -> None:
     """Write arrays + JSON meta to ``path`` (.npz) atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_dataset(path: str) -> tuple[dict, dict]:

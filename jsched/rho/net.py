@@ -16,8 +16,6 @@ Checkpoints are msgpack (``flax.serialization``), never pickle: ``{"version", "c
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 
 import flax.linen as nn
@@ -26,8 +24,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
+from jsched.atomic import write_bytes_atomic
 from jsched.errors import CheckpointError
-from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
+from jsched.rho.features import (
+    MACHINE_FEATURES,
+    OP_FEATURES,
+    pad_batch,
+    window_features,
+)
 
 CHECKPOINT_VERSION = 1
 
@@ -112,18 +116,7 @@ def save_checkpoint(path: str, params, norm: dict, config: NetConfig, extra: dic
         "norm": {k: np.asarray(v) for k, v in norm.items()},
         "params": jax.tree_util.tree_map(np.asarray, serialization.to_state_dict(params)),
     }
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(serialization.msgpack_serialize(payload))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, serialization.msgpack_serialize(payload))
 
 
 def load_checkpoint(path: str) -> tuple[dict, dict, NetConfig, dict]:

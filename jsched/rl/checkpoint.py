@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 import jax
 from flax import serialization
 
+from jsched.atomic import write_bytes_atomic
 from jsched.errors import CheckpointError
 
 VERSION = 1
@@ -33,17 +33,7 @@ def save(path: str | os.PathLike, tree: Any, config: dict, kind: str, extra: dic
             "state": serialization.to_state_dict(tree),
         }
     )
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, blob)
 
 
 def read_header(path: str | os.PathLike, kind: str) -> tuple[dict, dict, dict]:

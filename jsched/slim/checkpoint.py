@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +21,12 @@ import msgpack
 import numpy as np
 from flax import serialization
 
+from jsched.atomic import write_bytes_atomic
 from jsched.errors import CheckpointError
 from jsched.slim.model import ModelConfig, init_params
 
 FORMAT = "jsched-slim"
 VERSION = 1
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save(path: str | os.PathLike, body: dict[str, Any]) -> None:
@@ -50,7 +36,7 @@ def save(path: str | os.PathLike, body: dict[str, Any]) -> None:
     outer = msgpack.packb(
         {"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(raw).hexdigest(), "body": raw}
     )
-    _write_atomic(Path(path), outer)
+    write_bytes_atomic(Path(path), outer)
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:
