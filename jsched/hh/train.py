@@ -198,15 +198,3 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({"checkpoint": ckpt, "policy": pol, "updates": curves["update"][-1],
                       "final_return": curves["episode_return"][-1], "seconds": round(curves["seconds"][-1], 1)}))
     return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m jsched.hh.train")
-    add_arguments(parser)
-    try:
-        sys.exit(run(parser.parse_args()))
-    except JSchedError as e:
-        print(f"jsched: error: {e}", file=sys.stderr)
-        sys.exit(2)

@@ -1,6 +1,6 @@
 """SLIM evaluation tables on Taillard and Demirkol, by size, next to the paper's numbers.
 
-``python -m jsched.slim.eval taillard|demirkol [--samples 1,128,512] [--checkpoint CKPT]``
+``jsched eval slim taillard|demirkol [--samples 1,128,512] [--checkpoint CKPT]``
 (wired as ``jsched eval slim ...``). Each cell is the mean percentage gap
 ``100 * (C / C_best_known - 1)`` over the instances of a size; every schedule passes the
 validator first. Instances of one size are decoded as one batch.
@@ -123,15 +123,3 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_json_atomic(args.out, {f"{k[0]}/{k[1]}": v for k, v in rows.items()})
     return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m jsched.slim.eval")
-    add_arguments(parser)
-    try:
-        sys.exit(run(parser.parse_args()))
-    except JSchedError as e:
-        print(f"jsched: error: {e}", file=sys.stderr)
-        sys.exit(2)

@@ -337,18 +337,3 @@ def run(args: argparse.Namespace) -> int:
         export_model(args.out, args.export, args.export_which)
     print(f"slim train: step={res['step']} best_val_sample_pg={res['best_val']:.2f} out={args.out}")
     return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m jsched.slim.train")
-    add_arguments(parser)
-    try:
-        sys.exit(run(parser.parse_args()))
-    except JSchedError as e:
-        print(f"jsched: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("slim train: interrupted, checkpoint saved", file=sys.stderr)
-        sys.exit(130)
