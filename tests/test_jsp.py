@@ -117,8 +117,12 @@ def test_done_and_makespan_after_all_ops():
     assert not jsp.action_mask(p, s).any()
 
 
-def test_features_and_candidates_on_hand_made_state():
-    # job0: m0 5, m1 1, m2 1 | job1: m1 2, m2 9, m0 9 | job2 (2 ops): m2 3, m0 2
+def hand_state():
+    """3 jobs; job2 has 2 operations. est = [6, 2, 0], durations [1, 9, 3].
+
+    job0: m0 5, m1 1, m2 1 | job1: m1 2, m2 9, m0 9 | job2 (2 ops): m2 3, m0 2; jobs 0 and 1
+    have their first operation scheduled.
+    """
     inst = JSPInstance("h", [[0, 1, 2], [1, 2, 0], [2, 0, 0]], [[5, 1, 1], [2, 9, 9], [3, 2, 0]])
     p = jsp_params(inst)._replace(job_len=jnp.array([3, 3, 2], jnp.int32))
     s = jsp.JSPState(
@@ -128,6 +132,11 @@ def test_features_and_candidates_on_hand_made_state():
         start=jnp.array([[1, -1, -1], [0, -1, -1], [-1, -1, -1]], jnp.int32),
         t=jnp.int32(2),
     )
+    return p, s
+
+
+def test_features_and_candidates_on_hand_made_state():
+    p, s = hand_state()
     f = jsp.job_features(p, s)
     np.testing.assert_array_equal(f.machine, [1, 2, 2])
     np.testing.assert_array_equal(f.duration, [1, 9, 3])

@@ -13,21 +13,7 @@ from jsched.rollout import rollout, rollout_population, to_schedules
 from kernels import fjsp, jsp, rules
 from kernels.env import FJSP_ENV, JSP_ENV
 
-from test_jsp import random_jsp
-
-
-def hand_state():
-    """3 jobs; job2 has 2 operations. est = [6, 2, 0], durations [1, 9, 3]."""
-    inst = JSPInstance("h", [[0, 1, 2], [1, 2, 0], [2, 0, 0]], [[5, 1, 1], [2, 9, 9], [3, 2, 0]])
-    p = jsp_params(inst)._replace(job_len=jnp.array([3, 3, 2], jnp.int32))
-    s = jsp.JSPState(
-        next_op=jnp.array([1, 1, 0], jnp.int32),
-        job_ready=jnp.array([6, 2, 0], jnp.int32),
-        machine_ready=jnp.array([6, 2, 0], jnp.int32),
-        start=jnp.array([[1, -1, -1], [0, -1, -1], [-1, -1, -1]], jnp.int32),
-        t=jnp.int32(2),
-    )
-    return p, s
+from test_jsp import hand_state, random_jsp
 
 
 # Expected pick among all jobs (candidates="all"); ties go to the lowest index.
