@@ -6,7 +6,8 @@ import numpy as np
 
 from jsched.instances.model import JSPInstance
 from jsched.slim.decode import encode, make_policy, observe, step_logits
-from jsched.slim.graph import edge_list, slim_instance
+from jsched.slim.features import op_features
+from jsched.slim.graph import edge_list, slim_instance, stack_slim_instances
 from jsched.slim.model import ModelConfig, count_params, init_params
 from kernels.jsp import reset, step
 
@@ -43,6 +44,37 @@ def test_edges_job_arcs_one_way_machine_cliques_no_self_loops():
     assert edges == {(0, 1), (2, 3), (0, 3), (3, 0), (1, 2), (2, 1)}
 
 
+def _gat_reference(p, x, snd, rcv, heads, concat, slope=0.15):
+    """PyG GATv2Conv on an edge list, with segment sums (the formulation the encoder replaces)."""
+    n = x.shape[0]
+    xl = (x @ p["lin_l"]["kernel"] + p["lin_l"]["bias"]).reshape(n, heads, -1)
+    xr = (x @ p["lin_r"]["kernel"] + p["lin_r"]["bias"]).reshape(n, heads, -1)
+    e = jax.nn.leaky_relu(xl[snd] + xr[rcv], slope)
+    sc = (e * p["att"]).sum(-1)
+    mx = jax.ops.segment_max(sc, rcv, n)
+    ex = jnp.exp(sc - mx[rcv])
+    alpha = ex / jax.ops.segment_sum(ex, rcv, n)[rcv]
+    out = jax.ops.segment_sum(alpha[..., None] * xl[snd], rcv, n)
+    return (out.reshape(n, -1) if concat else out.mean(1)) + p["bias"]
+
+
+def test_dense_encoder_equals_edge_list_gatv2():
+    raw = JSPInstance("r", np.array([[0, 1, 1], [1, 0, 2], [2, 2, 0]]), np.arange(1, 10).reshape(3, 3), 3)  # repeats
+    for inst, pad in [(_inst(5, 5, 4), (6, 5, 5)), (raw, (4, 4, 3))]:
+        si = stack_slim_instances([inst])
+        big = slim_instance(inst, *pad)
+        for s in (jax.tree.map(lambda x: x[0], si), big):
+            x = op_features(s.jsp)
+            snd, rcv = edge_list(inst, s.jsp.machines.shape[1])
+            h1 = jax.nn.relu(_gat_reference(PARAMS["gat1"], x, snd, rcv, 3, True))
+            h2 = jax.nn.relu(_gat_reference(PARAMS["gat2"], jnp.concatenate([x, h1], 1), snd, rcv, 3, False))
+            e = jnp.concatenate([x, h2], 1)
+            ref = e @ PARAMS["linear3_embed"]["kernel"] + PARAMS["linear3_embed"]["bias"]
+            got = encode(PARAMS, s, CFG)
+            ids = (np.arange(inst.n_jobs)[:, None] * s.jsp.machines.shape[1] + np.arange(inst.n_ops_per_job)).ravel()
+            np.testing.assert_allclose(got[ids], ref[ids], rtol=2e-5, atol=2e-5)
+
+
 def test_decoder_mask_excludes_finished_jobs():
     inst = slim_instance(_inst(1))
     state = _advance(inst, [0, 0, 0, 2])  # job 0 finished
@@ -55,7 +87,7 @@ def test_decoder_mask_excludes_finished_jobs():
 def test_padding_does_not_change_logits():
     raw = _inst(2)
     small = slim_instance(raw)
-    big = slim_instance(raw, 6, 5, 5, 64)
+    big = slim_instance(raw, 6, 5, 5, 7)
     acts = [1, 2, 1, 0, 3]
     a = np.asarray(_logits(PARAMS, small, _advance(small, acts)))
     b = np.asarray(_logits(PARAMS, big, _advance(big, acts)))

@@ -34,8 +34,9 @@ class SlimObs(NamedTuple):
     """Everything the network needs to score the jobs of one partial schedule."""
 
     x: jax.Array  # (J*O, 15) float32 operation features
-    senders: jax.Array  # (E,) int32
-    receivers: jax.Array  # (E,) int32
+    groups: jax.Array  # (M, K) int32, machine cliques (jsched.slim.graph)
+    pred: jax.Array  # (J*O + 1,) int32, job predecessors
+    slot: jax.Array  # (J*O + 1,) int32, position in groups
     ready_ids: jax.Array  # (J,) int32 op id of each job's ready op (first op once finished)
     ctx: jax.Array  # (J, 11) float32 context features
     job_real: jax.Array  # (J,) bool, False on padded jobs
@@ -60,8 +61,9 @@ def observe(inst: SlimInstance, state: JSPState, cfg: ModelConfig = ModelConfig(
     """The observation of ``state`` (computes the op features; cache them in hot loops)."""
     return SlimObs(
         x=op_features(inst.jsp, cfg.double_scaled_machine_quartiles),
-        senders=inst.senders,
-        receivers=inst.receivers,
+        groups=inst.groups,
+        pred=inst.pred,
+        slot=inst.slot,
         ready_ids=_ready_ids(inst, state),
         ctx=context_features(inst.jsp, state),
         job_real=inst.jsp.job_len > 0,
@@ -74,7 +76,7 @@ def make_policy(cfg: ModelConfig = ModelConfig()):
     net = SlimNet(cfg)
 
     def policy(params, obs: SlimObs) -> jax.Array:
-        return net.apply({"params": params}, obs.x, obs.senders, obs.receivers, obs.ready_ids, obs.ctx, obs.job_real, obs.mask)
+        return net.apply({"params": params}, obs.x, obs.groups, obs.pred, obs.slot, obs.ready_ids, obs.ctx, obs.job_real, obs.mask)
 
     return policy
 
@@ -85,7 +87,7 @@ policy = make_policy()
 def encode(params, inst: SlimInstance, cfg: ModelConfig) -> jax.Array:
     """(J*O, clf) projected operation embeddings of one instance."""
     x = op_features(inst.jsp, cfg.double_scaled_machine_quartiles)
-    return SlimNet(cfg).apply({"params": params}, x, inst.senders, inst.receivers, method=SlimNet.encode)
+    return SlimNet(cfg).apply({"params": params}, x, inst.groups, inst.pred, inst.slot, method=SlimNet.encode)
 
 
 def step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg: ModelConfig) -> jax.Array:

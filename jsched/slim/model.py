@@ -17,8 +17,9 @@ default sizes of its headline checkpoint (PtrNet-B256: 376,961 parameters):
 
 The classifier's first layer is split into an encoder part and a memory part (same parameter
 count as one ``Linear(271 -> 128)``), so the encoder part is applied once per instance and the
-decoder only gathers it per step. GATv2 aggregation uses ``jax.ops.segment_sum`` / ``segment_max``
-(the few lines of jraph's ``segment_softmax``), with a dummy node absorbing padding edges.
+decoder only gathers it per step. GATv2 attends within each machine's clique as a dense block
+(a batched matmul) plus one job-predecessor term, instead of jraph-style segment sums over an
+edge list (same graph and result, 100x20 encoder several times faster on CPU; see ``GATv2``).
 """
 
 from __future__ import annotations
@@ -60,13 +61,22 @@ class ModelConfig:
         return cls(**d)
 
 
-def segment_softmax(logits: jax.Array, segment_ids: jax.Array, num_segments: int) -> jax.Array:
-    """Softmax of ``logits`` (E, ...) within each segment (jraph's definition)."""
-    mx = jax.ops.segment_max(logits, segment_ids, num_segments)
-    mx = jnp.where(jnp.isfinite(mx), mx, 0.0)
-    ex = jnp.exp(logits - jax.lax.stop_gradient(mx)[segment_ids])
-    den = jax.ops.segment_sum(ex, segment_ids, num_segments)
-    return ex / den[segment_ids]
+def _clique_scores(gl: jax.Array, gr: jax.Array, att: jax.Array, slope: float) -> jax.Array:
+    """``sc[m, p, q, h] = sum_c att[h, c] leakyrelu(gr[m, p, h, c] + gl[m, q, h, c])``.
+
+    A scan over the channels c: XLA on CPU compiled the one-expression broadcast-and-reduce
+    over (M, K, K, H, C) about 45x slower (365 ms vs 8 ms at 20 x 100 x 100 x 3 x 64, measured).
+    """
+    l = jnp.moveaxis(gl, -1, 0)  # (C, M, K, H)
+    r = jnp.moveaxis(gr, -1, 0)
+
+    def body(acc, xs):
+        lc, rc, ac = xs
+        return acc + nn.leaky_relu(rc[:, :, None] + lc[:, None, :], slope) * ac, None
+
+    m, k, h, _ = gl.shape
+    init = jnp.zeros((m, k, k, h), gl.dtype)
+    return jax.lax.scan(body, init, (l, r, att.T))[0]
 
 
 class GATv2(nn.Module):
@@ -74,6 +84,10 @@ class GATv2(nn.Module):
 
     ``score_e = att . leakyrelu(W_l x_src + W_r x_dst)``, softmax over the target's in-edges,
     ``out_i = sum_e alpha_e W_l x_src + bias``; heads concatenated or averaged.
+
+    The in-edges of an operation are the other operations of its machine (a dense (K, K) block
+    per machine, so the aggregation is a batched matmul) and its job predecessor (one gather);
+    one softmax runs over both (``jsched.slim.graph``).
     """
 
     features: int
@@ -82,15 +96,29 @@ class GATv2(nn.Module):
     slope: float
 
     @nn.compact
-    def __call__(self, x: jax.Array, senders: jax.Array, receivers: jax.Array) -> jax.Array:
-        n = x.shape[0]  # includes the dummy node
+    def __call__(self, x: jax.Array, groups: jax.Array, pred: jax.Array, slot: jax.Array) -> jax.Array:
+        n = x.shape[0]  # includes the dummy node n - 1
+        m, k = groups.shape
         h, c = self.heads, self.features
         xl = nn.Dense(h * c, name="lin_l")(x).reshape(n, h, c)
         xr = nn.Dense(h * c, name="lin_r")(x).reshape(n, h, c)
         att = self.param("att", nn.initializers.glorot_uniform(), (1, h, c))
-        e = nn.leaky_relu(xl[senders] + xr[receivers], self.slope)  # (E, H, C)
-        alpha = segment_softmax((e * att).sum(-1), receivers, n)  # (E, H)
-        out = jax.ops.segment_sum(alpha[..., None] * xl[senders], receivers, n)  # (N, H, C)
+        gl, gr = xl[groups], xr[groups]  # (M, K, H, C)
+        sc = _clique_scores(gl, gr, att[0], self.slope)  # (M, K, K, H), target p, source q
+        real = groups < n - 1
+        ok = real[:, :, None] & real[:, None, :] & ~jnp.eye(k, dtype=bool)
+        sc = jnp.where(ok[..., None], sc, -jnp.inf)
+        xp = xl[pred]  # (N, H, C), message of the job predecessor
+        sp = (nn.leaky_relu(xp + xr, self.slope) * att).sum(-1)
+        sp = jnp.where((pred < n - 1)[:, None], sp, -jnp.inf)[groups]  # (M, K, H)
+        mx = jnp.maximum(sc.max(axis=2), sp)
+        mx = jax.lax.stop_gradient(jnp.where(jnp.isfinite(mx), mx, 0.0))
+        ec = jnp.exp(sc - mx[:, :, None])
+        ep = jnp.exp(sp - mx)
+        den = ec.sum(axis=2) + ep
+        den = jnp.where(den > 0, den, 1.0)
+        out = jnp.einsum("mpqh,mqhc->mphc", ec / den[:, :, None], gl) + (ep / den)[..., None] * xp[groups]
+        out = jnp.take(out.reshape(m * k, h, c), slot, axis=0, mode="fill", fill_value=0.0)  # (N, H, C)
         out = out.reshape(n, h * c) if self.concat else out.mean(axis=1)
         bias = self.param("bias", nn.initializers.zeros, (h * c if self.concat else c,))
         return out + bias
@@ -131,19 +159,19 @@ class SlimNet(nn.Module):
         self.linear3_mem = nn.Dense(c.clf_size, use_bias=False)  # its memory columns
         self.linear4 = nn.Dense(1)
 
-    def encode(self, x: jax.Array, senders: jax.Array, receivers: jax.Array) -> jax.Array:
+    def encode(self, x: jax.Array, groups: jax.Array, pred: jax.Array, slot: jax.Array) -> jax.Array:
         """Operation embeddings projected by the classifier's first layer.
 
         Args:
             x: (N, 15) operation features (N = J * O, padded ops are zero rows).
-            senders, receivers: (E,) edges; padding edges use the dummy id N.
+            groups, pred, slot: the disjunctive graph (``jsched.slim.graph``); dummy id N.
 
         Returns:
             (N, clf_size): ``e_i W_e + b`` for every operation.
         """
         xd = jnp.concatenate([x, jnp.zeros((1, x.shape[1]), x.dtype)], axis=0)
-        h1 = nn.relu(self.gat1(xd, senders, receivers))
-        h2 = nn.relu(self.gat2(jnp.concatenate([xd, h1], axis=-1), senders, receivers))
+        h1 = nn.relu(self.gat1(xd, groups, pred, slot))
+        h2 = nn.relu(self.gat2(jnp.concatenate([xd, h1], axis=-1), groups, pred, slot))
         e = jnp.concatenate([xd, h2], axis=-1)[:-1]
         return self.linear3_embed(e)
 
@@ -166,9 +194,9 @@ class SlimNet(nn.Module):
         logits = self.linear4(z)[..., 0]
         return jnp.where(mask, logits, -jnp.inf)
 
-    def __call__(self, x, senders, receivers, ready_ids, ctx, job_real, mask):
+    def __call__(self, x, groups, pred, slot, ready_ids, ctx, job_real, mask):
         """Full forward pass for one state (encoder + decoder): (J,) masked logits."""
-        emb = self.encode(x, senders, receivers)
+        emb = self.encode(x, groups, pred, slot)
         return self.decode(emb[ready_ids], ctx, job_real, mask)
 
 
@@ -177,11 +205,12 @@ def init_params(cfg: ModelConfig, key: jax.Array) -> dict:
     """Random parameters for ``cfg`` (shapes do not depend on the instance size); jitted."""
     n, j = 4, 2
     x = jnp.zeros((n, N_OP_FEATURES), jnp.float32)
-    snd = jnp.array([0, 1, 2, 3], jnp.int32)
-    rcv = jnp.array([1, 0, 3, 2], jnp.int32)
+    groups = jnp.array([[0, 3], [1, 2]], jnp.int32)  # 2 jobs x 2 machines
+    pred = jnp.array([4, 0, 4, 2, 4], jnp.int32)
+    slot = jnp.array([0, 2, 3, 1, 4], jnp.int32)
     ctx = jnp.zeros((j, N_CTX_FEATURES), jnp.float32)
     ones = jnp.ones((j,), bool)
-    return SlimNet(cfg).init(key, x, snd, rcv, jnp.array([0, 2]), ctx, ones, ones)["params"]
+    return SlimNet(cfg).init(key, x, groups, pred, slot, jnp.array([0, 2]), ctx, ones, ones)["params"]
 
 
 def count_params(params) -> int:
