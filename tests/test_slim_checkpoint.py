@@ -92,6 +92,14 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match="differs"):
         train_mod.train(train_mod.TrainConfig(**{**cfg.__dict__, "lr": 1e-2}), tmp_path / "b.ckpt", progress=False)
 
+    # a run started with SLIM's former private generator (no data_version) cannot be resumed
+    legacy = {k: v for k, v in ckpt.read(tmp_path / "b.ckpt").items() if k != "data_version"}
+    ckpt.save(tmp_path / "old.ckpt", {**legacy, "step": 3})
+    with pytest.raises(CheckpointError, match="data version 1 "):
+        train_mod.train(cfg, tmp_path / "old.ckpt", progress=False)
+    ckpt.save(tmp_path / "old.ckpt", legacy)  # finished: nothing to draw, so it loads (and exports)
+    assert train_mod.train(cfg, tmp_path / "old.ckpt", progress=False)["step"] == 4
+
     # export: a small model checkpoint with the training metadata
     train_mod.export_model(tmp_path / "b.ckpt", tmp_path / "m.ckpt")
     _, mcfg, meta = ckpt.load_model(tmp_path / "m.ckpt")

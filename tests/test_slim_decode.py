@@ -10,13 +10,14 @@ from jsched.schedule import Schedule, validate
 from jsched.slim.decode import decode, encode, sequence_logprob, step_logits
 from jsched.slim.graph import stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
-from jsched.slim.train import TrainConfig, make_train_step, taillard_instance
+from jsched.instances.generators import taillard_jsp
+from jsched.slim.train import TrainConfig, make_train_step
 from kernels.jsp import reset, step
 
 CFG = ModelConfig()
 PARAMS = init_params(CFG, jax.random.key(1))
 RNG = np.random.default_rng(0)
-INSTS = [taillard_instance(RNG, 4, 3), taillard_instance(RNG, 5, 4), taillard_instance(RNG, 3, 4)]
+INSTS = [taillard_jsp(4, 3, RNG), taillard_jsp(5, 4, RNG), taillard_jsp(3, 4, RNG)]
 BATCH = stack_slim_instances(INSTS)  # mixed sizes, padded to 5 x 4 x 4
 LOGITS = jax.jit(step_logits, static_argnames="cfg")
 ENCODE = jax.jit(encode, static_argnames="cfg")
@@ -84,7 +85,7 @@ def test_train_step_raises_label_likelihood_and_compiles_once():
     cfg = TrainConfig(sizes=((4, 3),), beta=8, batch=2, lr=1e-3)
     opt, train_step = make_train_step(cfg)
     params, opt_state = PARAMS, opt.init(PARAMS)
-    insts = stack_slim_instances([taillard_instance(np.random.default_rng(s), 4, 3) for s in range(2)])
+    insts = stack_slim_instances([taillard_jsp(4, 3, s) for s in range(2)])
     losses = []
     for s in range(4):
         params, opt_state, m = train_step(params, opt_state, insts, jax.random.key(0))

@@ -8,10 +8,16 @@ term, clipping or dropout, as in the code.
 
 Choices where the paper and code leave room (all in ``TrainConfig``):
 
-* Data: generated on the fly by a seeded generator instead of the code's fixed 30k-file set;
+* Data: generated on the fly by the shared seeded generator
+  ``jsched.instances.generators.taillard_jsp`` instead of the code's fixed 30k-file set;
   durations U[lo, hi] (spec: U[1, 99]; the authors' files use 5..199), machine orders random
-  permutations. Instance batch ``i`` of step ``s`` comes from ``np.random.default_rng([seed, s])``,
+  permutations. Instance batch of step ``s`` comes from ``np.random.default_rng([seed, s])``,
   so a resumed run sees exactly the instances and keys it would have seen.
+  Data version 2: until 2026-11-25 SLIM had a private generator drawing the machine
+  permutations before the durations; ``taillard_jsp`` draws durations first, so the same seed
+  now gives other instances. Training checkpoints record ``data_version``; one written before
+  (no ``data_version``) cannot be resumed with its original data and is refused with a
+  ``CheckpointError`` (it can still be exported).
 * Gradient: the label is fixed once chosen, so instead of back-propagating through all
   ``beta`` sampled rollouts (the code records logits with autograd on) the loss re-scores
   the label by teacher forcing: same gradient, a fraction of the memory.
@@ -21,9 +27,6 @@ Choices where the paper and code leave room (all in ``TrainConfig``):
   greedy and ``val_samples``-sampling gap to a CP-SAT upper bound found once at the start
   (``val_ref_seconds`` per instance, 2 workers, fixed seed) and stored in the checkpoint.
   The best parameters by sampling validation gap are kept, as in the code.
-
-Tiny private generator: ``jsched.instances.generators`` was not available when this was
-written; ``taillard_instance`` below is the Taillard-style generator the spec describes.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import optax
 from flax import serialization
 
 from jsched.errors import CheckpointError, JSchedError
+from jsched.instances.generators import taillard_jsp
 from jsched.instances.model import JSPInstance
 from jsched.slim import checkpoint as ckpt
 from jsched.slim.decode import decode, sequence_logprob
@@ -51,6 +55,7 @@ from jsched.slim.graph import SlimInstance, stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
 
 PAPER_SIZES = ((10, 10), (15, 10), (15, 15), (20, 10), (20, 15), (20, 20))
+DATA_VERSION = 2  # 2: jsched.instances.generators.taillard_jsp (1: SLIM's former private generator)
 
 
 @dataclass(frozen=True)
@@ -86,24 +91,17 @@ class TrainConfig:
         return cls(**d)
 
 
-def taillard_instance(rng: np.random.Generator, n_jobs: int, n_machines: int, low: int = 1, high: int = 99, name: str = "rand") -> JSPInstance:
-    """A Taillard-style random JSP: durations U[low, high], each job a random machine permutation."""
-    mach = np.stack([rng.permutation(n_machines) for _ in range(n_jobs)])
-    dur = rng.integers(low, high + 1, size=(n_jobs, n_machines))
-    return JSPInstance(name, mach, dur, n_machines)
-
-
 def training_batch(cfg: TrainConfig, step: int) -> list[JSPInstance]:
     """The instances of training step ``step`` (a pure function of the seed and the step)."""
     rng = np.random.default_rng([cfg.seed, step])
     n, m = cfg.sizes[int(rng.integers(len(cfg.sizes)))]
-    return [taillard_instance(rng, n, m, cfg.dur_low, cfg.dur_high, f"train{step}_{i}") for i in range(cfg.batch)]
+    return [taillard_jsp(n, m, rng, cfg.dur_low, cfg.dur_high, f"train{step}_{i}") for i in range(cfg.batch)]
 
 
 def validation_set(cfg: TrainConfig) -> list[JSPInstance]:
     rng = np.random.default_rng([cfg.seed, 1_000_003])
     return [
-        taillard_instance(rng, n, m, cfg.dur_low, cfg.dur_high, f"val{n}x{m}_{i}")
+        taillard_jsp(n, m, rng, cfg.dur_low, cfg.dur_high, f"val{n}x{m}_{i}")
         for n, m in cfg.val_sizes
         for i in range(cfg.val_per_size)
     ]
@@ -182,6 +180,7 @@ def validate_model(params, cfg: TrainConfig, val_insts: SlimInstance, refs: np.n
 def _train_body(cfg, params, opt_state, step, best_params, best_val, history, refs) -> dict:
     return {
         "kind": "train",
+        "data_version": DATA_VERSION,
         "model_config": json.dumps(cfg.model.to_dict()),
         "train_config": json.dumps(cfg.to_dict()),
         "step": step,
@@ -227,6 +226,13 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = True, max_minutes
         best_params = ckpt.restore_params(out, template, body["best_params"])
         opt_state = serialization.from_state_dict(jax.eval_shape(opt.init, template), body["opt_state"])
         step, best_val = int(body["step"]), float(body["best_val"])
+        version = int(body.get("data_version", 1))
+        if version != DATA_VERSION and step < cfg.steps:
+            raise CheckpointError(
+                f"{out}: written with training data version {version} (this jsched generates version {DATA_VERSION}: "
+                "the shared Taillard generator draws other instances), so it cannot be resumed with the same data; "
+                "export it (jsched.slim.train.export_model) or train into another --out"
+            )
         history, refs = json.loads(body["history"]), np.asarray(body["val_refs"], np.float64)
     else:
         params = init_params(cfg.model, jax.random.key(cfg.seed))
