@@ -20,8 +20,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from jsched.instances import best_known, load_benchmark
 from jsched.schedule import Schedule, validate
-from jsched.slim import eval as slim_eval
 from jsched.slim.checkpoint import load_model
 from jsched.slim.decode import decode
 from jsched.slim.graph import stack_slim_instances
@@ -55,8 +55,8 @@ def main() -> None:
     ap.add_argument("--paper-samples", action="store_true", help="also time the full-size network with 128 samples")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "slim_decode.json"))
     args = ap.parse_args()
-    inst = slim_eval.benchmark(args.instance)
-    bk = slim_eval.best_known(args.instance)
+    inst = load_benchmark(args.instance)
+    bk = best_known(inst)
     shipped, shipped_cfg, _ = load_model(args.checkpoint)
     models = [("shipped", shipped, shipped_cfg), ("paper-size (random)", init_params(ModelConfig(), jax.random.key(0)), ModelConfig())]
     rows = []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jsched.instances import best_known
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate, write_json_atomic
 from jsched.slim import eval as slim_eval
@@ -56,8 +57,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "slim_taillard.json"))
     args = ap.parse_args()
     sizes = args.sizes.split(",")
-    insts = [i for i in (slim_eval.benchmark(n) for n in slim_eval.SETS["taillard"]) if i.shape in sizes]
-    bks = np.array([slim_eval.best_known(i.name) for i in insts], float)
+    insts = [i for group in slim_eval.select("taillard", sizes).values() for i in group]
+    bks = np.array([best_known(i) for i in insts], float)
     results = {"MWKR": np.array([validate(i, mwkr(i)).makespan for i in insts], float)}
     seconds = {"MWKR": 0.0}
     for s in (int(v) for v in args.samples.split(",")):
