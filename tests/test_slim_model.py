@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.instances.model import JSPInstance
-from jsched.slim.decode import encode, make_policy, observe, step_logits
+from jsched.slim.decode import encode, fast_step_logits, make_policy, observe, step_logits
 from jsched.slim.features import op_features
 from jsched.slim.graph import edge_list, slim_instance, stack_slim_instances
 from jsched.slim.model import ModelConfig, count_params, init_params
@@ -100,3 +100,18 @@ def test_policy_interface_equals_cached_decoder():
     state = _advance(inst, [2, 2, 0])
     pol = jax.jit(make_policy(CFG))
     np.testing.assert_allclose(pol(PARAMS, observe(inst, state, CFG)), _logits(PARAMS, inst, state), rtol=1e-5, atol=1e-5)
+
+
+def test_affine_decoder_equals_direct_decoder():
+    """decode_affine (used by decodes) gives SlimNet.decode's logits, padding and step 0 included."""
+    raw = _inst(7, 5, 4)
+    inst = slim_instance(raw, 7, 5, 6)
+    fast = jax.jit(lambda p, i, s: fast_step_logits(p, i, encode(p, i, CFG), s, CFG))
+    rng = np.random.default_rng(0)
+    for params in (PARAMS, init_params(CFG, jax.random.key(9))):
+        state = reset(inst.jsp)
+        for _ in range(raw.n_ops):
+            a, b = np.asarray(_logits(params, inst, state)), np.asarray(fast(params, inst, state))
+            np.testing.assert_array_equal(np.isfinite(a), np.isfinite(b))
+            np.testing.assert_allclose(b[np.isfinite(b)], a[np.isfinite(a)], rtol=1e-4, atol=1e-4)
+            state, _, _ = step(inst.jsp, state, jnp.int32(rng.choice(np.flatnonzero(np.isfinite(a)))))

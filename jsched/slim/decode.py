@@ -11,6 +11,12 @@ step is a softmax over one eligible job, which has probability 1 and log-probabi
 the schedules and the loss are the same. Sampling draws one categorical sample per step
 (``torch.multinomial`` in the code); greedy takes the argmax; no temperature.
 
+Each step of a decode scores the jobs with ``model.decode_affine``, which uses the structure
+of the context features to replace the memory network's (J, 64H) projections and J x J x 64
+attention products by 4-dimensional ones (same logits to float rounding; 100x20 with 128
+samples: see ``bench/slim_decode.py``); ``step_logits`` (teacher forcing, tests) is the direct
+network.
+
 ``observe`` / ``policy`` expose the network as ``policy(params, obs) -> logits`` on one state,
 for generic rollouts and DF-Meta's parameter perturbations (that path re-runs the encoder
 each call; ``decode`` caches it).
@@ -24,9 +30,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jsched.slim.features import context_features, op_features, ready_op
+from jsched.slim.features import context_features, context_parts, op_features, ready_op
 from jsched.slim.graph import SlimInstance
-from jsched.slim.model import ModelConfig, SlimNet
+from jsched.slim.model import ModelConfig, SlimNet, decode_affine
 from kernels.jsp import JSPState, action_mask, makespan, reset, step
 
 
@@ -102,6 +108,14 @@ def step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg
     )
 
 
+def fast_step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg: ModelConfig) -> jax.Array:
+    """``step_logits`` through ``decode_affine`` (same logits up to float rounding; decodes use it)."""
+    c = context_parts(inst.jsp, state)
+    stats = jnp.concatenate([c.qj, c.mean_j[None], c.qm, c.mean_m[None], c.t[None]])
+    job_real = inst.jsp.job_len > 0
+    return decode_affine(params, cfg, emb[_ready_ids(inst, state)], c.jc, c.a, stats, c.keep, job_real, action_mask(inst.jsp, state))
+
+
 def _log_probs(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
     """log-softmax that stays finite when no job is eligible (then the step is a no-op)."""
     live = jnp.isfinite(logits).any()
@@ -113,7 +127,7 @@ def rollout(params, inst: SlimInstance, emb: jax.Array, key: jax.Array, greedy: 
     n_steps = inst.jsp.machines.size
 
     def body(state, t):
-        logits = step_logits(params, inst, emb, state, cfg)
+        logits = fast_step_logits(params, inst, emb, state, cfg)
         logp, live = _log_probs(logits)
         if greedy:
             a = jnp.argmax(logits).astype(jnp.int32)

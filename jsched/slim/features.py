@@ -34,6 +34,8 @@ never changes the features of the real operations and jobs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 
@@ -120,8 +122,20 @@ def ready_op(params: JSPParams, state: JSPState) -> jax.Array:
     return jnp.where(state.next_op < params.job_len, state.next_op, 0).astype(jnp.int32)
 
 
-def context_features(params: JSPParams, state: JSPState) -> jax.Array:
-    """(J, 11) float32 context of every job in the partial schedule ``state``; zero on padding."""
+class ContextParts(NamedTuple):
+    """What the 11 context features are made of: two per-job values and global statistics."""
+
+    jc: jax.Array  # (J,) job completion / P
+    a: jax.Array  # (J,) completion of the machine of the job's ready op / P
+    qj: jax.Array  # (3,) quartiles of jc over real jobs
+    mean_j: jax.Array  # ()
+    qm: jax.Array  # (3,) quartiles of machine completions over real machines
+    mean_m: jax.Array  # ()
+    t: jax.Array  # () partial makespan / P + 1e-5
+    keep: jax.Array  # (J,) bool: real job and t > 0 (else the features are zero)
+
+
+def context_parts(params: JSPParams, state: JSPState) -> ContextParts:
     p = time_scale(params)
     job_real = params.job_len > 0
     mach_real = params.machine_mask
@@ -129,23 +143,32 @@ def context_features(params: JSPParams, state: JSPState) -> jax.Array:
     mc = state.machine_ready.astype(jnp.float32) / p  # (M,)
     k = ready_op(params, state)
     mach = jnp.take_along_axis(params.machines, k[:, None], axis=1)[:, 0]
-    a = mc[mach]
-    qj = masked_quantiles(jc, job_real)  # (3,)
-    qm = masked_quantiles(mc, mach_real)
-    mean_j = jnp.where(job_real, jc, 0.0).sum() / jnp.maximum(job_real.sum(), 1)
-    mean_m = jnp.where(mach_real, mc, 0.0).sum() / jnp.maximum(mach_real.sum(), 1)
-    t = jnp.where(job_real, jc, -jnp.inf).max() + 1e-5
+    return ContextParts(
+        jc=jc,
+        a=mc[mach],
+        qj=masked_quantiles(jc, job_real),
+        mean_j=jnp.where(job_real, jc, 0.0).sum() / jnp.maximum(job_real.sum(), 1),
+        qm=masked_quantiles(mc, mach_real),
+        mean_m=jnp.where(mach_real, mc, 0.0).sum() / jnp.maximum(mach_real.sum(), 1),
+        t=jnp.where(job_real, jc, -jnp.inf).max() + 1e-5,
+        keep=job_real & (state.t > 0),
+    )
+
+
+def context_features(params: JSPParams, state: JSPState) -> jax.Array:
+    """(J, 11) float32 context of every job in the partial schedule ``state``; zero on padding."""
+    c = context_parts(params, state)
+    jc, a = c.jc, c.a
     ctx = jnp.concatenate(
         [
             (jc - a)[:, None],
-            jc[:, None] - qj[None, :],
-            (jc - mean_j)[:, None],
-            (jc / t)[:, None],
-            a[:, None] - qm[None, :],
-            (a - mean_m)[:, None],
-            (a / t)[:, None],
+            jc[:, None] - c.qj[None, :],
+            (jc - c.mean_j)[:, None],
+            (jc / c.t)[:, None],
+            a[:, None] - c.qm[None, :],
+            (a - c.mean_m)[:, None],
+            (a / c.t)[:, None],
         ],
         axis=1,
     )
-    keep = job_real[:, None] & (state.t > 0)
-    return jnp.where(keep, ctx, 0.0)
+    return jnp.where(c.keep[:, None], ctx, 0.0)
