@@ -111,7 +111,8 @@ def _paper(samples: tuple[int, ...], values) -> str:
 def format_table(rows: dict, samples: tuple[int, ...], which: str) -> str:
     """Mean gap (%) by size and setting, the average over sizes, and the paper's numbers."""
     sizes = sorted({k[0] for k in rows}, key=_size_key)
-    head = ["size", "n"] + [f"{'greedy' if s == 1 else f'b={s}'}" for s in samples] + ["s/inst"] * len(samples)
+    labels = ["greedy" if s == 1 else f"b={s}" for s in samples]
+    head = ["size", "n"] + labels + [f"s/inst {lb}" for lb in labels]
     paper_head = "paper " + "/".join("g" if s == 1 else str(s) for s in samples)
     lines = [" | ".join(head + [paper_head])]
     for size in sizes:
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from jsched.slim.method import DEFAULT_CHECKPOINT
 
-        meta = {"checkpoint": str(args.checkpoint or DEFAULT_CHECKPOINT), "seed": args.seed, "limit": args.limit}
+        meta = {"checkpoint": args.checkpoint or f"shipped ({DEFAULT_CHECKPOINT.name})", "seed": args.seed, "limit": args.limit}
         for f in write_results(args.out, rows, samples, args.set, meta):
             print(f"wrote {f}")
     return 0
