@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from evosax.algorithms import Open_ES
 from evosax.core.fitness_shaping import (
@@ -311,6 +312,14 @@ def make_meta_learner(
     def init(key: jax.Array, theta0: Params) -> MetaState:
         return MetaState(outer.init(key, theta0, outer_params), jnp.zeros((), jnp.int32))
 
+    init_jit = jax.jit(init)
+
+    def init_strong(key: jax.Array, theta0: Params) -> MetaState:
+        # evosax's init leaves weakly typed scalars that ``step`` returns strongly typed; a
+        # round trip through numpy makes them strong so the second ``step`` does not retrace.
+        return jax.tree.map(lambda x: jnp.asarray(np.asarray(x)) if not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x,
+                            init_jit(key, theta0))
+
     def probe(key, es_state, instance):
         """One population at theta^(K): noise (mu, D) and shaped fitness (mu,)."""
         k_ask, k_roll = jax.random.split(key)
@@ -334,7 +343,7 @@ def make_meta_learner(
         return MetaState(es_state, state.step + 1), MetaStepMetrics(first, fit_after, res.best.cost)
 
     return MetaLearner(
-        init=jax.jit(init),
+        init=init_strong,
         step=jax.jit(step),
         theta0=lambda state: outer.get_mean(state.es_state),
         adapt=jax.jit(inner),
