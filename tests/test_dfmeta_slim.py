@@ -39,7 +39,7 @@ def test_rollout_is_a_valid_schedule_and_population_vmap_equals_loop():
     vm_cost, vm_start = jax.jit(jax.vmap(ROLL))(keys, pop, jax.tree.map(lambda x: jnp.broadcast_to(x, (3,) + x.shape), SI))
     one = jax.jit(ROLL)
     for i in range(3):
-        cost, start = one(keys[i], jax.tree.map(lambda x: x[i], pop), SI)
+        cost, start = one(keys[i], jax.tree.map(lambda x, i=i: x[i], pop), SI)
         np.testing.assert_array_equal(np.asarray(start), np.asarray(vm_start[i]))
         assert float(cost) == float(vm_cost[i])
         sched = validate(INST, Schedule.from_arrays(INST, np.asarray(start)))
@@ -118,5 +118,5 @@ def test_meta_train_slim_smoke_and_resume(tmp_path):
     meta_train(out, str(init), es, mcfg, progress=False)
     log = meta_train(out, str(init), es, MetaTrainConfig(**{**mcfg.__dict__, "steps": 2}), resume=True, progress=False)
     assert [s["step"] for s in log["steps"]] == [1, 2] and mcfg.data == "taillard"
-    theta0, cfg, meta = slim_policy.load_theta0(os.path.join(out, "theta0.ckpt"))
+    _, cfg, meta = slim_policy.load_theta0(os.path.join(out, "theta0.ckpt"))
     assert cfg == CFG and meta["dfmeta"]["step"] == 2

@@ -48,10 +48,11 @@ from jsched.slim.model import ModelConfig
 from kernels.jsp import makespan, reset, step
 
 THETA0_KIND = "dfmeta-theta0"
+DEFAULT_MODEL = ModelConfig()
 
 
 @functools.lru_cache(maxsize=16)
-def make_rollout(cfg: ModelConfig = ModelConfig()):
+def make_rollout(cfg: ModelConfig = DEFAULT_MODEL):
     """``rollout(key, params, inst: SlimInstance) -> (makespan float32, start (J, O) int32)``.
 
     One sampled SLIM construction with the encoder run once (cached per ``cfg``, so the same
@@ -98,7 +99,7 @@ class SlimAdaptOutcome(NamedTuple):
 
 
 def adapt_instance(
-    theta0: Any, instance: JSPInstance, config: DFMetaConfig, key: jax.Array, cfg: ModelConfig = ModelConfig()
+    theta0: Any, instance: JSPInstance, config: DFMetaConfig, key: jax.Array, cfg: ModelConfig = DEFAULT_MODEL
 ) -> SlimAdaptOutcome:
     """K ES steps of SLIM from ``theta0`` on a JSP ``instance``; the best schedule seen, validated."""
     if not isinstance(instance, JSPInstance):
