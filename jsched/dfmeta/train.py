@@ -77,7 +77,9 @@ def meta_train(out: str, init: str, es_cfg: DFMetaConfig = DFMetaConfig(), cfg: 
     """
     from tqdm import tqdm
 
-    config = {"meta": {k: v for k, v in cfg.__dict__.items() if k != "steps"}, "es": es_cfg.to_dict(), "init": os.path.basename(init)}
+    # chunk changes speed, not results (up to float rounding): a run may resume with another.
+    es_dict = {k: v for k, v in es_cfg.to_dict().items() if k != "chunk"}
+    config = {"meta": {k: v for k, v in cfg.__dict__.items() if k != "steps"}, "es": es_dict, "init": os.path.basename(init)}
     if cfg.policy == "slim":
         theta, model_cfg, _ = slim_policy.load_theta0(init)
         rng = np.random.default_rng(400 + cfg.seed)
@@ -139,13 +141,14 @@ def add_arguments(p) -> None:
     p.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
     p.add_argument("--inner-lr", type=float, default=d.inner_lr)
     p.add_argument("--outer-lr", type=float, default=d.outer_lr)
+    p.add_argument("--chunk", type=int, default=d.chunk, help="individuals rolled out together (0: whole population)")
     p.add_argument("--seed", type=int, default=m.seed)
     p.add_argument("--resume", action="store_true")
 
 
 def run(args) -> int:
     es_cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, B=args.B, sigma=args.sigma, estimator=args.estimator,
-                          inner_lr=args.inner_lr, outer_lr=args.outer_lr)
+                          inner_lr=args.inner_lr, outer_lr=args.outer_lr, chunk=args.chunk)
     cfg = MetaTrainConfig(args.policy, args.data or "", args.jobs, args.machines, args.steps, seed=args.seed)
     meta_train(args.out, args.init, es_cfg, cfg, resume=args.resume)
     print(f"theta_0 -> {os.path.join(args.out, 'theta0.ckpt' if cfg.policy == 'slim' else 'theta0.msgpack')}")
