@@ -172,9 +172,10 @@ def evaluate_population(
     """Roll every individual out ``n_samples`` times: costs (P, L) and solutions (P, L, ...).
 
     ``chunk = 0`` vmaps the whole population; ``chunk = c`` runs it as ``lax.map`` over groups
-    of ``c`` vmapped individuals (still one jitted call, no Python loop). Results are the same
-    either way (each individual keeps its keys); chunking only bounds the working set, which
-    on a CPU keeps large populations in cache (see ``bench/dfmeta_throughput.py``).
+    of ``c`` vmapped individuals (still one jitted call, no Python loop). Each individual keeps
+    its keys, so the rollouts are the same (costs equal up to float rounding); chunking only
+    bounds the working set, which on a CPU keeps large populations in cache (see
+    ``bench/dfmeta_throughput.py``). With a device mesh keep ``chunk = 0`` (shard, don't loop).
     """
     p = jax.tree.leaves(population)[0].shape[0]
     keys = jax.random.split(key, p * n_samples)
