@@ -5,12 +5,10 @@ time limit) of the base DANIEL policy (greedy; sampling with the whole budget), 
 EAS, ES without meta (theta_0 = the PPO policy) and DF-Meta (theta_0 meta-trained), every
 adaptive method at the same budget R = K * mu * L + L rollouts per instance.
 
-Claim 2: the population x samples rollout as one ``jit(vmap(vmap(...)))`` against one jitted
-individual at a time in a Python loop, on the same CPU, in the same run.
+Population-rollout throughput (vmapped vs one individual at a time) is ``bench/dfmeta_throughput.py``.
 
 Usage: ``python bench/dfmeta.py --instances 5 --K 3 --mu 20 --L 4 --cpsat-time 10``; writes
-``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``dfmeta_throughput_muMU_LL.json``
-with ``--skip-quality``).
+``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv``.
 """
 
 from __future__ import annotations
@@ -24,9 +22,9 @@ import jax
 import numpy as np
 
 from jsched.dfmeta import baselines, daniel
-from jsched.dfmeta.adapt import adapt_instance, policy_rollout
+from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import POLICY
-from jsched.dfmeta.es import DFMetaConfig, evaluate_population
+from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
 from jsched.dfmeta.train_policy import DANIEL_ENV, load_policy
 from jsched.instances.arrays import fjsp_params
@@ -68,32 +66,6 @@ def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
     return rows
 
 
-def throughput(args, params, inst) -> dict:
-    """Population rollout, vmapped vs one individual at a time (same work, same CPU)."""
-    mu, L = args.mu, args.L
-    fp = fjsp_params(inst)
-    roll = policy_rollout(daniel.policy, DANIEL_ENV, "sample")
-    pop = jax.tree.map(lambda x: x[None] + 0.01 * np.random.default_rng(0).standard_normal((mu,) + x.shape).astype(x.dtype), params)
-    vm = jax.jit(lambda k, p: evaluate_population(roll, k, p, fp, L)[0])
-    one_ind = jax.jit(lambda k, p: evaluate_population(roll, k, jax.tree.map(lambda x: x[None], p), fp, L)[0])
-    key = jax.random.key(0)
-    jax.block_until_ready(vm(key, pop))
-    jax.block_until_ready(one_ind(key, jax.tree.map(lambda x: x[0], pop)))
-    t = time.perf_counter()
-    for r in range(args.repeats):
-        jax.block_until_ready(vm(jax.random.fold_in(key, r), pop))
-    t_vm = (time.perf_counter() - t) / args.repeats
-    t = time.perf_counter()
-    for r in range(args.repeats):
-        for i in range(mu):
-            jax.block_until_ready(one_ind(jax.random.fold_in(key, r * mu + i), jax.tree.map(lambda x: x[i], pop)))
-    t_loop = (time.perf_counter() - t) / args.repeats
-    out = {"instance": inst.name, "mu": mu, "L": L, "vmapped_s": t_vm, "loop_s": t_loop, "speedup": t_loop / t_vm,
-           "rollouts_per_s_vmapped": mu * L / t_vm, "rollouts_per_s_loop": mu * L / t_loop}
-    print(" ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()), flush=True)
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", type=int, default=5)
@@ -108,10 +80,7 @@ def main():
     ap.add_argument("--cpsat-time", type=float, default=10.0)
     ap.add_argument("--policy", default=POLICY)
     ap.add_argument("--theta0", default=THETA0)
-    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--skip-quality", action="store_true")
-    ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
 
     from jsched import cpsat
@@ -120,26 +89,22 @@ def main():
     theta0 = load_theta0(args.theta0)[0] if os.path.exists(args.theta0) else None
     insts = sd2_fjsp_set(args.instances, args.jobs, args.machines, seed=200)
     result = {"args": vars(args), "device": str(jax.devices()[0])}
-    if not args.skip_throughput:
-        result["throughput"] = throughput(args, params, insts[0])
-    if not args.skip_quality:
-        opts = cpsat.CPSatOptions(time_limit=args.cpsat_time, num_workers=2, random_seed=0)
-        refs = [int(cpsat.solve(i, "makespan", options=opts).objective) for i in insts]
-        rows = quality(args, params, theta0, insts, refs)
-        methods = [k for k in rows[0] if k not in ("instance", "cpsat", "budget", "seconds")]
-        table = {m: float(np.mean([gap(r[m], r["cpsat"]) for r in rows])) for m in methods}
-        result["rows"], result["mean_gap_percent"] = rows, table
-        print(f"\nmean gap to CP-SAT ({args.cpsat_time:g} s) on SD2 {args.jobs}x{args.machines}, "
-              f"{len(rows)} instances, budget {rows[0]['budget']} rollouts:")
-        for m, g in table.items():
-            print(f"  {m:14s} {g:7.2f} %")
-        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-        with open(os.path.join(HERE, "results", "dfmeta.csv"), "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-    name = f"dfmeta_throughput_mu{args.mu}_L{args.L}.json" if args.skip_quality else "dfmeta.json"
-    write_json_atomic(os.path.join(HERE, "results", name), result)
+    opts = cpsat.CPSatOptions(time_limit=args.cpsat_time, num_workers=2, random_seed=0)
+    refs = [int(cpsat.solve(i, "makespan", options=opts).objective) for i in insts]
+    rows = quality(args, params, theta0, insts, refs)
+    methods = [k for k in rows[0] if k not in ("instance", "cpsat", "budget", "seconds")]
+    table = {m: float(np.mean([gap(r[m], r["cpsat"]) for r in rows])) for m in methods}
+    result["rows"], result["mean_gap_percent"] = rows, table
+    print(f"\nmean gap to CP-SAT ({args.cpsat_time:g} s) on SD2 {args.jobs}x{args.machines}, "
+          f"{len(rows)} instances, budget {rows[0]['budget']} rollouts:")
+    for m, g in table.items():
+        print(f"  {m:14s} {g:7.2f} %")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", "dfmeta.csv"), "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    write_json_atomic(os.path.join(HERE, "results", "dfmeta.json"), result)
 
 
 if __name__ == "__main__":

@@ -61,4 +61,4 @@ register(Method("ma-dac", "jsched.dac.solve_dac", ("pfsp",), "memetic algorithm 
 register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic PPO over 7 dispatching rules"))
 register(Method("slim", "jsched.slim.method", ("jsp",), "SLIM self-labelling pointer network (greedy or --samples N)"))
 register(Method("daniel", "jsched.dfmeta.daniel_method", ("fjsp",), "DANIEL dual-attention FJSP policy (PPO), greedy or sampling"))
-register(Method("dfmeta", "jsched.dfmeta.method", ("fjsp",), "DF-Meta: K ES steps of test-time adaptation from a meta-trained theta_0"))
+register(Method("dfmeta", "jsched.dfmeta.method", ("jsp", "fjsp"), "DF-Meta: K ES steps of test-time adaptation from a theta_0 (DANIEL on FJSP, SLIM on JSP)"))

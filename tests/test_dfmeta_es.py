@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from jsched.dfmeta.checkpoint import load_params, save_params
-from jsched.dfmeta.es import DFMetaConfig, estimate_fitness, make_adapt, make_meta_learner
+from jsched.dfmeta.es import (
+    DFMetaConfig,
+    estimate_fitness,
+    evaluate_population,
+    make_adapt,
+    make_meta_learner,
+)
 from jsched.errors import CheckpointError, JSchedError
 
 C = jnp.array([1.0, -2.0, 0.5])
@@ -175,3 +181,14 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(CheckpointError, match="corrupt|not a jsched"):
         load_params(path, template, "dfmeta-theta0")
+
+
+def test_chunked_population_equals_whole_vmap():
+    pop = {"w": jax.random.normal(jax.random.key(0), (10, 2))}
+    whole = evaluate_population(noisy, jax.random.key(1), pop, None, 3)
+    for chunk in (3, 5):
+        part = evaluate_population(noisy, jax.random.key(1), pop, None, 3, chunk)
+        for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(part)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5)  # same keys; float rounding only
+    with pytest.raises(JSchedError, match="chunk"):
+        DFMetaConfig(chunk=-1)

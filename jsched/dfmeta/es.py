@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from evosax.algorithms import Open_ES
 from evosax.core.fitness_shaping import (
@@ -78,7 +79,8 @@ class DFMetaConfig:
     Attributes:
         K: ES steps per instance (paper: 3).
         mu: population size, even (paper: 100).
-        sigma: perturbation standard deviation (paper: 0.2).
+        sigma: perturbation standard deviation (paper: 0.2; for the small CPU-trained DANIEL
+            policy 0.01-0.05 does better at 244 rollouts: ``bench/dfmeta_sweep.py``).
         L: sampled rollouts per individual (forced to 1 by ``nes``).
         estimator: ``nes`` | ``mc-mean`` | ``mc-best``.
         inner_lr, inner_optimizer: optax optimiser of the inner ES update.
@@ -86,6 +88,9 @@ class DFMetaConfig:
         B: instances per meta mini-batch.
         antithetic: antithetic (mirrored) sampling of perturbations.
         shaping: fitness shaping, one of ``SHAPING``.
+        chunk: individuals rolled out together (0: the whole population in one vmap; a
+            smaller group, run by ``lax.map``, is faster on a CPU for large mu * L, with the
+            same results; see :func:`evaluate_population`).
     """
 
     K: int = 3
@@ -100,6 +105,7 @@ class DFMetaConfig:
     B: int = 8
     antithetic: bool = True
     shaping: str = "centered-rank"
+    chunk: int = 0
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -109,8 +115,8 @@ class DFMetaConfig:
         for name in ("inner_optimizer", "outer_optimizer"):
             if getattr(self, name) not in OPTIMIZERS:
                 raise JSchedError(f"{name} {getattr(self, name)!r}: choose one of {', '.join(OPTIMIZERS)}")
-        if self.K < 0 or self.L < 1 or self.B < 1 or self.sigma <= 0:
-            raise JSchedError(f"need K >= 0, L >= 1, B >= 1, sigma > 0; got {self}")
+        if self.K < 0 or self.L < 1 or self.B < 1 or self.sigma <= 0 or self.chunk < 0:
+            raise JSchedError(f"need K >= 0, L >= 1, B >= 1, sigma > 0, chunk >= 0; got {self}")
         if self.mu < 2 or (self.antithetic and self.mu % 2):
             raise JSchedError(f"population mu={self.mu} must be >= 2 (and even with antithetic sampling)")
         if self.estimator == "nes" and self.L != 1:
@@ -161,13 +167,22 @@ def estimate_fitness(costs: jax.Array, estimator: str) -> jax.Array:
 
 
 def evaluate_population(
-    rollout: Rollout, key: jax.Array, population: Params, instance: Any, n_samples: int
+    rollout: Rollout, key: jax.Array, population: Params, instance: Any, n_samples: int, chunk: int = 0
 ) -> tuple[jax.Array, Any]:
-    """Roll every individual out ``n_samples`` times: costs (P, L) and solutions (P, L, ...)."""
+    """Roll every individual out ``n_samples`` times: costs (P, L) and solutions (P, L, ...).
+
+    ``chunk = 0`` vmaps the whole population; ``chunk = c`` runs it as ``lax.map`` over groups
+    of ``c`` vmapped individuals (still one jitted call, no Python loop). Each individual keeps
+    its keys, so the rollouts are the same (costs equal up to float rounding); chunking only
+    bounds the working set, which on a CPU keeps large populations in cache (see
+    ``bench/dfmeta_throughput.py``). With a device mesh keep ``chunk = 0`` (shard, don't loop).
+    """
     p = jax.tree.leaves(population)[0].shape[0]
     keys = jax.random.split(key, p * n_samples)
     keys = keys.reshape((p, n_samples) + keys.shape[1:])
     per_ind = jax.vmap(rollout, in_axes=(0, None, None))
+    if chunk and chunk < p:
+        return jax.lax.map(lambda kp: per_ind(kp[0], kp[1], instance), (keys, population), batch_size=chunk)
     return jax.vmap(per_ind, in_axes=(0, 0, None))(keys, population, instance)
 
 
@@ -230,7 +245,7 @@ def _inner(es: Open_ES, rollout: Rollout, config: DFMetaConfig, mesh: Mesh | Non
             k_ask, k_roll, k_tell = jax.random.split(k, 3)
             pop, state = es.ask(k_ask, state, es_params)
             pop = constrain(pop)
-            costs, sols = evaluate_population(rollout, k_roll, pop, instance, config.L)
+            costs, sols = evaluate_population(rollout, k_roll, pop, instance, config.L, config.chunk)
             costs = costs.astype(jnp.float32)
             fitness = estimate_fitness(costs, config.estimator)
             state, _ = es.tell(k_tell, pop, fitness, state, es_params)
@@ -304,19 +319,27 @@ def make_meta_learner(
     outer = make_outer_es(config, template)
     inner = _inner(es, rollout, config, mesh, _solution_template(rollout, template))
     constrain = _pop_constraint(mesh)
-    ravel = lambda tree: ravel_pytree(tree)[0]  # noqa: E731
+    ravel = lambda tree: ravel_pytree(tree)[0]
     _, unravel = ravel_pytree(template)
     es_params, outer_params = es.default_params, outer.default_params
 
     def init(key: jax.Array, theta0: Params) -> MetaState:
         return MetaState(outer.init(key, theta0, outer_params), jnp.zeros((), jnp.int32))
 
+    init_jit = jax.jit(init)
+
+    def init_strong(key: jax.Array, theta0: Params) -> MetaState:
+        # evosax's init leaves weakly typed scalars that ``step`` returns strongly typed; a
+        # round trip through numpy makes them strong so the second ``step`` does not retrace.
+        return jax.tree.map(lambda x: jnp.asarray(np.asarray(x)) if not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x,
+                            init_jit(key, theta0))
+
     def probe(key, es_state, instance):
         """One population at theta^(K): noise (mu, D) and shaped fitness (mu,)."""
         k_ask, k_roll = jax.random.split(key)
         pop, _ = es.ask(k_ask, es_state, es_params)
         pop = constrain(pop)
-        costs, _ = evaluate_population(rollout, k_roll, pop, instance, config.L)
+        costs, _ = evaluate_population(rollout, k_roll, pop, instance, config.L, config.chunk)
         fitness = estimate_fitness(costs.astype(jnp.float32), config.estimator)
         flat = jax.vmap(ravel)(pop)
         shaped = es.fitness_shaping_fn(flat, fitness, es_state, es_params)
@@ -334,7 +357,7 @@ def make_meta_learner(
         return MetaState(es_state, state.step + 1), MetaStepMetrics(first, fit_after, res.best.cost)
 
     return MetaLearner(
-        init=jax.jit(init),
+        init=init_strong,
         step=jax.jit(step),
         theta0=lambda state: outer.get_mean(state.es_state),
         adapt=jax.jit(inner),
