@@ -43,25 +43,21 @@ class NumpyMA:
         m = self.d.shape[1]
         seq = np.argsort(jk, axis=1, kind="stable")
         d = self.d[seq]  # (P, N, M) by position
-        ls = np.empty_like(d)
-        nxt = np.full((p, m), self.h, np.int64)
-        for i in range(n - 1, -1, -1):
-            later = np.full(p, self.h, np.int64)
-            for k in range(m - 1, -1, -1):
-                later = np.minimum(later, nxt[:, k]) - d[:, i, k]
-                ls[:, i, k] = later
-            nxt = ls[:, i]
+        c = np.zeros((p, m), np.int64)
+        for i in range(n):  # no-idle makespan of each sequence
+            prev = np.zeros(p, np.int64)
+            for k in range(m):
+                prev = c[:, k] = np.maximum(prev, c[:, k]) + d[:, i, k]
+        slack = np.maximum(self.h - c.max(axis=1), 0)[:, None, None]
+        idle = np.minimum(np.floor(pk.astype(np.float32) * (slack + 1).astype(np.float32)).astype(np.int64), slack)
+        idle = np.where(d > 0, idle, 0)
         s_pos = np.empty_like(d)
         c = np.zeros((p, m), np.int64)
-        pk32 = pk.astype(np.float32)
         for i in range(n):
             prev = np.zeros(p, np.int64)
             for k in range(m):
-                e = np.maximum(prev, c[:, k])
-                slack = np.maximum(ls[:, i, k] - e, 0)
-                idle = np.minimum(np.floor(pk32[:, i, k] * (slack + 1).astype(np.float32)).astype(np.int64), slack)
-                s_pos[:, i, k] = e + idle
-                prev = c[:, k] = e + idle + d[:, i, k]
+                s_pos[:, i, k] = np.maximum(prev, c[:, k]) + idle[:, i, k]
+                prev = c[:, k] = s_pos[:, i, k] + d[:, i, k]
         start = np.empty_like(s_pos)
         np.put_along_axis(start, seq[:, :, None], s_pos, axis=1)
         width = self.h + self.dd + int(start.max(initial=0)) + 1
@@ -77,22 +73,21 @@ class NumpyMA:
     def fitness_one(self, jk: np.ndarray, pk: np.ndarray) -> float:
         n, m = self.d.shape
         seq = sorted(range(n), key=lambda j: (jk[j], j))
-        ls = [[0] * m for _ in range(n)]
-        for i in range(n - 1, -1, -1):
-            later = self.h
-            for k in range(m - 1, -1, -1):
-                later = min(later, ls[i + 1][k] if i + 1 < n else self.h) - int(self.d[seq[i], k])
-                ls[i][k] = later
         c = [0] * m
-        load = np.zeros(self.h + self.dd + n * m * self.dd + 1)
+        for j in seq:
+            prev = 0
+            for k in range(m):
+                prev = c[k] = max(prev, c[k]) + int(self.d[j, k])
+        slack = max(self.h - max(c), 0)
+        c = [0] * m
+        load = np.zeros(self.h + self.dd + n * m * (self.dd + self.h) + 1)
         end = 0
         for i, j in enumerate(seq):
             prev = 0
             for k in range(m):
-                e = max(prev, c[k])
-                slack = max(ls[i][k] - e, 0)
-                s = e + min(int(np.floor(np.float32(pk[i, k]) * np.float32(slack + 1))), slack)
                 dj = int(self.d[j, k])
+                idle = min(int(np.floor(np.float32(pk[i, k]) * np.float32(slack + 1))), slack) if dj else 0
+                s = max(prev, c[k]) + idle
                 load[s : s + dj] += self.pw[j, k, :dj]
                 prev = c[k] = s + dj
                 end = max(end, prev)
