@@ -141,6 +141,23 @@ def test_local_search_never_worsens():
     np.testing.assert_allclose(np.asarray(fit), np.asarray(K._pop_fitness(p, jk, pop.pause_keys)), rtol=1e-6)
 
 
+def test_local_search_keys_decode_to_the_evaluated_sequence_with_ties():
+    # Keys clipped to 0 and 1 tie often; a move is evaluated on the swapped sequence without
+    # re-sorting, so it must be rejected whenever the new keys would sort differently.
+    inst, p = make(10, load=0.7)
+    pop = small_pop(jax.random.key(3), p, 32)
+    rng = np.random.default_rng(0)
+    jk = np.asarray(pop.job_keys).copy()
+    jk[rng.random(jk.shape) < 0.5] = 1.0
+    jk[rng.random(jk.shape) < 0.3] = 0.0
+    jk = jnp.asarray(jk)
+    pk = pop.pause_keys * 0.05
+    fit0 = K._pop_fitness(p, jk, pk)
+    jk2, fit = K.local_search(jax.random.key(4), p, jk, pk, fit0, 30)
+    np.testing.assert_allclose(np.asarray(fit), np.asarray(K._pop_fitness(p, jk2, pk)), rtol=1e-6)
+    assert (np.asarray(fit) <= np.asarray(fit0)).all() and (np.asarray(fit) < np.asarray(fit0)).any()
+
+
 def test_run_batch_seeds_and_vmap_equal_loop():
     insts = [make(s)[0] for s in (5, 6)]
     stacked = ma.stack_params(insts)

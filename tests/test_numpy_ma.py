@@ -29,3 +29,4 @@ def test_numpy_decoders_match_kernel(m, scale):
         pop = algo.init(np.random.default_rng(1))
         new = algo.generation(np.random.default_rng(2), ma.DEFAULT, pop)
         assert new[2].min() <= pop[2].min() and new[0].min() >= 0 and new[1].max() <= 1
+        np.testing.assert_allclose(algo.fitness(new[0], new[1]), new[2], rtol=1e-9)  # keys decode to what was evaluated
