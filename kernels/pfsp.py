@@ -101,10 +101,25 @@ PARAM_NAMES = MAConfig._fields
 
 
 # ------------------------------------------------------------------------------- decoding
+RANK_SORT_MAX_JOBS = 64  # up to this many jobs, sort by counting (see sequence_of)
+
+
 def sequence_of(params: PFSPParams, job_keys: jax.Array) -> jax.Array:
-    """(N,) job sequence: stable argsort of the keys, padded jobs last."""
+    """(N,) job sequence: stable argsort of the keys, padded jobs last.
+
+    Up to ``RANK_SORT_MAX_JOBS`` jobs the rank of each job is counted from all N^2 (key, index)
+    comparisons and the sequence scattered from the ranks: on CPU this is 3-10x faster than
+    XLA's comparator sort for a population of such short rows (M3T1, N = 12: 0.04 vs 0.15 ms for
+    250 rows; N = 40: 0.15 vs 1.7 ms). Longer rows use ``jnp.argsort``; both give the same order.
+    """
     keys = jnp.where(params.job_mask, job_keys, 2.0)
-    return jnp.argsort(keys, stable=True).astype(jnp.int32)
+    n = keys.shape[0]
+    if n > RANK_SORT_MAX_JOBS:
+        return jnp.argsort(keys, stable=True).astype(jnp.int32)
+    idx = jnp.arange(n, dtype=jnp.int32)
+    before = (keys[None, :] < keys[:, None]) | ((keys[None, :] == keys[:, None]) & (idx[None, :] < idx[:, None]))
+    rank = before.sum(1, dtype=jnp.int32)  # jobs sorted before job j
+    return jnp.zeros((n,), jnp.int32).at[rank].set(idx)
 
 
 def decode(params: PFSPParams, job_keys: jax.Array, pause_keys: jax.Array) -> Decoded:
@@ -249,24 +264,26 @@ def local_search(key, params: PFSPParams, jk, pk, fit, ls_steps: int, seq=None):
     p, n = jk.shape
     n_real = params.job_mask.sum()
     n_swaps = jnp.maximum(n_real - 1, 1)
-    rows = jnp.arange(p)
     if seq is None:
         seq = jax.vmap(sequence_of, in_axes=(None, 0))(params, jk)
     eval_seq = jax.vmap(lambda s, q: decode_sequence(params, s, q).fitness)
 
+    cols = jnp.arange(n, dtype=jnp.int32)[None, :]
+
     def one(carry, k):
         jk, seq, fit = carry
-        pos = jax.random.randint(k, (p,), 0, n_swaps)
-        at = lambda i: jnp.take_along_axis(seq, jnp.clip(i, 0, n - 1)[:, None], 1)[:, 0]  # noqa: E731
-        a, b, before, after = at(pos), at(pos + 1), at(pos - 1), at(pos + 2)
+        pos = jax.random.randint(k, (p, 1), 0, n_swaps)
+        at = lambda x, i: jnp.take_along_axis(x, jnp.clip(i, 0, n - 1), 1)  # noqa: E731
+        a, b, before, after = at(seq, pos), at(seq, pos + 1), at(seq, pos - 1), at(seq, pos + 2)
         masked = jnp.where(params.job_mask[None, :], jk, 2.0)
-        ka, kb = jk[rows, a], jk[rows, b]
-        ok = (ka != kb) & ((pos == 0) | _lex_less(masked[rows, before], before, ka, b))
-        ok &= (pos + 2 >= n_real) | _lex_less(kb, a, masked[rows, after], after)
-        cand = jk.at[rows, a].set(kb).at[rows, b].set(ka)
-        cseq = seq.at[rows, pos].set(b).at[rows, pos + 1].set(a)
+        ka, kb = at(jk, a), at(jk, b)
+        ok = (ka != kb) & ((pos == 0) | _lex_less(at(masked, before), before, ka, b))
+        ok &= (pos + 2 >= n_real) | _lex_less(kb, a, at(masked, after), after)
+        # Element-wise swaps (no scatter): cheap under vmap over runs and instances.
+        cand = jnp.where(cols == a, kb, jnp.where(cols == b, ka, jk))
+        cseq = jnp.where(cols == pos, b, jnp.where(cols == pos + 1, a, seq))
         cf = eval_seq(cseq, pk)
-        better = (cf < fit) & ok & (n_real > 1)
+        better = (cf < fit) & ok[:, 0] & (n_real > 1)
         return (jnp.where(better[:, None], cand, jk), jnp.where(better[:, None], cseq, seq),
                 jnp.where(better, cf, fit)), None
 

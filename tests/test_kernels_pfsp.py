@@ -187,3 +187,14 @@ def test_stack_pads_machines():
     p_a = ma.pfsp_params(a)
     d_a = decode(p_a, *K.seed_individual(p_a))
     assert float(d.fitness) == pytest.approx(float(d_a.fitness), rel=1e-6)
+
+
+@pytest.mark.parametrize("n", [9, 70])  # counting sort (<= 64 jobs) and jnp.argsort
+def test_sequence_is_stable_key_order_with_ties_and_padding(n):
+    rng = np.random.default_rng(n)
+    keys = np.round(rng.random(n), 1).astype(np.float32)  # many ties
+    mask = np.arange(n) < n - 2  # two padded jobs go last
+    params = K.PFSPParams(*[None] * 5, jnp.asarray(mask), None)
+    got = np.asarray(jax.jit(K.sequence_of)(params, jnp.asarray(keys)))
+    want = np.lexsort((np.arange(n), np.where(mask, keys, 2.0)))
+    np.testing.assert_array_equal(got, want)
