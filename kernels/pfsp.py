@@ -22,13 +22,16 @@ Decoding (timing recurrence pinned down by the published values, dac-code-notes.
   with ``penalty`` above any feasible emissions (every feasible individual beats every
   infeasible one; the 2025 paper penalises infeasible schedules, its form is not published).
   The paper says only that the keys "distribute available slack". This reading was chosen
-  against the published MA-default results (``bench/dac_decoder.py``, results in
-  ``bench/results/dac_decoder.json``): jsched's first decoder capped each idle time by the
-  operation's latest start, so no schedule could overrun; that MA was much stronger than the
-  published one on the 3-day sets (M3T3 instances 1-3: 8% below the published MA-default mean,
-  15% on _3) and barely reacted to the tuned parameters. This decoder lands within 0.6% of the
-  published default on M1T1, M1T3, M3T1 and M3T3 (instances 1-3), and the Table 3 tuned
-  parameters improve on it as they do in the paper.
+  against the published MA results (``bench/dac_decoder.py`` and ``bench/dac.py``, results in
+  ``bench/results/``): jsched's first decoder capped each idle time by the operation's latest
+  start, so no schedule could overrun; that MA was much stronger than the published one on the
+  3-day sets (M3T3 instances 1-3: 8% below the published MA-default mean, 15% on _3) and gained
+  little from the tuned parameters. With this decoder the default MA lands at +0.01% (M1T1),
+  -0.77% (M3T1) and -0.10% (M3T3) of the published MA-default means (3 instances x 10 runs) and
+  Table 3's tuned parameters at -0.23% of the published MA-tuned mean on M3T3. What remains:
+  on the large unknown sets jsched's default MA still escapes the seed individual (M10T3 _1-_2:
+  4.9% below it in every run) where the published one returns it unchanged (M10T3 270/500 runs,
+  M15T3 500/500); the cause is not in the published material (no code is public).
   All-zero pause keys give the no-idle (semi-active) schedule.
 
 Objective: emissions = 0.25 * sum_t CI_t * max(0, P_t - G_t), P_t the summed per-slot power
