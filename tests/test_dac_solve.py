@@ -7,7 +7,7 @@ import pytest
 
 from jsched.cli import main
 from jsched.dac import ma
-from jsched.dac.published import instance_path
+from jsched.dac.published import instance_path, published_runs
 from jsched.instances.pfsp import generate_cas, read_cas, write_cas
 
 
@@ -68,5 +68,7 @@ def test_ma_dac_shipped_policy_runs(tmp_path):
     out = tmp_path / "d.json"
     assert main(["solve", str(instance_path("M3T1", 1)), "--method", "ma-dac", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["emissions"] <= 1.03 * data["best_published_emissions"]
+    # One run: it must land inside the published MA-DRL runs' range (their worst is 3.5 % above
+    # the best published value on this instance, so a 3 % bound would fail the paper's own runs).
+    assert data["emissions"] <= max(published_runs("M3T1", "drl")["CAS-PFSP-M3T1_1"])
     assert len(data["params_per_generation"]["xi"]) == ma.GENERATIONS

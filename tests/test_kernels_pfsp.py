@@ -25,20 +25,18 @@ def ref_decode(inst, job_keys, pause_keys):
     n, m, h = inst.n_jobs, inst.n_machines, inst.horizon
     seq = sorted(range(n), key=lambda j: (job_keys[j], j))
     d = [[int(inst.durations[j, k]) for k in range(m)] for j in seq]
-    ls = [[0] * m for _ in range(n)]
-    for i in range(n - 1, -1, -1):
-        for k in range(m - 1, -1, -1):
-            a = ls[i][k + 1] if k + 1 < m else h
-            b = ls[i + 1][k] if i + 1 < n else h
-            ls[i][k] = min(a, b) - d[i][k]
+    c = [0] * m
+    for i in range(n):  # makespan without idle time
+        for k in range(m):
+            c[k] = max(c[k - 1] if k else 0, c[k]) + d[i][k]
+    slack = max(h - max(c), 0)
     c = [0] * m
     start = np.zeros((n, m), int)
     for i, j in enumerate(seq):
         prev = 0
         for k in range(m):
-            e = max(prev, c[k])
-            slack = max(ls[i][k] - e, 0)
-            s = e + min(int(np.floor(np.float32(pause_keys[i][k]) * np.float32(slack + 1))), slack)
+            idle = min(int(np.floor(np.float32(pause_keys[i][k]) * np.float32(slack + 1))), slack) if d[i][k] else 0
+            s = max(prev, c[k]) + idle
             start[j, k] = s
             prev = c[k] = s + d[i][k]
     return seq, start
@@ -77,10 +75,24 @@ def test_seed_individual_is_file_order_without_idle():
     assert np.asarray(dec.sequence)[: inst.n_jobs].tolist() == list(range(inst.n_jobs))
 
 
-def test_full_pause_keys_pack_right_to_the_horizon():
+def test_pause_key_takes_a_share_of_the_whole_slack():
     inst, p = make(2, load=0.6)
-    dec = decode(p, jnp.linspace(0, 1, N), jnp.ones((N, M)))
-    assert int(dec.end_max) == inst.horizon  # all slack taken, never beyond
+    first = int(np.argmax(inst.durations[:, 0] > 0))  # a job that uses machine 0 goes first
+    jk = jnp.asarray(np.where(np.arange(N) == first, 0.0, np.linspace(0.1, 1, N)), jnp.float32)
+    free = decode(p, jk, jnp.zeros((N, M)))
+    slack = inst.horizon - int(free.end_max)
+    assert slack > 0 and int(np.asarray(free.sequence)[0]) == first
+    one = jnp.zeros((N, M)).at[0, 0].set(1.0)
+    dec = decode(p, jk, one)  # the whole slack before the first operation: every start shifts by it
+    n = inst.n_jobs
+    np.testing.assert_array_equal(np.asarray(dec.start)[:n], np.asarray(free.start)[:n] + slack)
+    assert int(dec.end_max) == inst.horizon and float(dec.fitness) == pytest.approx(float(dec.emissions))
+    half = decode(p, jk, one * 0.5)
+    assert int(half.end_max) == int(free.end_max) + (slack + 1) // 2
+    # Each key asks for a share of the whole slack, so two full shares overrun: penalised.
+    second = int(np.argmax(inst.durations[np.asarray(free.sequence)[1]] > 0))
+    over = decode(p, jk, one.at[1, second].set(1.0))
+    assert int(over.end_max) > inst.horizon and float(over.fitness) > float(p.penalty)
 
 
 def test_single_machine_hand_case():
@@ -129,6 +141,23 @@ def test_local_search_never_worsens():
     np.testing.assert_allclose(np.asarray(fit), np.asarray(K._pop_fitness(p, jk, pop.pause_keys)), rtol=1e-6)
 
 
+def test_local_search_keys_decode_to_the_evaluated_sequence_with_ties():
+    # Keys clipped to 0 and 1 tie often; a move is evaluated on the swapped sequence without
+    # re-sorting, so it must be rejected whenever the new keys would sort differently.
+    inst, p = make(10, load=0.7)
+    pop = small_pop(jax.random.key(3), p, 32)
+    rng = np.random.default_rng(0)
+    jk = np.asarray(pop.job_keys).copy()
+    jk[rng.random(jk.shape) < 0.5] = 1.0
+    jk[rng.random(jk.shape) < 0.3] = 0.0
+    jk = jnp.asarray(jk)
+    pk = pop.pause_keys * 0.05
+    fit0 = K._pop_fitness(p, jk, pk)
+    jk2, fit = K.local_search(jax.random.key(4), p, jk, pk, fit0, 30)
+    np.testing.assert_allclose(np.asarray(fit), np.asarray(K._pop_fitness(p, jk2, pk)), rtol=1e-6)
+    assert (np.asarray(fit) <= np.asarray(fit0)).all() and (np.asarray(fit) < np.asarray(fit0)).any()
+
+
 def test_run_batch_seeds_and_vmap_equal_loop():
     insts = [make(s)[0] for s in (5, 6)]
     stacked = ma.stack_params(insts)
@@ -158,3 +187,14 @@ def test_stack_pads_machines():
     p_a = ma.pfsp_params(a)
     d_a = decode(p_a, *K.seed_individual(p_a))
     assert float(d.fitness) == pytest.approx(float(d_a.fitness), rel=1e-6)
+
+
+@pytest.mark.parametrize("n", [9, 70])  # counting sort (<= 64 jobs) and jnp.argsort
+def test_sequence_is_stable_key_order_with_ties_and_padding(n):
+    rng = np.random.default_rng(n)
+    keys = np.round(rng.random(n), 1).astype(np.float32)  # many ties
+    mask = np.arange(n) < n - 2  # two padded jobs go last
+    params = K.PFSPParams(*[None] * 5, jnp.asarray(mask), None)
+    got = np.asarray(jax.jit(K.sequence_of)(params, jnp.asarray(keys)))
+    want = np.lexsort((np.arange(n), np.where(mask, keys, 2.0)))
+    np.testing.assert_array_equal(got, want)

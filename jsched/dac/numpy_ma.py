@@ -8,7 +8,8 @@ Two CPU baselines of ``kernels/pfsp.py`` with identical decoding and operators:
 * ``per_individual=True``: the textbook loop, one individual at a time (scalar recurrences,
   profile slices added per operation, operators per individual).
 
-Random streams differ from jax's, so runs are not bit-identical to the kernel; the decoder is
+Both local searches, like the kernel's, swap two positions of the known sequence and decode it
+without re-sorting the keys. Random streams differ from jax's, so runs are not bit-identical to the kernel; the decoder is
 (tested on random keys).
 """
 
@@ -17,6 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from jsched.instances.pfsp import PFSPInstance
+
+
+def _lex_less(ka, ia, kb, ib):
+    return (ka < kb) | ((ka == kb) & (ia < ib))
 
 
 class NumpyMA:
@@ -32,36 +37,36 @@ class NumpyMA:
         self.penalty = 0.25 * float(inst.carbon.max()) * float(inst.power.sum()) + 1.0
 
     # ------------------------------------------------------------------ vectorised decoding
-    def fitness(self, jk: np.ndarray, pk: np.ndarray) -> np.ndarray:
+    def fitness(self, jk: np.ndarray, pk: np.ndarray, seq: np.ndarray | None = None) -> np.ndarray:
         if self.per_individual:
-            return np.array([self.fitness_one(jk[i], pk[i]) for i in range(jk.shape[0])])
-        return self.decode(jk, pk)[1]
+            return np.array([self.fitness_one(jk[i], pk[i], None if seq is None else seq[i]) for i in range(jk.shape[0])])
+        return self.decode(jk, pk, seq)[1]
 
-    def decode(self, jk: np.ndarray, pk: np.ndarray):
-        """(P, N) job keys, (P, N, M) pause keys -> (start (P, N, M) by job, fitness (P,))."""
+    def decode(self, jk: np.ndarray, pk: np.ndarray, seq: np.ndarray | None = None):
+        """(P, N) job keys, (P, N, M) pause keys -> (start (P, N, M) by job, fitness (P,)).
+
+        ``seq``: the (P, N) sequences if known (the keys' stable argsort).
+        """
         p, n = jk.shape
         m = self.d.shape[1]
-        seq = np.argsort(jk, axis=1, kind="stable")
+        if seq is None:
+            seq = np.argsort(jk, axis=1, kind="stable")
         d = self.d[seq]  # (P, N, M) by position
-        ls = np.empty_like(d)
-        nxt = np.full((p, m), self.h, np.int64)
-        for i in range(n - 1, -1, -1):
-            later = np.full(p, self.h, np.int64)
-            for k in range(m - 1, -1, -1):
-                later = np.minimum(later, nxt[:, k]) - d[:, i, k]
-                ls[:, i, k] = later
-            nxt = ls[:, i]
+        c = np.zeros((p, m), np.int64)
+        for i in range(n):  # no-idle makespan of each sequence
+            prev = np.zeros(p, np.int64)
+            for k in range(m):
+                prev = c[:, k] = np.maximum(prev, c[:, k]) + d[:, i, k]
+        slack = np.maximum(self.h - c.max(axis=1), 0)[:, None, None]
+        idle = np.minimum(np.floor(pk.astype(np.float32) * (slack + 1).astype(np.float32)).astype(np.int64), slack)
+        idle = np.where(d > 0, idle, 0)
         s_pos = np.empty_like(d)
         c = np.zeros((p, m), np.int64)
-        pk32 = pk.astype(np.float32)
         for i in range(n):
             prev = np.zeros(p, np.int64)
             for k in range(m):
-                e = np.maximum(prev, c[:, k])
-                slack = np.maximum(ls[:, i, k] - e, 0)
-                idle = np.minimum(np.floor(pk32[:, i, k] * (slack + 1).astype(np.float32)).astype(np.int64), slack)
-                s_pos[:, i, k] = e + idle
-                prev = c[:, k] = e + idle + d[:, i, k]
+                s_pos[:, i, k] = np.maximum(prev, c[:, k]) + idle[:, i, k]
+                prev = c[:, k] = s_pos[:, i, k] + d[:, i, k]
         start = np.empty_like(s_pos)
         np.put_along_axis(start, seq[:, :, None], s_pos, axis=1)
         width = self.h + self.dd + int(start.max(initial=0)) + 1
@@ -74,25 +79,25 @@ class NumpyMA:
         return start, np.where(excess > 0, em + self.penalty * (1.0 + excess), em)
 
     # -------------------------------------------------------------- one-at-a-time decoding
-    def fitness_one(self, jk: np.ndarray, pk: np.ndarray) -> float:
+    def fitness_one(self, jk: np.ndarray, pk: np.ndarray, seq=None) -> float:
         n, m = self.d.shape
-        seq = sorted(range(n), key=lambda j: (jk[j], j))
-        ls = [[0] * m for _ in range(n)]
-        for i in range(n - 1, -1, -1):
-            later = self.h
-            for k in range(m - 1, -1, -1):
-                later = min(later, ls[i + 1][k] if i + 1 < n else self.h) - int(self.d[seq[i], k])
-                ls[i][k] = later
+        if seq is None:
+            seq = sorted(range(n), key=lambda j: (jk[j], j))
         c = [0] * m
-        load = np.zeros(self.h + self.dd + n * m * self.dd + 1)
+        for j in seq:
+            prev = 0
+            for k in range(m):
+                prev = c[k] = max(prev, c[k]) + int(self.d[j, k])
+        slack = max(self.h - max(c), 0)
+        c = [0] * m
+        load = np.zeros(self.h + self.dd + n * m * (self.dd + self.h) + 1)
         end = 0
         for i, j in enumerate(seq):
             prev = 0
             for k in range(m):
-                e = max(prev, c[k])
-                slack = max(ls[i][k] - e, 0)
-                s = e + min(int(np.floor(np.float32(pk[i, k]) * np.float32(slack + 1))), slack)
                 dj = int(self.d[j, k])
+                idle = min(int(np.floor(np.float32(pk[i, k]) * np.float32(slack + 1))), slack) if dj else 0
+                s = max(prev, c[k]) + idle
                 load[s : s + dj] += self.pw[j, k, :dj]
                 prev = c[k] = s + dj
                 end = max(end, prev)
@@ -124,22 +129,28 @@ class NumpyMA:
         pk = np.where(sp, pk0[ib], pk0[ia])
         jk = np.clip(np.where(rng.random(jk.shape) < cfg["pi_j"], jk + cfg["sigma_j"] * rng.standard_normal(jk.shape), jk), 0, 1)
         pk = np.clip(np.where(rng.random(pk.shape) < cfg["pi_p"], pk + cfg["sigma_p"] * rng.standard_normal(pk.shape), pk), 0, 1)
-        fit = self.fitness(jk, pk)
+        seq = np.argsort(jk, axis=1, kind="stable")
+        fit = self.fitness(jk, pk, seq)
         n = jk.shape[1]
         rows = np.arange(p)
         for _ in range(self.ls_steps):
             if n < 2:
                 break
             pos = rng.integers(0, n - 1, p)
-            seq = np.argsort(jk, axis=1, kind="stable")
             ja, jb = seq[rows, pos], seq[rows, pos + 1]
             ka, kb = jk[rows, ja], jk[rows, jb]
+            kbefore = jk[rows, seq[rows, np.maximum(pos - 1, 0)]]
+            kafter = jk[rows, seq[rows, np.minimum(pos + 2, n - 1)]]
+            ok = (ka != kb) & ((pos == 0) | _lex_less(kbefore, seq[rows, np.maximum(pos - 1, 0)], ka, jb))
+            ok &= (pos + 2 >= n) | _lex_less(kb, ja, kafter, seq[rows, np.minimum(pos + 2, n - 1)])
             cand = jk.copy()
-            cand[rows, ja] = kb
-            cand[rows, jb] = np.where(ka == kb, np.nextafter(ka, -np.inf), ka)
-            cf = self.fitness(cand, pk)
-            better = cf < fit
+            cand[rows, ja], cand[rows, jb] = kb, ka
+            cseq = seq.copy()
+            cseq[rows, pos], cseq[rows, pos + 1] = jb, ja
+            cf = self.fitness(cand, pk, cseq)
+            better = (cf < fit) & ok
             jk = np.where(better[:, None], cand, jk)
+            seq = np.where(better[:, None], cseq, seq)
             fit = np.where(better, cf, fit)
         return self._select(jk0, pk0, fit0, jk, pk, fit)
 
@@ -167,17 +178,20 @@ class NumpyMA:
             mq = rng.random(q.shape) < cfg["pi_p"]
             q[mq] += cfg["sigma_p"] * rng.standard_normal(int(mq.sum()))
             j, q = np.clip(j, 0, 1), np.clip(q, 0, 1)
-            f = self.fitness_one(j, q)
+            seq = sorted(range(n), key=lambda i: (j[i], i))
+            f = self.fitness_one(j, q, seq)
             for _ in range(self.ls_steps if n > 1 else 0):
                 pos = int(rng.integers(0, n - 1))
-                seq = np.argsort(j, kind="stable")
+                a, b = seq[pos], seq[pos + 1]
+                if j[a] == j[b] or (pos > 0 and (j[seq[pos - 1]], seq[pos - 1]) >= (j[a], b)) or (
+                        pos + 2 < n and (j[b], a) >= (j[seq[pos + 2]], seq[pos + 2])):
+                    continue  # not expressible by swapping the two keys (ties): rejected, as in the kernel
                 cand = j.copy()
-                cand[seq[pos]], cand[seq[pos + 1]] = j[seq[pos + 1]], j[seq[pos]]
-                if cand[seq[pos]] == cand[seq[pos + 1]]:
-                    cand[seq[pos + 1]] = np.nextafter(cand[seq[pos]], -np.inf)
-                cf = self.fitness_one(cand, q)
+                cand[a], cand[b] = j[b], j[a]
+                cseq = seq[:pos] + [b, a] + seq[pos + 2:]
+                cf = self.fitness_one(cand, q, cseq)
                 if cf < f:
-                    j, f = cand, cf
+                    j, f, seq = cand, cf, cseq
             kids_j.append(j)
             kids_p.append(q)
             kids_f.append(f)
