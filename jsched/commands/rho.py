@@ -41,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="L-RHO checkpoint (default: the shipped one for the objective)")
     p.add_argument("--no-pack", action="store_true", help="makespan windows minimise Cmax only (the code's model)")
     p.add_argument("--noise-prob", type=float, default=0.0, help="observation noise probability")
-    p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None, help="machine breakdown level")
+    p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
+                   help="machine breakdowns at this level (seeded by --seed; repair time unknown to the planner)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2, help="CP-SAT threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="schedule JSON (run) or dataset .npz (collect)")
@@ -148,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
         "overlap_ops": res.n_overlap,
         "fixed_ops": res.n_fixed,
         "breakdown_events": len(res.events),
+        "interrupted_ops": res.n_interrupted,
+        # Down windows: an outside checker needs them to verify no op runs on a down machine.
+        "breakdowns": [{"machine": m, "start": lo, "end": hi} for m, lo, hi in bd],
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,
