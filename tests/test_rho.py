@@ -325,6 +325,28 @@ def test_collect_process_pool_matches_serial():
     assert len(b["labels"]) > len(a["labels"]) and (b["instance"] == 3).sum() == len(a["labels"])
 
 
+
+def test_collect_ray_backend_matches_process_pool():
+    pytest.importorskip("ray")
+    cfg = RHOConfig(oracle_k=1, **FAST)
+    a, _ = collect("tiny", [3, 4], cfg, processes=1, progress=False)
+    b, meta = collect("tiny", [3, 4], cfg, processes=2, progress=False, backend="ray")
+    assert meta["backend"] == "ray" and a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+
+
+def test_collect_ray_backend_missing_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as when not installed
+    with pytest.raises(JSchedError, match="ray, which is not installed"):
+        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="ray")
+    with pytest.raises(JSchedError, match="unknown collect backend"):
+        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="dask")
+    args = ["rho", "collect", "--setting", "tiny", "--seeds", "0", "--backend", "ray", "--out", str(tmp_path / "x.npz")]
+    assert main(args) == 2 and "not installed" in capsys.readouterr().err
+
 def test_train_checkpoint_predictor_and_resume(dataset, tmp_path, tiny):
     out = str(tmp_path / "m.msgpack")
     r = train_lrho([dataset], out, epochs=3, batch_size=8, lr=1e-3, hidden=8, progress=False)

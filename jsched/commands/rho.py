@@ -5,7 +5,8 @@ INSTANCE is a benchmark name or file (``jsched.instances.load``) or a generated 
 ``jsched solve`` contract plus the RHO fields (variant, objective, solve time, windows, ...).
 
 ``jsched rho collect --setting mk-small --seeds 100-159 --processes 2 --out data.npz`` runs the
-oracle variant on generated instances in a process pool and writes the L-RHO dataset.
+oracle variant on generated instances in a process pool (``--backend ray [--ray-address A]``:
+as Ray tasks, on a cluster) and writes the L-RHO dataset.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def register(sub) -> None:
     p.add_argument("--setting", default="mk-small", help="collect: generator setting")
     p.add_argument("--seeds", default="0-9", help="collect: instance seeds, e.g. 0-49 or 1,2,5")
     p.add_argument("--processes", type=int, default=1, help="collect: parallel instances")
+    p.add_argument("--backend", choices=("process", "ray"), default="process",
+                   help="collect: local process pool, or Ray (optional extra jsched[ray]; for clusters)")  # fmt: skip
+    p.add_argument("--ray-address", default=None, help="collect --backend ray: cluster address (default: RAY_ADDRESS or local)")
     p.set_defaults(func=run)
 
 
@@ -185,12 +189,14 @@ def _collect(args) -> int:
     seeds = parse_seeds(args.seeds)
     cfg = _config(args, args.objective or SETTINGS[args.setting][2])
     t0 = time.perf_counter()
-    arrays, meta = collect(args.setting, seeds, cfg, processes=args.processes)
+    arrays, meta = collect(
+        args.setting, seeds, cfg, processes=args.processes, backend=args.backend, ray_address=args.ray_address
+    )
     save_dataset(args.out, arrays, meta)
     n_ov = int(arrays["overlap"].sum())
     keep = float(arrays["labels"][arrays["overlap"]].mean()) if n_ov else float("nan")
     print(
-        f"collect: setting={args.setting} instances={len(seeds)} samples={len(arrays['labels'])} "
+        f"collect: backend={args.backend} setting={args.setting} instances={len(seeds)} samples={len(arrays['labels'])} "
         f"overlap_ops={n_ov} keep_rate={keep:.3f} time={time.perf_counter() - t0:.1f}s -> {args.out}"
     )
     return 0
