@@ -6,7 +6,9 @@ objective; TI% = 100 (T_default - T_method) / T_default and OI% = 100 (obj_defau
 obj_method) / obj_default over the per-method means (the paper's ``print_results.py``).
 The full problem is also solved by CP-SAT with a time limit equal to default RHO's mean
 solve time, and the network's label accuracy is measured against the oracle's labels on the
-oracle runs' windows (with the all-keep accuracy beside it).
+oracle runs' windows (with the all-keep accuracy beside it). ``--candidate CKPT`` adds a second
+checkpoint as method ``lrho-cand`` (same instances, same run), to decide whether a retrained
+model beats the shipped one.
 
     nice -n 10 python bench/rho.py --setting mk-small --seeds 0-4 --H 40 --S 15 --T 5 \
         --stop-after 0.5 --model jsched/assets/lrho-mk-small.msgpack
@@ -45,6 +47,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--model", default=DEFAULT_MODEL, help="L-RHO checkpoint, or 'none' (no lrho, no accuracy)")
+    ap.add_argument("--candidate", default=None, help="second L-RHO checkpoint, run as method 'lrho-cand'")
     ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -55,21 +58,25 @@ def main() -> None:
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
                      oracle_k=a.oracle_k, workers=a.workers)  # fmt: skip
     use_model = a.model != "none" and ("lrho" in variants or "oracle" in variants)
-    predictor = Predictor(a.model, a.H) if use_model else None
-    rows, acc_prob, acc_lab = [], [], []
+    predictors = {"lrho": Predictor(a.model, a.H)} if use_model else {}
+    if a.candidate:
+        predictors["lrho-cand"] = Predictor(a.candidate, a.H)
+        variants.append("lrho-cand")
+    rows, acc_lab = [], []
+    acc_prob: dict[str, list] = {k: [] for k in predictors}
     t_begin = time.perf_counter()
     for seed in seeds:
         inst = setting_instance(a.setting, seed)
         for v in variants:
-            cfg = RHOConfig(**{**base.__dict__, "variant": v, "seed": 0})
+            cfg = RHOConfig(**{**base.__dict__, "variant": "lrho" if v == "lrho-cand" else v, "seed": 0})
 
             def record(st, lab):
-                if predictor is not None:
-                    acc_prob.append(predictor(st))
-                    acc_lab.append(np.asarray(lab))
+                for k, pred in predictors.items():
+                    acc_prob[k].append(pred(st))
+                acc_lab.append(np.asarray(lab))
 
-            res = run_rho(inst, cfg, predictor=predictor if v == "lrho" else None,
-                          recorder=record if v == "oracle" else None)  # fmt: skip
+            res = run_rho(inst, cfg, predictor=predictors.get(v),
+                          recorder=record if v == "oracle" and predictors else None)  # fmt: skip
             rows.append(dict(seed=seed, method=v, objective=res.objective, solve_time=res.solve_time,
                              total_time=res.total_time, windows=res.n_windows, overlap=res.n_overlap,
                              fixed=res.n_fixed))  # fmt: skip
@@ -92,20 +99,21 @@ def main() -> None:
         ti = 100 * (d["solve_time"] - mean[m]["solve_time"]) / d["solve_time"] if d else None
         oi = 100 * (d["objective"] - mean[m]["objective"]) / d["objective"] if d else None
         summary.append(dict(method=m, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"], TI=ti, OI=oi))
-    acc = None
+    acc = {}
     if acc_lab:
-        acc = label_metrics(np.concatenate(acc_prob), np.concatenate(acc_lab).astype(np.float32),
-                            np.ones(sum(map(len, acc_lab)), bool))  # fmt: skip
+        lab = np.concatenate(acc_lab).astype(np.float32)
+        for k, probs in acc_prob.items():
+            acc[k] = label_metrics(np.concatenate(probs), lab, np.ones(len(lab), bool))
     print(f"\n{a.setting}: {len(seeds)} instances, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
           f"objective {objective}, {a.workers} CP-SAT workers")  # fmt: skip
     print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s}")
     for s in summary:
         print(f"{s['method']:12s} {s['objective']:10.1f} {s['solve_time']:9.2f} {s['TI']:7.1f} {s['OI']:7.2f}")
-    if acc:
-        print(f"label accuracy {acc['accuracy']:.3f} (all-keep {acc['keep_rate']:.3f}, precision "
-              f"{acc['precision']:.3f}, recall {acc['recall']:.3f}, n={acc['n']})")  # fmt: skip
+    for k, m in acc.items():
+        print(f"{k} label accuracy {m['accuracy']:.3f} (all-keep {m['keep_rate']:.3f}, precision "
+              f"{m['precision']:.3f}, recall {m['recall']:.3f}, n={m['n']})")  # fmt: skip
     out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-{a.setting}.json")
-    write_json_atomic(out, {"args": vars(a), "summary": summary, "label_accuracy": acc, "runs": rows,
+    write_json_atomic(out, {"args": vars(a), "summary": summary, "label_accuracy": acc or None, "runs": rows,
                             "wall_seconds": time.perf_counter() - t_begin})  # fmt: skip
     with open(out[:-5] + ".csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         "breakdown_events": len(res.events),
         "interrupted_ops": res.n_interrupted,
         # Down windows: an outside checker needs them to verify no op runs on a down machine.
-        "breakdowns": [{"machine": m, "start": lo, "end": hi} for m, lo, hi in bd],
+        "breakdowns": [{"machine": m, "start": lo, "end": hi} for m, lo, hi in bd if lo < res.schedule.makespan],
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,
