@@ -4,6 +4,9 @@ One run, the same held-out instances for every method: each RHO variant (default
 first, random, oracle, lrho) reports its solve time (sum of counted window solves) and
 objective; TI% = 100 (T_default - T_method) / T_default and OI% = 100 (obj_default -
 obj_method) / obj_default over the per-method means (the paper's ``print_results.py``).
+The CPU time of the counted window solves (all CP-SAT threads) is recorded beside their
+wall-clock solve time: on a shared, loaded machine wall times inflate and CPU time shows
+the work done.
 The full problem is also solved by CP-SAT with a time limit equal to default RHO's mean
 solve time, and the network's label accuracy is measured against the oracle's labels on the
 oracle runs' windows (with the all-keep accuracy beside it). ``--candidate CKPT`` adds a second
@@ -77,28 +80,32 @@ def main() -> None:
 
             res = run_rho(inst, cfg, predictor=predictors.get(v),
                           recorder=record if v == "oracle" and predictors else None)  # fmt: skip
+            cpu = res.solve_cpu
             rows.append(dict(seed=seed, method=v, objective=res.objective, solve_time=res.solve_time,
-                             total_time=res.total_time, windows=res.n_windows, overlap=res.n_overlap,
-                             fixed=res.n_fixed))  # fmt: skip
-            print(f"seed={seed} {v:8s} obj={res.objective} solve={res.solve_time:.1f}s "
+                             total_time=res.total_time, cpu_time=cpu, windows=res.n_windows,
+                             overlap=res.n_overlap, fixed=res.n_fixed))  # fmt: skip
+            print(f"seed={seed} {v:9s} obj={res.objective} solve={res.solve_time:.1f}s cpu={cpu:.1f}s "
                   f"fixed={res.n_fixed}/{res.n_overlap}", flush=True)  # fmt: skip
         if not a.no_full:
             t_def = next(r["solve_time"] for r in rows if r["seed"] == seed and r["method"] == "default")
             out = cpsat.solve(inst, objective, options=cpsat.CPSatOptions(time_limit=t_def, num_workers=a.workers))
             val = OBJECTIVES[objective](inst, validate(inst, out.schedule))
             rows.append(dict(seed=seed, method="cpsat-full", objective=int(val), solve_time=out.wall_time,
-                             total_time=out.wall_time, windows=1, overlap=0, fixed=0))  # fmt: skip
+                             total_time=out.wall_time, cpu_time=float("nan"), windows=1, overlap=0,
+                             fixed=0))  # fmt: skip
             print(f"seed={seed} cpsat-full obj={val} time={out.wall_time:.1f}s ({out.status})", flush=True)
 
     methods = variants + ([] if a.no_full else ["cpsat-full"])
-    mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in ("objective", "solve_time")}
+    mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in ("objective", "solve_time", "cpu_time")}
             for m in methods}  # fmt: skip
     d = mean.get("default")
     summary = []
     for m in methods:
         ti = 100 * (d["solve_time"] - mean[m]["solve_time"]) / d["solve_time"] if d else None
+        ti_cpu = 100 * (d["cpu_time"] - mean[m]["cpu_time"]) / d["cpu_time"] if d else None
         oi = 100 * (d["objective"] - mean[m]["objective"]) / d["objective"] if d else None
-        summary.append(dict(method=m, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"], TI=ti, OI=oi))
+        summary.append(dict(method=m, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"],
+                            cpu_time=mean[m]["cpu_time"], TI=ti, TI_cpu=ti_cpu, OI=oi))  # fmt: skip
     acc = {}
     if acc_lab:
         lab = np.concatenate(acc_lab).astype(np.float32)
@@ -106,9 +113,10 @@ def main() -> None:
             acc[k] = label_metrics(np.concatenate(probs), lab, np.ones(len(lab), bool))
     print(f"\n{a.setting}: {len(seeds)} instances, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
           f"objective {objective}, {a.workers} CP-SAT workers")  # fmt: skip
-    print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s}")
+    print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s} {'cpu s':>8s} {'TI-cpu%':>8s}")
     for s in summary:
-        print(f"{s['method']:12s} {s['objective']:10.1f} {s['solve_time']:9.2f} {s['TI']:7.1f} {s['OI']:7.2f}")
+        print(f"{s['method']:12s} {s['objective']:10.1f} {s['solve_time']:9.2f} {s['TI']:7.1f} {s['OI']:7.2f} "
+              f"{s['cpu_time']:8.2f} {s['TI_cpu']:8.1f}")  # fmt: skip
     for k, m in acc.items():
         print(f"{k} label accuracy {m['accuracy']:.3f} (all-keep {m['keep_rate']:.3f}, precision "
               f"{m['precision']:.3f}, recall {m['recall']:.3f}, n={m['n']})")  # fmt: skip

@@ -159,6 +159,8 @@ class RHOResult:
         objective: its value for the configured objective.
         solve_time: sum of the counted window solves' wall times (seconds).
         total_time: wall time of the whole loop (oracle trials included).
+        solve_cpu: process CPU time (all solver threads) of the counted window solves: the
+            work done, less sensitive than wall time to other load on a shared machine.
         n_windows: number of window solves counted.
         n_overlap, n_fixed: totals over windows of overlapping and fixed operations.
         n_interrupted: operations interrupted by a breakdown (and restarted later).
@@ -172,6 +174,7 @@ class RHOResult:
     n_windows: int
     n_overlap: int = 0
     n_fixed: int = 0
+    solve_cpu: float = 0.0
     n_interrupted: int = 0
     events: list = field(default_factory=list)  # (kind 'breakdown'|'recovery', time, machines, iteration)
 
@@ -223,7 +226,7 @@ def run_rho(
     ex_end = np.full(n, -1, np.int64)
     now = 0  # the clock: time of the last revealed event (no operation starts before it)
     prev: dict[int, tuple[int, int, int]] = {}  # op -> (machine, start, end) in the last window solve
-    solve_time, n_windows, n_overlap, n_fixed, n_interrupted, events = 0.0, 0, 0, 0, 0, []
+    solve_time, solve_cpu, n_windows, n_overlap, n_fixed, n_interrupted, events = 0.0, 0.0, 0, 0, 0, 0, []
     iteration = 0
     while not executed.all():
         if iteration > 10 * (n + len(bd)) + 10:
@@ -243,6 +246,7 @@ def run_rho(
         if labels is not None and recorder is not None:
             recorder(st, labels)
         fix = {int(r): (prev[int(r)][0], None) for r in fix_ops}
+        cpu0 = time.process_time()
         out = _solve_window(
             observed,
             cfg,
@@ -254,6 +258,7 @@ def run_rho(
             seed_offset=iteration,
         )
         solve_time += out.wall_time
+        solve_cpu += time.process_time() - cpu0
         n_windows += 1
         n_overlap += int(st.overlap.sum())
         n_fixed += len(fix)
@@ -294,6 +299,7 @@ def run_rho(
         objective=int(OBJECTIVES[cfg.objective](f, sched)),
         solve_time=solve_time,
         total_time=time.perf_counter() - t_begin,
+        solve_cpu=solve_cpu,
         n_windows=n_windows,
         n_overlap=n_overlap,
         n_fixed=n_fixed,
