@@ -65,6 +65,9 @@ def test_generators_seeded_and_shaped():
     assert p.min() >= 3 and p.max() <= 9 + 21 - 1
     bd = generators.breakdowns(np.random.default_rng(0), 10, 2000, "high")
     assert all(e - s == 50 for _, s, e in bd) and len({s for _, s, _ in bd}) * 5 == len(bd)
+    iid = generators.breakdowns(np.random.default_rng(0), 10, 20000, "high", machines="iid")
+    per_event = np.bincount(np.unique([s for _, s, _ in iid], return_inverse=True)[1])
+    assert per_event.min() != per_event.max() and abs(len(iid) / len(set(s for _, s, _ in iid)) - 5) < 1.5
 
 
 # ------------------------------------------------------------------ loop and variants
@@ -387,7 +390,7 @@ def test_cli_breakdowns_json(tiny, tmp_path):
     from jsched.schedule import Schedule
 
     out = tmp_path / "bd.json"
-    args = ["rho", "tiny:0", "--breakdowns", "high", "--H", "8", "--S", "4", "--T", "2", "--workers", "1"]
+    args = ["rho", "tiny:0", "--breakdowns", "high", "--breakdown-machines", "iid", "--H", "8", "--S", "4", "--T", "2", "--workers", "1"]
     assert main(args + ["--out", str(out)]) == 0
     payload = json.loads(out.read_text())
     bd = [(b["machine"], b["start"], b["end"]) for b in payload["breakdowns"]]

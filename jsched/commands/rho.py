@@ -44,6 +44,8 @@ def register(sub) -> None:
     p.add_argument("--noise-prob", type=float, default=0.0, help="observation noise probability")
     p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
                    help="machine breakdowns at this level (seeded by --seed; repair time unknown to the planner)")  # fmt: skip
+    p.add_argument("--breakdown-machines", choices=("count", "iid"), default="count",
+                   help="down machines per event: floor(q*M) (the code) or each with probability q (the paper)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2, help="CP-SAT threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="schedule JSON (run) or dataset .npz (collect)")
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
         f = as_fjsp(instance)
         horizon = int(f.durations.max(axis=1).sum())
-        bd = breakdowns(np.random.default_rng(args.seed), f.n_machines, horizon, args.breakdowns)
+        bd = breakdowns(np.random.default_rng(args.seed), f.n_machines, horizon, args.breakdowns, args.breakdown_machines)
     from tqdm import tqdm
 
     t0 = time.perf_counter()
