@@ -329,6 +329,7 @@ def test_collect_process_pool_matches_serial():
 
 
 
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # ray.init starts its daemons (fork + exec)
 def test_collect_ray_backend_matches_process_pool():
     pytest.importorskip("ray")
     cfg = RHOConfig(oracle_k=1, **FAST)
