@@ -16,7 +16,8 @@ model beats the shipped one.
     nice -n 10 python bench/rho.py --setting mk-small --seeds 0-4 --H 40 --S 15 --T 5 \
         --stop-after 0.5 --model jsched/assets/lrho-mk-small.msgpack
 
-Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
+``--breakdowns LEVEL`` runs every method under the same seeded machine breakdowns (the paper's
+Fig. 3 right; no full-problem column then). Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from jsched import cpsat
 from jsched.commands.rho import DEFAULT_MODEL, parse_seeds
-from jsched.rho.generators import SETTINGS, setting_instance
+from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import VARIANTS, RHOConfig, run_rho
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
@@ -51,6 +52,8 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--model", default=DEFAULT_MODEL, help="L-RHO checkpoint, or 'none' (no lrho, no accuracy)")
     ap.add_argument("--candidate", default=None, help="second L-RHO checkpoint, run as method 'lrho-cand'")
+    ap.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
+                    help="machine breakdowns at this level, seeded per instance (every method sees the same)")  # fmt: skip
     ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -70,6 +73,10 @@ def main() -> None:
     t_begin = time.perf_counter()
     for seed in seeds:
         inst = setting_instance(a.setting, seed)
+        bd = ()
+        if a.breakdowns:
+            horizon = int(inst.durations.max(axis=1).sum())
+            bd = breakdowns(np.random.default_rng(seed), inst.n_machines, horizon, a.breakdowns)
         for v in variants:
             cfg = RHOConfig(**{**base.__dict__, "variant": "lrho" if v == "lrho-cand" else v, "seed": 0})
 
@@ -78,24 +85,25 @@ def main() -> None:
                     acc_prob[k].append(pred(st))
                 acc_lab.append(np.asarray(lab))
 
-            res = run_rho(inst, cfg, predictor=predictors.get(v),
+            res = run_rho(inst, cfg, predictor=predictors.get(v), breakdowns=bd,
                           recorder=record if v == "oracle" and predictors else None)  # fmt: skip
             cpu = res.solve_cpu
             rows.append(dict(seed=seed, method=v, objective=res.objective, solve_time=res.solve_time,
                              total_time=res.total_time, cpu_time=cpu, windows=res.n_windows,
-                             overlap=res.n_overlap, fixed=res.n_fixed))  # fmt: skip
+                             overlap=res.n_overlap, fixed=res.n_fixed, events=len(res.events),
+                             interrupted=res.n_interrupted))  # fmt: skip
             print(f"seed={seed} {v:9s} obj={res.objective} solve={res.solve_time:.1f}s cpu={cpu:.1f}s "
-                  f"fixed={res.n_fixed}/{res.n_overlap}", flush=True)  # fmt: skip
-        if not a.no_full:
+                  f"fixed={res.n_fixed}/{res.n_overlap} events={len(res.events)}", flush=True)  # fmt: skip
+        if not a.no_full and not bd:  # the full problem has no breakdown model
             t_def = next(r["solve_time"] for r in rows if r["seed"] == seed and r["method"] == "default")
             out = cpsat.solve(inst, objective, options=cpsat.CPSatOptions(time_limit=t_def, num_workers=a.workers))
             val = OBJECTIVES[objective](inst, validate(inst, out.schedule))
             rows.append(dict(seed=seed, method="cpsat-full", objective=int(val), solve_time=out.wall_time,
                              total_time=out.wall_time, cpu_time=float("nan"), windows=1, overlap=0,
-                             fixed=0))  # fmt: skip
+                             fixed=0, events=0, interrupted=0))  # fmt: skip
             print(f"seed={seed} cpsat-full obj={val} time={out.wall_time:.1f}s ({out.status})", flush=True)
 
-    methods = variants + ([] if a.no_full else ["cpsat-full"])
+    methods = variants + ([] if a.no_full or a.breakdowns else ["cpsat-full"])
     mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in ("objective", "solve_time", "cpu_time")}
             for m in methods}  # fmt: skip
     d = mean.get("default")
@@ -111,7 +119,7 @@ def main() -> None:
         lab = np.concatenate(acc_lab).astype(np.float32)
         for k, probs in acc_prob.items():
             acc[k] = label_metrics(np.concatenate(probs), lab, np.ones(len(lab), bool))
-    print(f"\n{a.setting}: {len(seeds)} instances, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
+    print(f"\n{a.setting}{' breakdowns ' + a.breakdowns if a.breakdowns else ''}: {len(seeds)} instances, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
           f"objective {objective}, {a.workers} CP-SAT workers")  # fmt: skip
     print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s} {'cpu s':>8s} {'TI-cpu%':>8s}")
     for s in summary:
