@@ -67,7 +67,7 @@ def test_generators_seeded_and_shaped():
     assert all(e - s == 50 for _, s, e in bd) and len({s for _, s, _ in bd}) * 5 == len(bd)
     iid = generators.breakdowns(np.random.default_rng(0), 10, 20000, "high", machines="iid")
     per_event = np.bincount(np.unique([s for _, s, _ in iid], return_inverse=True)[1])
-    assert per_event.min() != per_event.max() and abs(len(iid) / len(set(s for _, s, _ in iid)) - 5) < 1.5
+    assert per_event.min() != per_event.max() and abs(len(iid) / len({s for _, s, _ in iid}) - 5) < 1.5
 
 
 # ------------------------------------------------------------------ loop and variants
