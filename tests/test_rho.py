@@ -11,9 +11,10 @@ import pytest
 
 from jsched import cpsat
 from jsched.cli import main
-from jsched.errors import CheckpointError, JSchedError
+from jsched.errors import CheckpointError, JSchedError, ScheduleError
 from jsched.instances import FJSPInstance
 from jsched.rho import generators, loop
+from jsched.rho.breakdown import merged_windows, validate_with_breakdowns
 from jsched.rho.collect import collect, load_dataset, save_dataset
 from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
 from jsched.rho.loop import RHOConfig, WindowState, oracle_labels, run_rho
@@ -64,6 +65,9 @@ def test_generators_seeded_and_shaped():
     assert p.min() >= 3 and p.max() <= 9 + 21 - 1
     bd = generators.breakdowns(np.random.default_rng(0), 10, 2000, "high")
     assert all(e - s == 50 for _, s, e in bd) and len({s for _, s, _ in bd}) * 5 == len(bd)
+    iid = generators.breakdowns(np.random.default_rng(0), 10, 20000, "high", machines="iid")
+    per_event = np.bincount(np.unique([s for _, s, _ in iid], return_inverse=True)[1])
+    assert per_event.min() != per_event.max() and abs(len(iid) / len({s for _, s, _ in iid}) - 5) < 1.5
 
 
 # ------------------------------------------------------------------ loop and variants
@@ -165,17 +169,88 @@ def test_noise_execution_stays_feasible(tiny, spy):
     assert any(not np.array_equal(inst.durations, tiny.durations) for inst, _, _ in spy)
 
 
+def _runs_while_down(s, bd):
+    return [(m, lo, hi) for m, lo, hi in bd if ((s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)).any()]
+
+
 def test_breakdowns_respected_and_reoptimised(tiny):
     base = run_rho(tiny, RHOConfig(**FAST))
-    # Break down every machine used early in the base schedule, in the middle of its work.
+    # Break down every machine in the middle of the base schedule: every op waits for the repair.
     t = int(np.median(base.schedule.start))
     bd = [(m, t, t + 30) for m in range(tiny.n_machines)]
     res = run_rho(tiny, RHOConfig(**FAST), breakdowns=bd)
-    s = validate(tiny, res.schedule)
-    for m, lo, hi in bd:
-        on = (s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)
-        assert not on.any()
-    assert res.events and res.events[0][0] == "breakdown" and res.events[0][1] == t
+    s = validate_with_breakdowns(tiny, res.schedule, bd)
+    assert not _runs_while_down(s, bd)
+    kinds = [(k, time) for k, time, _, _ in res.events]
+    assert kinds == [("breakdown", t), ("recovery", t + 30)]
+    assert not ((s.start >= t) & (s.start < t + 30)).any()  # nothing starts while all are down
+
+
+def test_validate_with_breakdowns_sees_down_windows(tiny):
+    s = run_rho(tiny, RHOConfig(**FAST)).schedule
+    m, lo, hi = int(s.machine[0]), int(s.start[0]), int(s.end[0])
+    free = [(k, s.makespan, s.makespan + 9) for k in range(tiny.n_machines)] + [(m, 0, int(s.start[s.machine == m].min()))]
+    assert validate_with_breakdowns(tiny, s, free) is s
+    for win in ([(m, lo, hi)], [(m, hi - 1, hi + 40), (m, hi + 10, hi + 50)], [(m, lo - 10 if lo >= 10 else 0, lo + 1)]):
+        with pytest.raises(ScheduleError, match="machine breakdown"):
+            validate_with_breakdowns(tiny, s, win)
+    assert merged_windows([(0, 5, 10), (0, 8, 12), (1, 0, 3), (0, 12, 13)]) == [(0, 5, 13), (1, 0, 3)]
+    with pytest.raises(JSchedError, match="machine 9"):
+        run_rho(tiny, RHOConfig(**FAST), breakdowns=[(9, 0, 5)])
+
+
+def test_breakdown_interrupts_running_op_and_keeps_the_clock(tiny):
+    cfg = RHOConfig(H=tiny.n_ops, S=tiny.n_ops, T=5.0, stop_after=None, workers=1)
+    base = run_rho(tiny, cfg).schedule  # one window: the plan is the schedule
+    i = int(np.argmax(base.end - base.start))
+    m, t = int(base.machine[i]), int(base.start[i]) + 1
+    bd = [(m, t, t + 20)]
+    res = run_rho(tiny, cfg, breakdowns=bd)
+    s = validate_with_breakdowns(tiny, res.schedule, bd)
+    assert res.n_interrupted >= 1 and [e[0] for e in res.events] == ["breakdown", "recovery"]
+    assert s.start[i] >= t + 20 or s.machine[i] != m  # restarted from scratch after the event
+    assert s.start[i] >= t
+    before = base.start < t  # started before the breakdown: kept as planned unless interrupted
+    kept = before & ~((base.machine == m) & (base.end > t))
+    assert np.array_equal(s.start[kept], base.start[kept]) and np.array_equal(s.machine[kept], base.machine[kept])
+    assert (s.start[~kept] >= t).all()  # no op starts before the clock
+
+
+def test_breakdown_defers_ops_without_an_up_machine(spy):
+    # Job 0 runs only on machine 0, which is down [0, 40); jobs 1-2 can use machine 1.
+    dur = np.array([[5, 0], [4, 0], [3, 3], [6, 2], [2, 4], [3, 5]])
+    inst = FJSPInstance("bd", 2, [2, 2, 2], dur, dur > 0)
+    bd = [(0, 0, 40)]
+    res = run_rho(inst, RHOConfig(H=4, S=2, T=2.0, stop_after=None, workers=1), breakdowns=bd)
+    s = validate_with_breakdowns(inst, res.schedule, bd)
+    assert (s.start[s.job == 0] >= 40).all() and not _runs_while_down(s, bd)
+    down_calls = [kw for _, kw, _ in spy if kw.get("allowed") is not None]
+    assert down_calls  # the planner saw machine 0 as unusable...
+    for kw in down_calls:
+        assert not kw["allowed"][:, 0].any() and not set(kw["ops"]) & {0, 1}  # ...and deferred job 0
+
+
+@pytest.mark.parametrize("variant", ["first", "warm", "oracle"])
+def test_breakdowns_never_fix_or_hint_a_down_machine(tiny, spy, variant):
+    bd = generators.breakdowns(np.random.default_rng(4), tiny.n_machines, 400, "high")
+    res = run_rho(tiny, RHOConfig(variant=variant, p=1.0, oracle_k=1, **FAST), breakdowns=bd)
+    validate_with_breakdowns(tiny, res.schedule, bd)
+    assert any(k == "breakdown" for k, *_ in res.events)
+    for _, kw, out in spy:
+        up = np.ones(tiny.n_machines, bool) if kw.get("allowed") is None else kw["allowed"][0]
+        for key in ("fix", "hints"):
+            for m, _ in (kw.get(key) or {}).values():
+                assert up[m]
+        assert up[out.machine].all()
+
+
+def test_breakdown_runs_are_seeded(tiny):
+    bd1 = generators.breakdowns(np.random.default_rng(7), tiny.n_machines, 600, "mid")
+    assert bd1 == generators.breakdowns(np.random.default_rng(7), tiny.n_machines, 600, "mid")
+    cfg = RHOConfig(variant="random", **FAST)
+    a, b = run_rho(tiny, cfg, breakdowns=bd1), run_rho(tiny, cfg, breakdowns=bd1)
+    assert np.array_equal(a.schedule.start, b.schedule.start) and np.array_equal(a.schedule.machine, b.schedule.machine)
+    assert a.events == b.events
 
 
 # ------------------------------------------------------------------ features, network, training
@@ -253,6 +328,29 @@ def test_collect_process_pool_matches_serial():
     assert len(b["labels"]) > len(a["labels"]) and (b["instance"] == 3).sum() == len(a["labels"])
 
 
+
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # ray.init starts its daemons (fork + exec)
+def test_collect_ray_backend_matches_process_pool():
+    pytest.importorskip("ray")
+    cfg = RHOConfig(oracle_k=1, **FAST)
+    a, _ = collect("tiny", [3, 4], cfg, processes=1, progress=False)
+    b, meta = collect("tiny", [3, 4], cfg, processes=2, progress=False, backend="ray")
+    assert meta["backend"] == "ray" and a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+
+
+def test_collect_ray_backend_missing_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as when not installed
+    with pytest.raises(JSchedError, match="ray, which is not installed"):
+        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="ray")
+    with pytest.raises(JSchedError, match="unknown collect backend"):
+        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="dask")
+    args = ["rho", "collect", "--setting", "tiny", "--seeds", "0", "--backend", "ray", "--out", str(tmp_path / "x.npz")]
+    assert main(args) == 2 and "not installed" in capsys.readouterr().err
+
 def test_train_checkpoint_predictor_and_resume(dataset, tmp_path, tiny):
     out = str(tmp_path / "m.msgpack")
     r = train_lrho([dataset], out, epochs=3, batch_size=8, lr=1e-3, hidden=8, progress=False)
@@ -289,12 +387,24 @@ def test_cli_rho_writes_valid_json(tmp_path, tiny, capsys):
     assert main(["rho", "collect", "--setting", "nope", "--out", str(tmp_path / "x.npz")]) == 2
 
 
-def test_noise_and_breakdowns_together(tiny):
-    bd = generators.breakdowns(np.random.default_rng(1), tiny.n_machines, 1500, "high")
+def test_cli_breakdowns_json(tiny, tmp_path):
+    from jsched.schedule import Schedule
+
+    out = tmp_path / "bd.json"
+    args = ["rho", "tiny:0", "--breakdowns", "high", "--breakdown-machines", "iid", "--H", "8", "--S", "4", "--T", "2", "--workers", "1"]
+    assert main(args + ["--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    bd = [(b["machine"], b["start"], b["end"]) for b in payload["breakdowns"]]
+    assert bd and payload["breakdown_events"] >= 2
+    validate_with_breakdowns(tiny, Schedule.from_operations(payload["operations"]), bd)
+
+
+@pytest.mark.parametrize("level", ["low", "mid", "high"])
+def test_noise_and_breakdowns_together(tiny, level):
+    bd = generators.breakdowns(np.random.default_rng(1), tiny.n_machines, 1500, level)
     res = run_rho(tiny, RHOConfig(noise_prob=1.0, noise_low=-5, noise_high=40, **FAST), breakdowns=bd)
-    s = validate(tiny, res.schedule)
-    for m, lo, hi in bd:
-        assert not ((s.machine == m) & (s.start < hi) & (s.end > lo) & (s.end > s.start)).any()
+    s = validate_with_breakdowns(tiny, res.schedule, bd)
+    assert not _runs_while_down(s, bd)
 
 
 def test_window_retry_on_unknown(tiny, monkeypatch):

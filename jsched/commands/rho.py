@@ -5,7 +5,8 @@ INSTANCE is a benchmark name or file (``jsched.instances.load``) or a generated 
 ``jsched solve`` contract plus the RHO fields (variant, objective, solve time, windows, ...).
 
 ``jsched rho collect --setting mk-small --seeds 100-159 --processes 2 --out data.npz`` runs the
-oracle variant on generated instances in a process pool and writes the L-RHO dataset.
+oracle variant on generated instances in a process pool (``--backend ray [--ray-address A]``:
+as Ray tasks, on a cluster) and writes the L-RHO dataset.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="L-RHO checkpoint (default: the shipped one for the objective)")
     p.add_argument("--no-pack", action="store_true", help="makespan windows minimise Cmax only (the code's model)")
     p.add_argument("--noise-prob", type=float, default=0.0, help="observation noise probability")
-    p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None, help="machine breakdown level")
+    p.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
+                   help="machine breakdowns at this level (seeded by --seed; repair time unknown to the planner)")  # fmt: skip
+    p.add_argument("--breakdown-machines", choices=("count", "iid"), default="count",
+                   help="down machines per event: floor(q*M) (the code) or each with probability q (the paper)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2, help="CP-SAT threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="schedule JSON (run) or dataset .npz (collect)")
@@ -49,6 +53,9 @@ def register(sub) -> None:
     p.add_argument("--setting", default="mk-small", help="collect: generator setting")
     p.add_argument("--seeds", default="0-9", help="collect: instance seeds, e.g. 0-49 or 1,2,5")
     p.add_argument("--processes", type=int, default=1, help="collect: parallel instances")
+    p.add_argument("--backend", choices=("process", "ray"), default="process",
+                   help="collect: local process pool, or Ray (optional extra jsched[ray]; for clusters)")  # fmt: skip
+    p.add_argument("--ray-address", default=None, help="collect --backend ray: cluster address (default: RAY_ADDRESS or local)")
     p.set_defaults(func=run)
 
 
@@ -126,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
         f = as_fjsp(instance)
         horizon = int(f.durations.max(axis=1).sum())
-        bd = breakdowns(np.random.default_rng(args.seed), f.n_machines, horizon, args.breakdowns)
+        bd = breakdowns(np.random.default_rng(args.seed), f.n_machines, horizon, args.breakdowns, args.breakdown_machines)
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -148,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
         "overlap_ops": res.n_overlap,
         "fixed_ops": res.n_fixed,
         "breakdown_events": len(res.events),
+        "interrupted_ops": res.n_interrupted,
+        # Down windows: an outside checker needs them to verify no op runs on a down machine.
+        "breakdowns": [{"machine": m, "start": lo, "end": hi} for m, lo, hi in bd if lo < res.schedule.makespan],
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,
@@ -181,12 +191,14 @@ def _collect(args) -> int:
     seeds = parse_seeds(args.seeds)
     cfg = _config(args, args.objective or SETTINGS[args.setting][2])
     t0 = time.perf_counter()
-    arrays, meta = collect(args.setting, seeds, cfg, processes=args.processes)
+    arrays, meta = collect(
+        args.setting, seeds, cfg, processes=args.processes, backend=args.backend, ray_address=args.ray_address
+    )
     save_dataset(args.out, arrays, meta)
     n_ov = int(arrays["overlap"].sum())
     keep = float(arrays["labels"][arrays["overlap"]].mean()) if n_ov else float("nan")
     print(
-        f"collect: setting={args.setting} instances={len(seeds)} samples={len(arrays['labels'])} "
+        f"collect: backend={args.backend} setting={args.setting} instances={len(seeds)} samples={len(arrays['labels'])} "
         f"overlap_ops={n_ov} keep_rate={keep:.3f} time={time.perf_counter() - t0:.1f}s -> {args.out}"
     )
     return 0

@@ -2,6 +2,6 @@
 
 Modules: ``generators`` (makespan and delay settings, breakdown events), ``loop`` (the RHO loop
 and every variant: default, warm, first, random, oracle, lrho; observation noise and machine
-breakdowns), ``features`` (op/machine input features), ``net`` (flax network, checkpoints),
+breakdowns), ``breakdown`` (breakdown events, validation against down windows), ``features`` (op/machine input features), ``net`` (flax network, checkpoints),
 ``collect`` (oracle labels over a process pool), ``train`` (training entry point).
 """

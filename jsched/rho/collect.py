@@ -3,8 +3,16 @@
 Each instance runs the RHO loop with the ``oracle`` variant; every window with at least one
 overlapping and one new operation (as in the code, ``mk util`` L123-124) gives a sample:
 the window's features (``jsched.rho.features``) and the oracle's keep labels. Instances run
-in a process pool (``processes`` workers, each CP-SAT solve with ``config.workers`` threads);
-the spawn start method keeps the workers free of the parent's threads. The dataset is one
+in parallel on a ``backend`` (``BACKENDS``), each CP-SAT solve with ``config.workers`` threads:
+
+* ``process`` (default): a local process pool of ``processes`` workers; the spawn start method
+  keeps the workers free of the parent's threads.
+* ``ray``: one Ray task per instance, each reserving ``config.workers`` CPUs, for clusters (the
+  paper collects on a cluster). Ray is an optional dependency (``pip install jsched[ray]``).
+  ``ray_address`` (or the ``RAY_ADDRESS`` environment variable) joins a running cluster;
+  without either a local Ray instance with ``processes * config.workers`` CPUs is started and
+  shut down afterwards. Tasks run the same function on the same seeds, so the labels are
+  those of the process pool. The dataset is one
 ``.npz`` (no pickle) with the padded arrays of ``features.pad_batch``, the instance index of
 each sample and a JSON ``meta`` (version, setting, RHO config, feature names).
 """
@@ -15,11 +23,12 @@ import concurrent.futures as cf
 import dataclasses
 import json
 import multiprocessing as mp
+import os
 
 import numpy as np
 
 from jsched.atomic import atomic_path
-from jsched.errors import CheckpointError
+from jsched.errors import CheckpointError, JSchedError
 from jsched.rho.features import (
     MACHINE_FEATURES,
     OP_FEATURES,
@@ -31,6 +40,7 @@ from jsched.rho.generators import setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
 
 DATASET_VERSION = 1
+BACKENDS = ("process", "ray")
 
 
 def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
@@ -55,20 +65,20 @@ def collect(
     config: RHOConfig,
     processes: int = 1,
     progress: bool = True,
+    backend: str = "process",
+    ray_address: str | None = None,
 ) -> tuple[dict, dict]:
-    """Collect oracle samples on ``seeds`` of ``setting``; return (arrays, meta)."""
-    from tqdm import tqdm
+    """Collect oracle samples on ``seeds`` of ``setting``; return (arrays, meta).
 
-    results: dict[int, tuple] = {}
-    if processes <= 1:
-        for s in tqdm(seeds, desc="oracle", disable=not progress):
-            results[s] = collect_instance(setting, s, config)
+    ``backend`` is ``'process'`` (``processes`` local workers; 1 runs in this process) or
+    ``'ray'`` (see the module docstring); JSchedError for an unknown backend or missing ray.
+    """
+    if backend not in BACKENDS:
+        raise JSchedError(f"unknown collect backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "ray":
+        results = _collect_ray(setting, seeds, config, processes, progress, ray_address)
     else:
-        ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
-            futs = {pool.submit(collect_instance, setting, s, config): s for s in seeds}
-            for fut in tqdm(cf.as_completed(futs), total=len(futs), desc="oracle", disable=not progress):
-                results[futs[fut]] = fut.result()
+        results = _collect_processes(setting, seeds, config, processes, progress)
     feats, labels, inst_idx, stats = [], [], [], []
     for s in seeds:
         fe, la, st = results[s]
@@ -84,11 +94,59 @@ def collect(
         "setting": setting,
         "seeds": list(map(int, seeds)),
         "config": dataclasses.asdict(config),
+        "backend": backend,
         "op_features": list(OP_FEATURES),
         "machine_features": list(MACHINE_FEATURES),
         "runs": stats,
     }
     return arrays, meta
+
+
+def _collect_processes(setting, seeds, config, processes, progress) -> dict[int, tuple]:
+    from tqdm import tqdm
+
+    results: dict[int, tuple] = {}
+    if processes <= 1:
+        for s in tqdm(seeds, desc="oracle", disable=not progress):
+            results[s] = collect_instance(setting, s, config)
+        return results
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+        futs = {pool.submit(collect_instance, setting, s, config): s for s in seeds}
+        for fut in tqdm(cf.as_completed(futs), total=len(futs), desc="oracle", disable=not progress):
+            results[futs[fut]] = fut.result()
+    return results
+
+
+def _collect_ray(setting, seeds, config, processes, progress, address) -> dict[int, tuple]:
+    try:
+        import ray
+    except ImportError:
+        raise JSchedError(
+            "the ray backend needs ray, which is not installed: pip install 'jsched[ray]' (or ray), "
+            "or use --backend process"
+        ) from None
+    from tqdm import tqdm
+
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    started = not ray.is_initialized()
+    if started:
+        kw = {} if address else {"num_cpus": max(1, processes) * config.workers}
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **kw)
+    try:
+        task = ray.remote(num_cpus=config.workers)(collect_instance)
+        refs = {task.remote(setting, s, config): s for s in seeds}
+        results: dict[int, tuple] = {}
+        pending = list(refs)
+        with tqdm(total=len(seeds), desc="oracle (ray)", disable=not progress) as bar:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                results[refs[done[0]]] = ray.get(done[0])
+                bar.update(1)
+        return results
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def save_dataset(path: str, arrays: dict, meta: dict) -> None:

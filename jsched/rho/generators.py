@@ -11,7 +11,8 @@
   release is at or above the 80% quantile are dropped (so 25x25x30 gives about 600 operations).
 * Breakdowns (``mk/gen_instance.py`` L162-189): first event at U{50..150}, gaps U{400..600} /
   U{175..300} / U{100..200}, lengths 100 / 100 / 50 (low / mid / high), floor(q*M) machines
-  per event with q = 0.2 / 0.35 / 0.5; events up to ``horizon``.
+  per event (or each machine i.i.d. with probability q, the paper's text) with q = 0.2 / 0.35 /
+  0.5; events up to ``horizon``. How they are revealed and handled: ``jsched.rho.breakdown``.
 """
 
 from __future__ import annotations
@@ -83,17 +84,28 @@ def delay_instance(
 
 
 def breakdowns(
-    rng: np.random.Generator, n_machines: int, horizon: int, level: str = "mid"
+    rng: np.random.Generator, n_machines: int, horizon: int, level: str = "mid", machines: str = "count"
 ) -> list[tuple[int, int, int]]:
-    """Breakdown intervals ``(machine, start, end)`` up to ``horizon`` at a level of BREAKDOWN_LEVELS."""
+    """Breakdown intervals ``(machine, start, end)`` up to ``horizon`` at a level of BREAKDOWN_LEVELS.
+
+    ``machines`` picks the down machines of each event: ``'count'`` = floor(q * M) of them
+    uniformly at random (at least one), as the authors' code; ``'iid'`` = each machine with
+    probability q independently, as the paper's text (App. A.5.1; an event may then hit none).
+    """
     if level not in BREAKDOWN_LEVELS:
         raise ValueError(f"unknown breakdown level {level!r}; choose one of {sorted(BREAKDOWN_LEVELS)}")
+    if machines not in ("count", "iid"):
+        raise ValueError(f"machines must be 'count' or 'iid', got {machines!r}")
     (glo, ghi), length, q = BREAKDOWN_LEVELS[level]
     k = max(1, int(np.floor(q * n_machines)))
     out = []
     t = int(rng.integers(50, 151))
     while t < horizon:
-        for m in sorted(rng.choice(n_machines, size=k, replace=False).tolist()):
+        if machines == "count":
+            down = rng.choice(n_machines, size=k, replace=False)
+        else:
+            down = np.flatnonzero(rng.random(n_machines) < q)
+        for m in sorted(down.tolist()):
             out.append((int(m), t, t + length))
         t += length + int(rng.integers(glo, ghi + 1))
     return out

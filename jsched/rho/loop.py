@@ -31,17 +31,25 @@ Online settings:
   clipped to ``noise_clip``; the solve uses the observed durations, execution the true ones, in
   planned start order, each start pushed to max(planned, job ready, machine ready) to stay
   feasible (paper Alg. 6).
-* machine breakdowns (``breakdowns``: ``(machine, start, end)`` intervals): a breakdown becomes
-  known when execution reaches it. Executing operations in planned start order, the first one
-  that would overlap an unknown breakdown on its machine halts execution (it and all later ones
-  are deferred), the breakdown becomes known and the window is re-optimised with it as a
-  blocked interval on that machine (event-based rescheduling at the breakdown start). Choice
-  where the paper is loose: the repair end is known at the breakdown start, so down machines
-  are blocked until then instead of leaving compatible sets until a second event.
+* machine breakdowns (``breakdowns``: ``(machine, start, end)`` intervals, see
+  :mod:`jsched.rho.breakdown`): a breakdown is revealed when execution reaches its start; the
+  repair time is unknown, so a down machine leaves every compatible set until its recovery,
+  which is a second event. Operations whose compatible machines are all down are deferred with
+  the rest of their job (the window is filled with the next operations instead). Execution of
+  the S chosen operations (in planned start order, at their true times) stops at the next event
+  time t if any of them would still run after t: the operations that started before t are kept
+  (an operation running on a machine that goes down at t is interrupted and later restarts from
+  scratch, non-preemptive; one running on a machine that stays up finishes), the rest are
+  deferred, the clock moves to t (later operations start at or after t) and the window is
+  re-optimised with the new machine availability (paper App. A.5.1, Alg. 4-5). The paper's code
+  halts every operation ending after t, including ones already running on machines that stay up
+  and lets re-planned operations start before t; jsched keeps the clock consistent instead.
+  Fixes and hints never name a down machine.
 
 The solve time reported is the sum of the counted window solves' wall times; ``total_time``
 is the whole loop's wall time (oracle trials included). The final schedule is validated with
-:func:`jsched.schedule.validate` (and, with breakdowns, checked against every breakdown).
+:func:`jsched.schedule.validate`; with breakdowns, by
+:func:`jsched.rho.breakdown.validate_with_breakdowns` (down windows as blocking operations).
 """
 
 from __future__ import annotations
@@ -54,8 +62,9 @@ from typing import Callable
 import numpy as np
 
 from jsched import cpsat
-from jsched.errors import JSchedError, ScheduleError, SolverError
+from jsched.errors import JSchedError, SolverError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
+from jsched.rho.breakdown import BreakdownQueue, check_breakdowns, validate_with_breakdowns
 from jsched.schedule import OBJECTIVES, Schedule, validate
 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
@@ -110,7 +119,9 @@ class WindowState:
         window: (K,) window operation rows in RHO order.
         overlap: (K,) bool, True for operations that were in the previous window.
         prev_machine, prev_start, prev_end: (K,) previous solution of overlapping ops (-1 else).
-        job_ready: (J,) latest executed end per job; machine_ready: (M,) per machine.
+        job_ready: (J,) earliest start per job (latest executed end, and the clock after a
+            breakdown event); machine_ready: (M,) the same per machine.
+        machine_up: (M,) bool, False for machines down in a breakdown (not usable).
     """
 
     instance: FJSPInstance
@@ -121,6 +132,13 @@ class WindowState:
     prev_end: np.ndarray
     job_ready: np.ndarray
     machine_ready: np.ndarray
+    machine_up: np.ndarray | None = None
+
+    def allowed(self) -> np.ndarray | None:
+        """(N, M) machine mask for CP-SAT (None when every machine is up)."""
+        if self.machine_up is None or self.machine_up.all():
+            return None
+        return np.broadcast_to(self.machine_up, self.instance.eligible.shape)
 
     def boundary(self) -> cpsat.Boundary:
         return cpsat.Boundary(job_ready=self.job_ready, machine_ready=self.machine_ready)
@@ -141,8 +159,12 @@ class RHOResult:
         objective: its value for the configured objective.
         solve_time: sum of the counted window solves' wall times (seconds).
         total_time: wall time of the whole loop (oracle trials included).
+        solve_cpu: process CPU time (all solver threads) of the counted window solves: the
+            work done, less sensitive than wall time to other load on a shared machine.
         n_windows: number of window solves counted.
         n_overlap, n_fixed: totals over windows of overlapping and fixed operations.
+        n_interrupted: operations interrupted by a breakdown (and restarted later).
+        events: breakdown and recovery events in the order they were revealed.
     """
 
     schedule: Schedule
@@ -152,7 +174,9 @@ class RHOResult:
     n_windows: int
     n_overlap: int = 0
     n_fixed: int = 0
-    events: list = field(default_factory=list)  # (kind, time, machines, iteration)
+    solve_cpu: float = 0.0
+    n_interrupted: int = 0
+    events: list = field(default_factory=list)  # (kind 'breakdown'|'recovery', time, machines, iteration)
 
 
 def rho_order(f: FJSPInstance, objective: str, rng: np.random.Generator) -> np.ndarray:
@@ -191,27 +215,38 @@ def run_rho(
     cfg = config
     if cfg.variant == "lrho" and predictor is None:
         raise JSchedError("variant 'lrho' needs a trained model (a predictor)")
+    bd = check_breakdowns(breakdowns, f.n_machines)
+    queue = BreakdownQueue(bd, f.n_machines)
     rng = np.random.default_rng(cfg.seed)
     order = rho_order(f, cfg.objective, rng)
     n = f.n_ops
     executed = np.zeros(n, bool)
     ex_machine = np.full(n, -1, np.int64)
     ex_start = np.full(n, -1, np.int64)
-    job_ready = np.zeros(f.n_jobs, np.int64)
-    mach_ready = np.zeros(f.n_machines, np.int64)
+    ex_end = np.full(n, -1, np.int64)
+    now = 0  # the clock: time of the last revealed event (no operation starts before it)
     prev: dict[int, tuple[int, int, int]] = {}  # op -> (machine, start, end) in the last window solve
-    known: list[tuple[int, int, int]] = []
-    pending = sorted(tuple(int(x) for x in b) for b in breakdowns)
-    solve_time, n_windows, n_overlap, n_fixed, events = 0.0, 0, 0, 0, []
+    solve_time, solve_cpu, n_windows, n_overlap, n_fixed, n_interrupted, events = 0.0, 0.0, 0, 0, 0, 0, []
     iteration = 0
     while not executed.all():
-        window = order[~executed[order]][: cfg.H]
+        if iteration > 10 * (n + len(bd)) + 10:
+            raise JSchedError("RHO loop made no progress")  # cannot happen; guards an endless loop
+        up = queue.up
+        window = _window(f, order, executed, up, cfg.H)
+        job_ready, mach_ready = _ready(f, executed, ex_machine, ex_end, now)
+        if len(window) == 0:  # every remaining op waits for a down machine: jump to the next event
+            now, ev, k = _reveal(queue, iteration, executed, ex_machine, ex_start, ex_end)
+            events += ev
+            n_interrupted += k
+            iteration += 1
+            continue
         observed = _observe(f, window, cfg, rng) if cfg.noise_prob > 0 else f
-        st = _state(observed, window, prev, job_ready, mach_ready)
-        fix_ops, hints, labels = _choose_fixed(st, cfg, predictor, known, iteration)
+        st = _state(observed, window, prev, job_ready, mach_ready, up)
+        fix_ops, hints, labels = _choose_fixed(st, cfg, predictor, iteration)
         if labels is not None and recorder is not None:
             recorder(st, labels)
         fix = {int(r): (prev[int(r)][0], None) for r in fix_ops}
+        cpu0 = time.process_time()
         out = _solve_window(
             observed,
             cfg,
@@ -219,57 +254,56 @@ def run_rho(
             boundary=st.boundary(),
             hints=hints,
             fix=fix,
-            blocked=known,
+            allowed=st.allowed(),
             seed_offset=iteration,
         )
         solve_time += out.wall_time
+        solve_cpu += time.process_time() - cpu0
         n_windows += 1
         n_overlap += int(st.overlap.sum())
         n_fixed += len(fix)
-        # Execute the S earliest (all if the window holds every remaining op).
+        # Execute the S earliest (all if the window holds every remaining op), at true times in
+        # planned start order (noise: each start pushed to stay feasible).
         pos = {int(r): i for i, r in enumerate(window)}
         by_start = sorted(range(len(out.ops)), key=lambda i: (out.start[i], pos[int(out.ops[i])]))
         n_exec = len(by_start) if len(window) == int((~executed).sum()) else min(cfg.S, len(by_start))
+        jr, mr = job_ready.copy(), mach_ready.copy()
+        plan = []
         for i in by_start[:n_exec]:
             r, m = int(out.ops[i]), int(out.machine[i])
-            s = max(int(out.start[i]), int(job_ready[f.op_job[r]]), int(mach_ready[m]), int(f.release[r]))
+            s = max(int(out.start[i]), int(jr[f.op_job[r]]), int(mr[m]), int(f.release[r]))
             e = s + int(f.durations[r, m])
-            for b in sorted(b for b in known if b[0] == m):  # true durations may run into a known breakdown
-                if s < b[2] and e > b[1] and e > s:
-                    s, e = b[2], b[2] + (e - s)
-            hit = next((b for b in pending if b[0] == m and s < b[2] and e > b[1] and e > s), None)
-            if hit is not None:
-                # The breakdown starts: halt, reveal it (and its simultaneous events), re-optimise.
-                newly = [b for b in pending if b[1] == hit[1]]
-                known.extend(newly)
-                pending = [b for b in pending if b[1] != hit[1]]
-                events.append(("breakdown", hit[1], [b[0] for b in newly], iteration))
-                break
-            executed[r] = True
-            ex_machine[r], ex_start[r] = m, s
-            job_ready[f.op_job[r]] = max(job_ready[f.op_job[r]], e)
-            mach_ready[m] = max(mach_ready[m], e)
+            jr[f.op_job[r]], mr[m] = e, e
+            plan.append((r, m, s, e))
+        # The next event interrupts this plan if an op would still run after it.
+        t_ev = queue.next_time()
+        hit = t_ev is not None and any(e > t_ev or s >= t_ev for _, _, s, e in plan)
+        for r, m, s, e in plan:
+            if not hit or s < t_ev:
+                executed[r] = True
+                ex_machine[r], ex_start[r], ex_end[r] = m, s, e
+        if hit:
+            now, ev, k = _reveal(queue, iteration, executed, ex_machine, ex_start, ex_end)
+            events += ev
+            n_interrupted += k
         prev = {int(r): (int(m), int(s), int(e)) for r, m, s, e in zip(out.ops, out.machine, out.start, out.end)}
         for r in np.flatnonzero(executed):
             prev.pop(int(r), None)
         iteration += 1
         if progress is not None:
             progress(int(executed.sum()), n)
-        if iteration > 10 * n + 10 * len(breakdowns) + 10:
-            raise JSchedError("RHO loop made no progress")  # cannot happen; guards an endless loop
-    sched = validate(f, Schedule.from_arrays(f, ex_start, ex_machine))
-    for m, lo, hi in breakdowns:
-        on = (sched.machine == m) & (sched.start < hi) & (sched.end > lo) & (sched.end > sched.start)
-        if on.any():
-            raise ScheduleError(f"breakdown: machine {m} is down in [{lo}, {hi}) but runs an operation")
+    sched = Schedule.from_arrays(f, ex_start, ex_machine)
+    sched = validate_with_breakdowns(f, sched, bd) if bd else validate(f, sched)
     return RHOResult(
         schedule=sched,
         objective=int(OBJECTIVES[cfg.objective](f, sched)),
         solve_time=solve_time,
         total_time=time.perf_counter() - t_begin,
+        solve_cpu=solve_cpu,
         n_windows=n_windows,
         n_overlap=n_overlap,
         n_fixed=n_fixed,
+        n_interrupted=n_interrupted,
         events=events,
     )
 
@@ -277,49 +311,93 @@ def run_rho(
 # ---------------------------------------------------------------- helpers
 
 
-def _state(f, window, prev, job_ready, mach_ready) -> WindowState:
+def _window(f: FJSPInstance, order, executed, up, H: int) -> np.ndarray:
+    """The next H unexecuted ops in RHO order, skipping ops that wait for a down machine: an op
+    with every compatible machine down defers itself and every later op of its job."""
+    rest = order[~executed[order]]
+    if up.all():
+        return rest[:H]
+    waiting = ~(f.eligible[rest] & up).any(axis=1)
+    first_wait = np.full(f.n_jobs, np.iinfo(np.int64).max)
+    np.minimum.at(first_wait, f.op_job[rest[waiting]], f.op_index[rest[waiting]])
+    ok = f.op_index[rest] < first_wait[f.op_job[rest]]
+    return rest[ok][:H]
+
+
+def _ready(f: FJSPInstance, executed, ex_machine, ex_end, now: int):
+    """(job_ready, machine_ready): latest executed end per job / machine, at least ``now``."""
+    jr = np.full(f.n_jobs, now, np.int64)
+    mr = np.full(f.n_machines, now, np.int64)
+    rows = np.flatnonzero(executed)
+    np.maximum.at(jr, f.op_job[rows], ex_end[rows])
+    np.maximum.at(mr, ex_machine[rows], ex_end[rows])
+    return jr, mr
+
+
+def _reveal(queue: BreakdownQueue, iteration, executed, ex_machine, ex_start, ex_end):
+    """Reveal the next event time t: ops running at t on a machine that goes down are
+    interrupted (un-executed). Returns (t, events, number interrupted)."""
+    t, went_down, repaired = queue.pop()
+    running = executed & (ex_start < t) & (ex_end > t) & np.isin(ex_machine, went_down)
+    executed[running] = False
+    ex_machine[running], ex_start[running], ex_end[running] = -1, -1, -1
+    ev = []
+    if went_down:
+        ev.append(("breakdown", t, sorted(went_down), iteration))
+    if repaired:
+        ev.append(("recovery", t, sorted(repaired), iteration))
+    return t, ev, int(running.sum())
+
+
+def _state(f, window, prev, job_ready, mach_ready, up) -> WindowState:
     k = len(window)
     overlap = np.array([int(r) in prev for r in window], bool)
     pm, ps, pe = (np.full(k, -1, np.int64) for _ in range(3))
     for i, r in enumerate(window):
         if overlap[i]:
             pm[i], ps[i], pe[i] = prev[int(r)]
-    return WindowState(f, np.asarray(window), overlap, pm, ps, pe, job_ready.copy(), mach_ready.copy())
+    return WindowState(f, np.asarray(window), overlap, pm, ps, pe, job_ready, mach_ready, up.copy())
 
 
-def _choose_fixed(st: WindowState, cfg: RHOConfig, predictor, known, iteration):
-    """(ops to fix, hints, oracle labels or None) for the variant."""
+def _choose_fixed(st: WindowState, cfg: RHOConfig, predictor, iteration):
+    """(ops to fix, hints, oracle labels or None) for the variant; an op whose previous machine
+    is down is never fixed nor hinted (the code drops such fixes too)."""
     ov = st.window[st.overlap]
     none = np.zeros(0, np.int64)
     if cfg.variant == "default" or len(ov) == 0:
         return none, None, None
-    prev_assign = {int(r): (int(m), None) for r, m in zip(ov, st.prev_machine[st.overlap])}
+    pm = st.prev_machine[st.overlap]
+    usable = np.ones(len(ov), bool) if st.machine_up is None else st.machine_up[pm]
     if cfg.variant == "warm":
-        return none, prev_assign, None
+        return none, {int(r): (int(m), None) for r, m in zip(ov[usable], pm[usable])}, None
     k = int(round(cfg.p * len(ov)))
     if cfg.variant == "first":
-        return ov[:k], None, None
+        return ov[:k][usable[:k]], None, None
     if cfg.variant == "random":
         rng = np.random.default_rng([cfg.seed, iteration])
-        return np.sort(rng.choice(ov, size=k, replace=False)), None, None
+        pick = np.zeros(len(ov), bool)
+        pick[rng.choice(len(ov), size=k, replace=False)] = True
+        return ov[pick & usable], None, None
     if cfg.variant == "lrho":
         prob = np.asarray(predictor(st), np.float64)
-        return ov[prob >= cfg.threshold], None, None
-    labels = oracle_labels(st, cfg, known, iteration)
+        return ov[(prob >= cfg.threshold) & usable], None, None
+    labels = oracle_labels(st, cfg, iteration)
     return ov[labels.astype(bool)], None, labels
 
 
-def oracle_labels(st: WindowState, cfg: RHOConfig, known=(), iteration: int = 0) -> np.ndarray:
+def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.ndarray:
     """Look-ahead oracle: (n_overlap,) 0/1 labels, 1 = the op keeps its previous machine.
 
     Solves the unrestricted window ``cfg.oracle_k`` times (previous machines as hints, seeds
     ``cfg.seed + 1000 * (trial + 1) + iteration``) and labels from the trial with the most kept
     machines (``oracle_pick='overlap'``) or the best objective (``'objective'``); ties go to the
-    better objective, then the earlier trial.
+    better objective, then the earlier trial. Down machines (``st.machine_up``) are excluded, so
+    an op whose previous machine is down is labelled 0.
     """
     ov_mask = st.overlap
     prev_m = st.prev_machine[ov_mask]
-    hints = {int(r): (int(m), None) for r, m in zip(st.window[ov_mask], prev_m)}
+    up = np.ones(st.instance.n_machines, bool) if st.machine_up is None else st.machine_up
+    hints = {int(r): (int(m), None) for r, m in zip(st.window[ov_mask], prev_m) if up[m]}
     best = None
     for trial in range(cfg.oracle_k):
         out = _solve_window(
@@ -328,7 +406,7 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, known=(), iteration: int = 0)
             ops=st.window,
             boundary=st.boundary(),
             hints=hints,
-            blocked=list(known),
+            allowed=st.allowed(),
             seed_offset=1000 * (trial + 1) + iteration,
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
