@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from jsched import cpsat
-from jsched.commands.rho import DEFAULT_MODEL, parse_seeds
+from jsched.commands.rho import DEFAULT_MODEL, DELAY_MODEL, parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import VARIANTS, RHOConfig, run_rho
 from jsched.rho.net import Predictor
@@ -50,7 +50,8 @@ def main() -> None:
     ap.add_argument("--oracle-k", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--model", default=DEFAULT_MODEL, help="L-RHO checkpoint, or 'none' (no lrho, no accuracy)")
+    ap.add_argument("--model", default=None,
+                    help="L-RHO checkpoint, or 'none' (no lrho, no accuracy); default: the shipped one for the setting's objective")
     ap.add_argument("--candidate", default=None, help="second L-RHO checkpoint, run as method 'lrho-cand'")
     ap.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
                     help="machine breakdowns at this level, seeded per instance (every method sees the same)")  # fmt: skip
@@ -59,6 +60,8 @@ def main() -> None:
     a = ap.parse_args()
 
     objective = SETTINGS[a.setting][2]
+    if a.model is None:  # the shipped checkpoint trained for this objective, as `jsched rho` picks it
+        a.model = DEFAULT_MODEL if objective == "makespan" else DELAY_MODEL
     seeds = parse_seeds(a.seeds)
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,

@@ -117,3 +117,23 @@ def test_cli_arguments_build_the_config():
     train_mod.add_arguments(p)
     args = p.parse_args(["--out", "x", "--sizes", "6x4,8x5", "--mem-heads", "2"])
     assert train_mod._sizes(args.sizes) == ((6, 4), (8, 5)) and args.mem_heads == 2
+
+
+def test_init_fine_tunes_from_a_model_checkpoint(tmp_path):
+    cfg = train_mod.TrainConfig(
+        sizes=((3, 3),), beta=4, batch=2, lr=1e-3, steps=2, val_sizes=((3, 3),), val_per_size=2,
+        val_samples=2, val_every=2, val_ref_seconds=0.5, model=SMALL,
+    )
+    start = init_params(SMALL, jax.random.key(7))
+    ckpt.save_model(tmp_path / "start.ckpt", start, SMALL)
+    tuned = train_mod.TrainConfig(**{**cfg.__dict__, "init": str(tmp_path / "start.ckpt")})
+    for a, b in zip(jax.tree.leaves(train_mod.initial_params(tuned)), jax.tree.leaves(start)):
+        np.testing.assert_array_equal(a, b)
+    res = train_mod.train(tuned, tmp_path / "ft.ckpt", progress=False)
+    assert [h["step"] for h in res["history"]] == [0, 2]  # the start is validated and can stay "best"
+    assert res["best_val"] == min(h["val_sample2_pg"] for h in res["history"])
+
+    other = ModelConfig(gat_hidden=4, embed=8, mem_hidden=8, mem_heads=1, mem_size=8, clf_size=8)
+    ckpt.save_model(tmp_path / "other.ckpt", init_params(other, jax.random.key(0)), other)
+    with pytest.raises(CheckpointError, match="gat_hidden"):
+        train_mod.initial_params(train_mod.TrainConfig(**{**cfg.__dict__, "init": str(tmp_path / "other.ckpt")}))

@@ -23,8 +23,13 @@ from jsched.schedule import Schedule
 from kernels.env import Env
 
 
+@functools.lru_cache(maxsize=16)
 def policy_rollout(policy: Callable, env: Env, mode: str = "sample") -> Callable:
-    """``rollout(key, params, inst) -> (makespan float32, (start, machine))`` for one instance."""
+    """``rollout(key, params, inst) -> (makespan float32, (start, machine))`` for one instance.
+
+    Cached per (policy, env, mode): the same function object comes back, so the adapters
+    built on it compile once.
+    """
     run = rollout_fn(policy, env, mode, 1)
 
     def rollout(key, params, inst):
@@ -35,19 +40,27 @@ def policy_rollout(policy: Callable, env: Env, mode: str = "sample") -> Callable
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_adapt(policy: Callable, env: Env, config: DFMetaConfig, treedef, shapes) -> Callable:
+def _cached_adapt(rollout: Callable, config: DFMetaConfig, treedef, shapes) -> Callable:
     template = jax.tree.unflatten(treedef, [np.zeros(s, d) for s, d in shapes])
-    return make_adapt(policy_rollout(policy, env, "sample"), config, template)
+    return make_adapt(rollout, config, template)
+
+
+def cached_adapter(rollout: Callable, config: DFMetaConfig, theta0: Any) -> Callable:
+    """The jitted ``adapt(key, theta0, inst)`` of any ES rollout, cached per rollout, config and
+    parameter shapes (shared by the dispatch-env policies here and SLIM)."""
+    leaves, treedef = jax.tree.flatten(theta0)
+    shapes = tuple((tuple(np.shape(x)), np.asarray(x).dtype.str) for x in leaves)
+    return _cached_adapt(rollout, config, treedef, shapes)
 
 
 def adapter(policy: Callable, env: Env, config: DFMetaConfig, theta0: Any) -> Callable:
-    """The jitted ``adapt(key, theta0, inst)`` for a policy, cached per config and shapes."""
-    leaves, treedef = jax.tree.flatten(theta0)
-    shapes = tuple((tuple(np.shape(x)), np.asarray(x).dtype.str) for x in leaves)
-    return _cached_adapt(policy, env, config, treedef, shapes)
+    """The jitted ``adapt(key, theta0, inst)`` for a policy on a dispatch env."""
+    return cached_adapter(policy_rollout(policy, env, "sample"), config, theta0)
 
 
 class AdaptOutcome(NamedTuple):
+    """What test-time adaptation returns (both the dispatch-env policies and SLIM)."""
+
     schedule: Schedule
     makespan: int
     curve: list[float]  # best makespan after each ES step (last: with theta^(K)'s samples)

@@ -30,13 +30,14 @@ the shipped SLIM model (ES without meta-learning).
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jsched.dfmeta.es import DFMetaConfig, make_adapt
+from jsched.dfmeta.adapt import AdaptOutcome, cached_adapter
+from jsched.dfmeta.es import DFMetaConfig
 from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.model import JSPInstance
 from jsched.rollout import sample_from_uniform
@@ -77,40 +78,19 @@ def make_rollout(cfg: ModelConfig = DEFAULT_MODEL):
     return rollout
 
 
-@functools.lru_cache(maxsize=8)
-def _cached_adapt(cfg: ModelConfig, config: DFMetaConfig, treedef, shapes):
-    template = jax.tree.unflatten(treedef, [np.zeros(s, d) for s, d in shapes])
-    return make_adapt(make_rollout(cfg), config, template)
-
-
-def adapter(cfg: ModelConfig, config: DFMetaConfig, theta0: Any):
-    """The jitted ``adapt(key, theta0, inst: SlimInstance)``, cached per config and shapes."""
-    leaves, treedef = jax.tree.flatten(theta0)
-    shapes = tuple((tuple(np.shape(x)), np.asarray(x).dtype.str) for x in leaves)
-    return _cached_adapt(cfg, config, treedef, shapes)
-
-
-class SlimAdaptOutcome(NamedTuple):
-    schedule: Schedule
-    makespan: int
-    curve: list[float]  # best makespan after each ES step (last: with theta^(K)'s samples)
-    rollouts: int
-    params: Any  # theta^(K)
-
-
 def adapt_instance(
     theta0: Any, instance: JSPInstance, config: DFMetaConfig, key: jax.Array, cfg: ModelConfig = DEFAULT_MODEL
-) -> SlimAdaptOutcome:
+) -> AdaptOutcome:
     """K ES steps of SLIM from ``theta0`` on a JSP ``instance``; the best schedule seen, validated."""
     if not isinstance(instance, JSPInstance):
         raise JSchedError(f"the SLIM policy solves JSP instances, not {type(instance).__name__} ({instance.name})")
     inst = slim_instance(instance)
-    res = adapter(cfg, config, theta0)(key, theta0, inst)
+    res = cached_adapter(make_rollout(cfg), config, theta0)(key, theta0, inst)
     start = np.asarray(res.best.solution)[: instance.n_jobs, : instance.n_ops_per_job]
     sched = validate(instance, Schedule.from_arrays(instance, start))
     if sched.makespan != int(res.best.cost):
         raise JSchedError(f"{instance.name}: rollout makespan {int(res.best.cost)} != schedule makespan {sched.makespan}")
-    return SlimAdaptOutcome(sched, sched.makespan, [float(c) for c in np.asarray(res.curve)],
+    return AdaptOutcome(sched, sched.makespan, [float(c) for c in np.asarray(res.curve)],
                             config.rollouts_per_instance, res.params)
 
 

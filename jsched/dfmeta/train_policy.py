@@ -15,7 +15,6 @@ Outputs (``out`` folder): ``policy.msgpack`` (best validated network, kind ``dan
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 

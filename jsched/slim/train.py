@@ -23,6 +23,9 @@ Choices where the paper and code leave room (all in ``TrainConfig``):
   the label by teacher forcing: same gradient, a fraction of the memory.
 * Batch: ``batch`` instances of one size per Adam step (the code accumulates 16, one at a time).
   Sizes cycle through ``sizes`` with a random draw per step; each size compiles once.
+* Fine-tuning: ``init`` names a model checkpoint whose parameters replace the random
+  initialisation (fresh Adam state, step 0, the model config must match); the path is part of
+  the config, so a resumed fine-tuning run checks it like every other setting.
 * Validation: a fixed random set (``val_per_size`` per size of ``val_sizes``, seed-derived),
   greedy and ``val_samples``-sampling gap to a CP-SAT upper bound found once at the start
   (``val_ref_seconds`` per instance, 2 workers, fixed seed) and stored in the checkpoint.
@@ -74,6 +77,7 @@ class TrainConfig:
     val_every: int = 100
     val_ref_seconds: float = 2.0
     ckpt_every: int = 25
+    init: str = ""  # model checkpoint to start from ("" = random initialisation)
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def to_dict(self) -> dict:
@@ -177,6 +181,17 @@ def validate_model(params, cfg: TrainConfig, val_insts: SlimInstance, refs: np.n
     }
 
 
+def initial_params(cfg: TrainConfig):
+    """Random parameters from ``cfg.seed``, or those of the model checkpoint ``cfg.init``."""
+    if not cfg.init:
+        return init_params(cfg.model, jax.random.key(cfg.seed))
+    params, mcfg, _ = ckpt.load_model(cfg.init)
+    if mcfg != cfg.model:
+        diff = [k for k, v in cfg.model.to_dict().items() if mcfg.to_dict().get(k) != v]
+        raise CheckpointError(f"{cfg.init}: --init model differs from the training model in {diff}")
+    return params
+
+
 def _train_body(cfg, params, opt_state, step, best_params, best_val, history, refs) -> dict:
     return {
         "kind": "train",
@@ -235,9 +250,12 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = True, max_minutes
             )
         history, refs = json.loads(body["history"]), np.asarray(body["val_refs"], np.float64)
     else:
-        params = init_params(cfg.model, jax.random.key(cfg.seed))
+        params = initial_params(cfg)
         best_params, opt_state, step, best_val, history = params, opt.init(params), 0, float("inf"), []
         refs = np.array([cpsat_makespan(i, cfg.val_ref_seconds) for i in val], np.float64)
+        if cfg.init:  # the starting point competes for "best": fine-tuning never exports a worse model
+            history.append({"step": 0, "time": time.time(), **validate_model(params, cfg, val_insts, refs)})
+            best_val = history[-1][f"val_sample{cfg.val_samples}_pg"]
 
     def save():
         ckpt.save(out, _train_body(cfg, params, opt_state, step, best_params, best_val, history, refs))
@@ -321,6 +339,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     m = ModelConfig()
     for name in ("gat_hidden", "gat_heads", "embed", "mem_hidden", "mem_heads", "mem_size", "clf_size"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(m, name), help="model size (default: the authors' code)")
+    p.add_argument("--init", default="", help="start from this model checkpoint's parameters (fine-tuning)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop and save after this wall time")
     p.add_argument("--out", required=True, help="training checkpoint (resumed if it exists)")
     p.add_argument("--export", help="also write the best parameters as a model checkpoint here")
@@ -332,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of ``jsched train slim``."""
     cfg = TrainConfig(
         sizes=_sizes(args.sizes), beta=args.beta, batch=args.batch, lr=args.lr, steps=args.steps,
-        seed=args.seed, val_every=args.val_every, val_sizes=_sizes(args.val_sizes), val_per_size=args.val_per_size,
+        seed=args.seed, init=args.init, val_every=args.val_every, val_sizes=_sizes(args.val_sizes), val_per_size=args.val_per_size,
         model=ModelConfig(
             gat_hidden=args.gat_hidden, gat_heads=args.gat_heads, embed=args.embed, mem_hidden=args.mem_hidden,
             mem_heads=args.mem_heads, mem_size=args.mem_size, clf_size=args.clf_size,
