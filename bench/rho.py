@@ -61,7 +61,7 @@ def main() -> None:
 
     objective = SETTINGS[a.setting][2]
     if a.model is None:  # the shipped checkpoint trained for this objective, as `jsched rho` picks it
-        a.model = DEFAULT_MODEL if objective == "makespan" else DELAY_MODEL
+        a.model = os.path.relpath(DEFAULT_MODEL if objective == "makespan" else DELAY_MODEL)
     seeds = parse_seeds(a.seeds)
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
