@@ -1,8 +1,17 @@
-"""``jsched demo``: solve a bundled benchmark with every registered method, compare, draw Gantts.
+"""``jsched demo``: solve one instance of each problem kind with every method, compare, draw Gantts.
 
-Every method in the registry that handles the instance's problem kind runs with its defaults
-(CP-SAT with a short time limit); each schedule is validated, a comparison table is printed
-and written as CSV, and one Gantt chart per method is written to the output folder.
+By default three instances, one per kind:
+
+* JSP: Taillard's ta01 (bundled with the package);
+* FJSP: Brandimarte's mk01 when the shared data folder is found, else a seeded SD2 10x5
+  instance (DANIEL's generator), written to the output folder;
+* CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
+
+Every registered method that handles the instance's kind runs with its ``jsched solve``
+defaults (CP-SAT and search methods with ``--time-limit``); on FJSP instances rolling-horizon
+CP-SAT (default RHO and L-RHO, windows of 20 operations, 10 executed, at most 5 s a window)
+runs too. Each schedule is validated; a table per instance (sorted by makespan, or by
+emissions on CAS-PFSP) is printed and written as CSV, and one Gantt chart per method is drawn.
 """
 
 from __future__ import annotations
@@ -12,16 +21,23 @@ import csv
 import os
 import time
 
+import numpy as np
+
 from jsched.errors import JSchedError
 from jsched.methods import METHODS
 
+DEFAULT_INSTANCES = "ta01,fjsp,pfsp"
+RHO_WINDOW = {"H": 20, "S": 10, "T": 5.0}  # mk01 has 55 operations: several windows
+
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="solve a bundled benchmark with every method, table + Gantt charts")
-    p.add_argument("--instance", default="ta01", help="benchmark name or file (default ta01)")
+    p = sub.add_parser("demo", help="solve a JSP, an FJSP and a CAS-PFSP instance with every method: tables + Gantt charts")
+    p.add_argument("--instance", default=DEFAULT_INSTANCES,
+                   help="comma-separated benchmark names or files; 'fjsp' = mk01 (or a generated SD2 10x5 "
+                        "without the data folder), 'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for CP-SAT and search methods")
-    p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts and the table")
-    p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply)")
+    p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts, tables and generated instances")
+    p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply; 'rho' = both RHO rows)")
     p.set_defaults(func=run)
 
 
@@ -41,48 +57,114 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def run(args: argparse.Namespace) -> int:
-    from jsched.gantt import plot_gantt
-    from jsched.instances import best_known, load, problem_kind
-    from jsched.schedule import gap_percent, validate
+def resolve_instance(token: str, out_dir: str) -> str:
+    """The spec ``jsched solve`` reads for a demo token: 'fjsp' and 'pfsp' become instances
+    (mk01, or seeded generated ones written to ``out_dir``), anything else is kept."""
+    if token == "fjsp":
+        from jsched.instances import is_benchmark
+        from jsched.instances.generators import sd2_fjsp
+        from jsched.instances.io import write_instance
 
-    instance = load(args.instance)
+        if is_benchmark("mk01"):
+            return "mk01"
+        path = os.path.join(out_dir, "SD2-10x5-seed0.fjs")
+        write_instance(sd2_fjsp(10, 5, 0, name="SD2-10x5-seed0"), path)
+        return path
+    if token == "pfsp":
+        from jsched.instances.pfsp import generate_cas, write_cas
+
+        path = os.path.join(out_dir, "CAS-PFSP-gen-10x3-seed0.cas")
+        write_cas(generate_cas(np.random.default_rng(0), 10, 3, days=1, name="CAS-PFSP-gen-10x3-seed0"), path)
+        return path
+    return token
+
+
+def _rho_rows(instance, time_limit: float):
+    """(name, schedule, extra, seconds) of default RHO and L-RHO on an FJSP instance (makespan)."""
+    from jsched.commands.rho import DEFAULT_MODEL
+    from jsched.rho.loop import RHOConfig, run_rho
+    from jsched.rho.net import Predictor
+
+    w = RHO_WINDOW
+    for variant in ("default", "lrho"):
+        t0 = time.perf_counter()
+        cfg = RHOConfig(H=w["H"], S=w["S"], T=min(w["T"], time_limit), objective="makespan", variant=variant)
+        predictor = Predictor(DEFAULT_MODEL, cfg.H) if variant == "lrho" else None
+        res = run_rho(instance, cfg, predictor=predictor)
+        yield f"rho-{variant}", res.schedule, {"windows": res.n_windows, "fixed_ops": res.n_fixed}, time.perf_counter() - t0
+
+
+def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
+    """(instance, kind, [(name, schedule, extra, seconds)]) for every applicable method."""
+    from jsched.instances import load, problem_kind
+    from jsched.schedule import validate
+
+    instance = load(spec)
     kind = problem_kind(instance)
-    names = args.methods.split(",") if args.methods else [n for n, m in METHODS.items() if kind in m.problems]
-    unknown = [n for n in names if n not in METHODS]
-    if unknown:
-        raise JSchedError(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
-    bk = best_known(instance)
-    os.makedirs(args.out_dir, exist_ok=True)
-    print(f"jsched demo: {instance.name} ({instance.shape}, {kind}), best known {bk if bk is not None else '-'}")
-    rows = []
+    names = [n for n, m in METHODS.items() if kind in m.problems and (methods is None or n in methods)]
+    results = []
     for name in names:
-        method = METHODS[name]
         t0 = time.perf_counter()
         try:
-            out = method.load().solve(instance, _method_args(args.instance, name, args.time_limit))
+            out = METHODS[name].load().solve(instance, _method_args(spec, name, time_limit))
             validate(instance, out.schedule)
         except JSchedError as e:  # a method that cannot run here (e.g. no checkpoint) is reported, not fatal
             print(f"  {name:>12}: skipped ({e})")
             continue
-        elapsed = time.perf_counter() - t0
-        ms = out.schedule.makespan
+        results.append((name, out.schedule, out.extra, time.perf_counter() - t0))
+    if kind == "fjsp" and (methods is None or "rho" in methods):
+        for name, sched, extra, seconds in _rho_rows(instance, time_limit):
+            validate(instance, sched)
+            results.append((name, sched, extra, seconds))
+    return instance, kind, results
+
+
+def demo_instance(spec: str, methods: list[str] | None, time_limit: float, out_dir: str) -> list[dict]:
+    """Solve one instance with every applicable method; print and write its table and Gantts."""
+    from jsched.gantt import plot_gantt
+    from jsched.instances import best_known
+    from jsched.schedule import gap_percent
+
+    instance, kind, results = _solve_all(spec, methods, time_limit)
+    bk = best_known(instance) if kind != "pfsp" else None
+    score = "emissions" if kind == "pfsp" else "makespan"
+    rows = []
+    for name, sched, extra, seconds in results:
+        ms = sched.makespan
+        png = os.path.join(out_dir, f"{_safe(instance.name)}_{name}.png")
+        plot_gantt(instance, sched, png, title=f"{instance.name} - {name} - makespan {ms}")
         gap = gap_percent(ms, bk)
-        png = os.path.join(args.out_dir, f"{_safe(instance.name)}_{name}.png")
-        plot_gantt(instance, out.schedule, png, title=f"{instance.name} - {name} - makespan {ms}")
-        rows.append({"method": name, "makespan": ms, "gap_percent": None if gap is None else round(gap, 2),
-                     "time_seconds": round(elapsed, 2), "gantt": png})
+        rows.append({"instance": instance.name, "method": name,
+                     score: float(extra["emissions"]) if kind == "pfsp" else ms,
+                     "makespan": ms, "gap_percent": None if gap is None else round(gap, 2),
+                     "time_seconds": round(seconds, 2), "gantt": png})  # fmt: skip
     if not rows:
-        raise JSchedError("no method produced a schedule")
-    rows.sort(key=lambda r: r["makespan"])
-    print(f"\n{'method':>12} {'makespan':>9} {'gap %':>7} {'time s':>8}  gantt")
+        raise JSchedError(f"{instance.name}: no method produced a schedule")
+    rows.sort(key=lambda r: r[score])
+    print(f"\n{instance.name} ({instance.shape}, {kind}), best known {bk if bk is not None else '-'}")
+    print(f"{'method':>12} {score:>14} {'gap %':>7} {'time s':>8}  gantt")
     for r in rows:
         g = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
-        print(f"{r['method']:>12} {r['makespan']:>9} {g:>7} {r['time_seconds']:>8.2f}  {r['gantt']}")
-    table = os.path.join(args.out_dir, f"{_safe(instance.name)}_comparison.csv")
+        v = f"{r[score]:.2f}" if kind == "pfsp" else str(r[score])
+        print(f"{r['method']:>12} {v:>14} {g:>7} {r['time_seconds']:>8.2f}  {r['gantt']}")
+    table = os.path.join(out_dir, f"{_safe(instance.name)}_comparison.csv")
     with open(table, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    print(f"\nAll schedules passed the validator. Table: {table}")
+    print(f"table: {table}")
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    methods = args.methods.split(",") if args.methods else None
+    unknown = [n for n in methods or () if n not in METHODS and n != "rho"]
+    if unknown:
+        raise JSchedError(f"unknown methods {unknown}; choose from {sorted(METHODS) + ['rho']}")
+    os.makedirs(args.out_dir, exist_ok=True)
+    specs = [resolve_instance(t.strip(), args.out_dir) for t in args.instance.split(",") if t.strip()]
+    print(f"jsched demo: {len(specs)} instance(s), CP-SAT limit {args.time_limit:g} s, output in {args.out_dir}/")
+    for spec in specs:
+        demo_instance(spec, methods, args.time_limit, args.out_dir)
+    print("\nAll schedules passed the validator.")
     return 0
