@@ -94,6 +94,13 @@ def _rho_rows(instance, time_limit: float):
         yield f"rho-{variant}", res.schedule, {"windows": res.n_windows, "fixed_ops": res.n_fixed}, time.perf_counter() - t0
 
 
+def _progress(result) -> None:
+    """One line as each method finishes (the whole demo takes minutes)."""
+    name, sched, extra, seconds = result
+    what = f"emissions {extra['emissions']:.2f}" if "emissions" in extra else f"makespan {sched.makespan}"
+    print(f"  {name:>12}: {what} ({seconds:.1f} s)", flush=True)
+
+
 def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
     """(instance, kind, [(name, schedule, extra, seconds)]) for every applicable method."""
     from jsched.instances import load, problem_kind
@@ -101,6 +108,7 @@ def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
 
     instance = load(spec)
     kind = problem_kind(instance)
+    print(f"\n{instance.name} ({instance.shape}, {kind}): solving ...", flush=True)
     names = [n for n, m in METHODS.items() if kind in m.problems and (methods is None or n in methods)]
     results = []
     for name in names:
@@ -112,10 +120,12 @@ def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
             print(f"  {name:>12}: skipped ({e})")
             continue
         results.append((name, out.schedule, out.extra, time.perf_counter() - t0))
+        _progress(results[-1])
     if kind == "fjsp" and (methods is None or "rho" in methods):
         for name, sched, extra, seconds in _rho_rows(instance, time_limit):
             validate(instance, sched)
             results.append((name, sched, extra, seconds))
+            _progress(results[-1])
     return instance, kind, results
 
 
@@ -141,7 +151,7 @@ def demo_instance(spec: str, methods: list[str] | None, time_limit: float, out_d
     if not rows:
         raise JSchedError(f"{instance.name}: no method produced a schedule")
     rows.sort(key=lambda r: r[score])
-    print(f"\n{instance.name} ({instance.shape}, {kind}), best known {bk if bk is not None else '-'}")
+    print(f"\n{instance.name}: " + ("ranked by emissions" if kind == "pfsp" else f"best known {bk if bk is not None else '-'}"))
     print(f"{'method':>12} {score:>14} {'gap %':>7} {'time s':>8}  gantt")
     for r in rows:
         g = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
