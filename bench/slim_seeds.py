@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=128)
     ap.add_argument("--seeds", default="0-15")
     ap.add_argument("--target-gap", type=float, default=12.0, help="percent (the SLIM issue's ta01 bar)")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "slim_seeds.json"))
+    ap.add_argument("--out", default=os.path.relpath(os.path.join(os.path.dirname(__file__), "results", "slim_seeds.json")))
     a = ap.parse_args()
     insts = [load(n) for n in a.instances.split(",")]
     bks = np.array([best_known(i) for i in insts], np.float64)
