@@ -91,7 +91,7 @@ def adapt_instance(
     if sched.makespan != int(res.best.cost):
         raise JSchedError(f"{instance.name}: rollout makespan {int(res.best.cost)} != schedule makespan {sched.makespan}")
     return AdaptOutcome(sched, sched.makespan, [float(c) for c in np.asarray(res.curve)],
-                            config.rollouts_per_instance, res.params)
+                        config.rollouts_per_instance, res.params)
 
 
 def save_theta0(path, params: Any, cfg: ModelConfig, dfmeta: dict) -> None:
