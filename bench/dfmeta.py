@@ -8,7 +8,9 @@ adaptive method at the same budget R = K * mu * L + L rollouts per instance.
 Population-rollout throughput (vmapped vs one individual at a time) is ``bench/dfmeta_throughput.py``.
 
 Usage: ``python bench/dfmeta.py --instances 5 --K 3 --mu 20 --L 4 --cpsat-time 10``; writes
-``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv``.
+``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``--out PREFIX`` for others).
+``--sigma`` / ``--inner-lr`` set the test-time ES of both ES columns (default: the spec's);
+``--offset`` skips test instances, e.g. the first five that ``bench/dfmeta_sweep.py`` tuned on.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def gap(ms, ref):
 
 
 def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
-    cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, estimator=args.estimator)
+    cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, estimator=args.estimator, sigma=args.sigma, inner_lr=args.inner_lr)
     budget = cfg.rollouts_per_instance
     batch = args.mu
     iters = max(1, budget // batch)
@@ -75,19 +77,23 @@ def main():
     ap.add_argument("--mu", type=int, default=20)
     ap.add_argument("--L", type=int, default=4)
     ap.add_argument("--estimator", default="mc-best")
+    ap.add_argument("--sigma", type=float, default=DFMetaConfig.sigma, help="ES perturbation std of ES without meta and DF-Meta")
+    ap.add_argument("--inner-lr", type=float, default=DFMetaConfig.inner_lr, help="inner ES learning rate")
+    ap.add_argument("--offset", type=int, default=0, help="skip the first OFFSET test instances (e.g. those a sweep tuned on)")
     ap.add_argument("--as-lr", type=float, default=1e-4)
     ap.add_argument("--eas-lr", type=float, default=1e-3)
     ap.add_argument("--cpsat-time", type=float, default=10.0)
     ap.add_argument("--policy", default=POLICY)
     ap.add_argument("--theta0", default=THETA0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta"), help="output prefix (.json and .csv)")
     args = ap.parse_args()
 
     from jsched import cpsat
 
     params = load_policy(args.policy)
     theta0 = load_theta0(args.theta0)[0] if os.path.exists(args.theta0) else None
-    insts = sd2_fjsp_set(args.instances, args.jobs, args.machines, seed=200)
+    insts = sd2_fjsp_set(args.offset + args.instances, args.jobs, args.machines, seed=200)[args.offset:]
     result = {"args": vars(args), "device": str(jax.devices()[0])}
     opts = cpsat.CPSatOptions(time_limit=args.cpsat_time, num_workers=2, random_seed=0)
     refs = [int(cpsat.solve(i, "makespan", options=opts).objective) for i in insts]
@@ -99,12 +105,12 @@ def main():
           f"{len(rows)} instances, budget {rows[0]['budget']} rollouts:")
     for m, g in table.items():
         print(f"  {m:14s} {g:7.2f} %")
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "dfmeta.csv"), "w", newline="") as fh:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out + ".csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    write_json_atomic(os.path.join(HERE, "results", "dfmeta.json"), result)
+    write_json_atomic(args.out + ".json", result)
 
 
 if __name__ == "__main__":

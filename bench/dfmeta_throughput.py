@@ -155,12 +155,14 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta_throughput.json"))
     args = ap.parse_args()
     load0 = os.getloadavg()
-    results = [measure(p, args.mu, args.L, args.repeats, args.batches, args.chunk) for p in args.policies]
-    for r in results:
+    results = []
+    for p in args.policies:  # written after each policy: a run cut short keeps what it measured
+        r = measure(p, args.mu, args.L, args.repeats, args.batches, args.chunk)
+        results.append(r)
         extra = f", encoder {r['flops_encoder'] / 1e6:.1f} MFLOP" if "flops_encoder" in r else ""
-        print(f"{r['policy']}: {r['flops_per_rollout'] / 1e6:.1f} MFLOP per rollout{extra}")
-    write_json_atomic(args.out, {"args": vars(args), "device": str(jax.devices()[0]), "cpus": os.cpu_count(),
-                                 "loadavg_before": load0, "loadavg_after": os.getloadavg(), "results": results})
+        print(f"{r['policy']}: {r['flops_per_rollout'] / 1e6:.1f} MFLOP per rollout{extra}", flush=True)
+        write_json_atomic(args.out, {"args": vars(args), "device": jax.devices()[0].device_kind, "cpus": os.cpu_count(),
+                                     "loadavg_before": load0, "loadavg_after": os.getloadavg(), "results": results})
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ def main() -> None:
                 "paper_s": PAPER_SECONDS[samples],
             })
     base = rows[0]["decode_s"]
-    print(f"SLIM decode, {inst.name} ({inst.shape}, {inst.n_ops} steps), {os.cpu_count()} CPU cores, jax {jax.__version__}")
+    device = jax.devices()[0].device_kind
+    print(f"SLIM decode, {inst.name} ({inst.shape}, {inst.n_ops} steps), {device}, {os.cpu_count()} CPU cores, jax {jax.__version__}")
     print(f"{'model':22s} {'params':>8s} {'samples':>7s} {'first s':>8s} {'decode s':>9s} {'x greedy':>8s} {'gap %':>7s} {'paper s':>7s}")
     for r in rows:
         print(f"{r['model']:22s} {r['params']:8d} {r['samples']:7d} {r['compile_and_first_s']:8.2f} {r['decode_s']:9.3f} "
@@ -78,7 +79,7 @@ def main() -> None:
     from jsched.schedule import write_json_atomic
 
     write_json_atomic(args.out, {"instance": inst.name, "best_known": bk, "machine": platform.processor() or platform.machine(),
-                                 "cpu_count": os.cpu_count(), "jax": jax.__version__, "rows": rows})
+                                 "device": device, "cpu_count": os.cpu_count(), "jax": jax.__version__, "rows": rows})
 
 
 if __name__ == "__main__":
