@@ -69,6 +69,19 @@ def test_policy_file_roundtrip_and_errors(tmp_path):
         train.load_policy(str(tmp_path / "missing.msgpack"))
 
 
+def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
+    base = train.ppo_config(2048)
+    assert (base.log_std_init, base.ent_coef, base.num_minibatches, base.total_timesteps) == (0.0, 0.0, 16, 2048)
+    low = train.ppo_config(2048, log_std_init=-1.5, ent_coef=0.01)
+    assert (low.log_std_init, low.ent_coef) == (-1.5, 0.01)
+    from jsched.rl.ppo import make_train
+
+    tr = make_train(low, E.make_env(TINY), train.network(), E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
+    log_std = tr.init(jax.random.PRNGKey(0)).train_state.params["log_std"]
+    assert log_std.shape == (E.ACT_DIM,)
+    np.testing.assert_allclose(log_std, -1.5)
+
+
 @pytest.mark.slow
 def test_train_checkpoint_resume_and_ma_dac(tmp_path):
     kw = dict(num_envs=2, num_steps=32, settings=TINY, progress=False, instances=insts())

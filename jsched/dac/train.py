@@ -6,7 +6,7 @@ M1T1, M1T3, M3T1, M3T3); f_ideal per instance is the best of a double-budget (20
 static default run. PPO hyperparameters are Stable-Baselines3's defaults where the shared PPO
 has them (lr 3e-4 constant, 10 epochs, minibatch 64, gamma 0.99, GAE 0.95, clip 0.2, no
 entropy bonus, vf 0.5, grad-norm 0.5, [64, 64] tanh actor and critic, log-std init 0, actions
-clipped to [-1, 1]); SB3's 2048 steps of one env become 8 envs x 128 steps here, so an update
+clipped to [-1, 1]; the shipped policy was trained with log-std init -1, see README); SB3's 2048 steps of one env become 8 envs x 128 steps here, so an update
 still sees 1024 generations. The paper trains 4 M generations; ``total_generations`` sets the
 budget (the shipped policy's budget is in its file).
 
@@ -67,15 +67,17 @@ def ideal_values(instances, seed: int = 0, n_gen: int = 2 * ma.GENERATIONS, pop_
     return np.asarray(fit[:, 0])
 
 
-def ppo_config(total_generations: int, num_envs: int = 8, num_steps: int = 128):
+def ppo_config(total_generations: int, num_envs: int = 8, num_steps: int = 128,
+               log_std_init: float = 0.0, ent_coef: float = 0.0):
+    """SB3-default PPO (the paper's); ``log_std_init``/``ent_coef`` exist for exploration studies."""
     from jsched.rl.ppo import PPOConfig
 
     return PPOConfig(
         action_type="continuous", num_envs=num_envs, num_steps=num_steps,
         total_timesteps=max(total_generations, num_envs * num_steps),
         update_epochs=10, num_minibatches=max(1, num_envs * num_steps // 64), lr=3e-4, anneal_lr=False,
-        gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5,
-        action_dim=E.ACT_DIM, action_low=-1.0, action_high=1.0, squash="clip", log_std_init=0.0,
+        gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=ent_coef, vf_coef=0.5, max_grad_norm=0.5,
+        action_dim=E.ACT_DIM, action_low=-1.0, action_high=1.0, squash="clip", log_std_init=log_std_init,
     )
 
 
@@ -96,6 +98,8 @@ def train_dac(
     updates_per_chunk: int = 1,
     progress: bool = True,
     instances: list[PFSPInstance] | None = None,
+    log_std_init: float = 0.0,
+    ent_coef: float = 0.0,
 ) -> dict:
     """Train a DAC policy; writes ``checkpoint.msgpack``, ``policy.msgpack``, ``train_log.json``.
 
@@ -108,6 +112,9 @@ def train_dac(
         settings: episode length, population, local-search steps, reward scale.
         updates_per_chunk: PPO updates between checkpoints.
         instances: training instances (default: the 12 published training files).
+        log_std_init: initial log-std of the Gaussian policy (SB3 default 0: std 1 on every
+            action in [-1, 1], so most sampled actions are clipped to a bound).
+        ent_coef: entropy bonus (SB3 default 0).
     Returns:
         dict with the log (per update: mean episode return, losses) and the paths written.
     """
@@ -116,7 +123,7 @@ def train_dac(
     from jsched.rl.ppo import make_train
 
     os.makedirs(out_dir, exist_ok=True)
-    cfg = ppo_config(total_generations, num_envs, num_steps)
+    cfg = ppo_config(total_generations, num_envs, num_steps, log_std_init, ent_coef)
     insts = training_instances() if instances is None else list(instances)
     config = {
         "ppo": dataclasses.asdict(cfg), "settings": dataclasses.asdict(settings), "seed": seed,

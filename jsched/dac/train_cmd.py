@@ -17,6 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pop-size", type=int, default=250)
     p.add_argument("--episode-generations", type=int, default=100)
     p.add_argument("--sets", default="M1T1,M1T3,M3T1,M3T3", help="training sets (comma-separated; paper: all four)")
+    p.add_argument("--log-std-init", type=float, default=0.0,
+                   help="initial log-std of PPO's Gaussian actions (SB3/paper default 0, i.e. std 1 on [-1, 1])")
+    p.add_argument("--ent-coef", type=float, default=0.0, help="PPO entropy bonus (SB3/paper default 0)")
     p.add_argument("--chunk", type=int, default=1, help="PPO updates between checkpoints")
 
 
@@ -34,7 +37,7 @@ def run(args) -> int:
         raise JSchedError(f"--sets: choose from {', '.join(TRAIN_SETS)}")
     r = train_dac(args.out, args.generations, args.seed, args.resume, args.envs, args.steps,
                   DACSettings(args.episode_generations, args.pop_size, LS_STEPS), args.chunk,
-                  instances=training_instances(sets))
+                  instances=training_instances(sets), log_std_init=args.log_std_init, ent_coef=args.ent_coef)
     last = r["log"][-1] if r["log"] else {}
     print(f"trained updates={len(r['log'])} episode_return={last.get('episode_return', float('nan')):.4f} "
           f"policy={r['policy']} checkpoint={r['checkpoint']}")
