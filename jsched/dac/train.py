@@ -6,9 +6,10 @@ M1T1, M1T3, M3T1, M3T3); f_ideal per instance is the best of a double-budget (20
 static default run. PPO hyperparameters are Stable-Baselines3's defaults where the shared PPO
 has them (lr 3e-4 constant, 10 epochs, minibatch 64, gamma 0.99, GAE 0.95, clip 0.2, no
 entropy bonus, vf 0.5, grad-norm 0.5, [64, 64] tanh actor and critic, log-std init 0, actions
-clipped to [-1, 1]; the shipped policy was trained with log-std init -1, see README); SB3's 2048 steps of one env become 8 envs x 128 steps here, so an update
-still sees 1024 generations. The paper trains 4 M generations; ``total_generations`` sets the
-budget (the shipped policy's budget is in its file).
+clipped to [-1, 1]; the shipped policy was trained with log-std init -1, see README); SB3's
+2048 steps of one env become 8 envs x 128 steps here, so an update still sees 1024 generations.
+The paper trains 4 M generations; ``total_generations`` sets the budget (the shipped policy's
+budget is in its file).
 
 Training runs in chunks of updates with a tqdm bar; after each chunk the whole PPO runner
 state (network, optimizer, env populations, key) is written atomically to ``checkpoint.msgpack``
@@ -112,8 +113,9 @@ def train_dac(
         settings: episode length, population, local-search steps, reward scale.
         updates_per_chunk: PPO updates between checkpoints.
         instances: training instances (default: the 12 published training files).
-        log_std_init: initial log-std of the Gaussian policy (SB3 default 0: std 1 on every
-            action in [-1, 1], so most sampled actions are clipped to a bound).
+        log_std_init: initial log-std of the Gaussian policy (SB3 default 0: std 1 on actions
+            in [-1, 1], so a third of the sampled values from a centred mean, and more once the
+            mean nears a bound, fall outside and are clipped).
         ent_coef: entropy bonus (SB3 default 0).
     Returns:
         dict with the log (per update: mean episode return, losses) and the paths written.
