@@ -115,8 +115,10 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch):
 def test_cli_arguments_build_the_config():
     p = argparse.ArgumentParser()
     train_mod.add_arguments(p)
-    args = p.parse_args(["--out", "x", "--sizes", "6x4,8x5", "--mem-heads", "2"])
-    assert train_mod._sizes(args.sizes) == ((6, 4), (8, 5)) and args.mem_heads == 2
+    args = p.parse_args(["--out", "x", "--sizes", "6x4,8x5", "--mem-heads", "2", "--val-samples", "7", "--val-per-size", "3"])
+    cfg = train_mod.config_from_args(args)
+    assert cfg.sizes == ((6, 4), (8, 5)) and cfg.model.mem_heads == 2
+    assert cfg.val_samples == 7 and cfg.val_per_size == 3 and cfg.beta == train_mod.TrainConfig().beta
 
 
 def test_init_fine_tunes_from_a_model_checkpoint(tmp_path):

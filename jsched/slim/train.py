@@ -336,6 +336,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=int, default=d.val_every)
     p.add_argument("--val-sizes", default=",".join(f"{n}x{m}" for n, m in d.val_sizes))
     p.add_argument("--val-per-size", type=int, default=d.val_per_size)
+    p.add_argument("--val-samples", type=int, default=d.val_samples, help="samples per validation instance (best of them is scored)")
     m = ModelConfig()
     for name in ("gat_hidden", "gat_heads", "embed", "mem_hidden", "mem_heads", "mem_size", "clf_size"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(m, name), help="model size (default: the authors' code)")
@@ -347,16 +348,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``jsched train slim``."""
-    cfg = TrainConfig(
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The ``TrainConfig`` that ``jsched train slim``'s options describe."""
+    return TrainConfig(
         sizes=_sizes(args.sizes), beta=args.beta, batch=args.batch, lr=args.lr, steps=args.steps,
         seed=args.seed, init=args.init, val_every=args.val_every, val_sizes=_sizes(args.val_sizes), val_per_size=args.val_per_size,
+        val_samples=args.val_samples,
         model=ModelConfig(
             gat_hidden=args.gat_hidden, gat_heads=args.gat_heads, embed=args.embed, mem_hidden=args.mem_hidden,
             mem_heads=args.mem_heads, mem_size=args.mem_size, clf_size=args.clf_size,
         ),
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``jsched train slim``."""
+    cfg = config_from_args(args)
     res = train(cfg, args.out, max_minutes=args.max_minutes, progress=not args.no_progress)
     if args.export:
         export_model(args.out, args.export, args.export_which)
