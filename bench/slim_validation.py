@@ -1,0 +1,51 @@
+"""Claim: a SLIM model checkpoint's gap on a training run's own validation set, side by side.
+
+Model selection for the shipped SLIM checkpoint compares models on the validation set of a
+``jsched train slim`` run (generated instances, best of ``val_samples`` samples, gaps to the
+CP-SAT makespans the run computed once at its start). This scores any model checkpoints on that
+same set with the same references and keys, so a candidate and the checkpoint shipped before it
+are compared on equal terms. Writes ``bench/results/slim_validation.json``.
+
+    python bench/slim_validation.py --train-checkpoint RUN.ckpt --checkpoints jsched/assets/slim/slim.ckpt OTHER.ckpt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import numpy as np
+
+from jsched.slim import checkpoint as ckpt
+from jsched.slim.graph import stack_slim_instances
+from jsched.slim.method import DEFAULT_CHECKPOINT
+from jsched.slim.train import TrainConfig, validate_model, validation_set
+from jsched.schedule import write_json_atomic
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train-checkpoint", required=True, help="a `jsched train slim` checkpoint: its validation set and references")
+    ap.add_argument("--checkpoints", nargs="+", default=[os.path.relpath(DEFAULT_CHECKPOINT)])
+    ap.add_argument("--out", default=os.path.relpath(os.path.join(os.path.dirname(__file__), "results", "slim_validation.json")))
+    a = ap.parse_args()
+    body = ckpt.read(a.train_checkpoint)
+    cfg = TrainConfig.from_dict(json.loads(body["train_config"]))
+    refs = np.asarray(body["val_refs"], np.float64)
+    val = stack_slim_instances(validation_set(cfg))
+    print(f"validation set: {len(refs)} instances {cfg.val_sizes}, seed {cfg.seed}, best of {cfg.val_samples} samples")
+    rows = []
+    for path in a.checkpoints:
+        params, mcfg, _ = ckpt.load_model(path)
+        if mcfg != cfg.model:
+            raise SystemExit(f"{path}: model config differs from the training run's")
+        rows.append({"checkpoint": path, **validate_model(params, cfg, val, refs)})
+        print(f"{path[-40:]:40s} " + "  ".join(f"{k} {v:.2f}" for k, v in rows[-1].items() if k != "checkpoint"))
+    write_json_atomic(a.out, {"args": vars(a), "validation": {"sizes": cfg.val_sizes, "per_size": cfg.val_per_size, "seed": cfg.seed,
+                                                              "samples": cfg.val_samples, "ref_seconds": cfg.val_ref_seconds}, "rows": rows})
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
