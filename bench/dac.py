@@ -44,7 +44,7 @@ from jsched.dac.env import DACSettings  # noqa: E402
 from jsched.dac.train import load_policy  # noqa: E402
 from jsched.instances.pfsp import read_cas  # noqa: E402
 from jsched.schedule import write_json_atomic  # noqa: E402
-from kernels import pfsp as K  # noqa: E402
+from jsched.kernels import pfsp as K  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

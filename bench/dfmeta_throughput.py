@@ -43,7 +43,7 @@ from jsched.instances.generators import sd2_fjsp_set
 from jsched.schedule import write_json_atomic
 from jsched.slim.decode import encode, step_logits
 from jsched.slim.graph import slim_instance
-from kernels import fjsp, jsp
+from jsched.kernels import fjsp, jsp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -55,8 +55,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jsched.rollout import rollout, sample_from_uniform  # noqa: E402
-from kernels import jsp  # noqa: E402
-from kernels.env import JSP_ENV  # noqa: E402
+from jsched.kernels import jsp  # noqa: E402
+from jsched.kernels.env import JSP_ENV  # noqa: E402
 
 J = O = M = 15
 T = J * O

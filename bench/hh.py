@@ -35,8 +35,8 @@ from jsched.hh.pynet import run_rule  # noqa: E402
 from jsched.hh.train import HHTrainConfig, train_hh  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.schedule import write_json_atomic  # noqa: E402
-from kernels import petri  # noqa: E402
-from kernels import petri_rules as R  # noqa: E402
+from jsched.kernels import petri  # noqa: E402
+from jsched.kernels import petri_rules as R  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

@@ -1,4 +1,5 @@
-"""Gantt charts of schedules (matplotlib, Agg backend) to PNG, SVG or PDF.
+"""Gantt charts of schedules: a matplotlib ``Figure`` (never through pyplot, so the user's
+backend and open figures are left alone), or a PNG, SVG or PDF file.
 
 One row per machine (machine 0 on top), one colour per job, the time axis in instance units.
 Choices for readability up to 100 jobs x 20 machines: the figure grows with the number of
@@ -20,7 +21,7 @@ from jsched.errors import JSchedError
 from jsched.instances.model import Instance, as_fjsp
 from jsched.schedule import Schedule
 
-__all__ = ["job_colors", "plot_gantt"]
+__all__ = ["gantt_figure", "job_colors", "plot_gantt"]
 
 _LEGEND_MAX_JOBS = 20
 _FORMATS = (".png", ".svg", ".pdf")
@@ -42,63 +43,62 @@ def job_colors(n_jobs: int) -> np.ndarray:
 
 def plot_gantt(instance: Instance, schedule: Schedule, path: str | os.PathLike, title: str | None = None) -> None:
     """Draw ``schedule`` of ``instance`` and save it to ``path`` (.png, .svg or .pdf)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _FORMATS:
         raise JSchedError(f"{path}: Gantt chart format must be one of {', '.join(_FORMATS)}")
+    fig = gantt_figure(instance, schedule, title)
+    with atomic_path(path, suffix=ext) as tmp:
+        fig.savefig(tmp, format=ext[1:])
+
+
+def gantt_figure(instance: Instance, schedule: Schedule, title: str | None = None):
+    """A ``matplotlib.figure.Figure`` of ``schedule`` (its own Agg canvas; pyplot untouched)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     f = as_fjsp(instance)
     n_m, n_j = f.n_machines, f.n_jobs
     horizon = max(schedule.makespan, 1)
     width = float(np.clip(8 + 0.06 * len(schedule) / max(n_m, 1), 8, 24))
     height = float(np.clip(1.2 + 0.42 * n_m, 2.5, 14))
-    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
-    try:
-        cols = job_colors(n_j)
-        dur = schedule.end - schedule.start
-        y = schedule.machine
-        ax.barh(
-            y, np.maximum(dur, 0), left=schedule.start, height=0.8, color=cols[schedule.job],
-            edgecolor="black", linewidth=0.3 if n_j > 30 else 0.6,
-        )  # fmt: skip
-        zero = dur == 0
-        if zero.any():
-            ax.vlines(schedule.start[zero], y[zero] - 0.4, y[zero] + 0.4, colors=cols[schedule.job[zero]], linewidth=1.5)
-        # Label a bar with its job number only when the text fits inside it.
-        fig.canvas.draw()
-        px_per_unit = ax.get_window_extent().width / horizon
-        font = 7 if n_j < 100 else 6
-        char_px = 0.62 * font * fig.dpi / 72
-        for j, s, d, m in zip(schedule.job, schedule.start, dur, y):
-            label = str(int(j))
-            if d * px_per_unit >= char_px * len(label) + 4:
-                rgb = cols[j][:3]
-                txt = "white" if rgb @ np.array([0.299, 0.587, 0.114]) < 0.5 else "black"
-                ax.text(s + d / 2, m, label, ha="center", va="center", fontsize=font, color=txt, clip_on=True)
-        ax.set_yticks(np.arange(n_m))
-        ax.set_yticklabels([f"M{k}" for k in range(n_m)], fontsize=8 if n_m <= 20 else 6)
-        ax.set_ylim(n_m - 0.5, -0.5)
-        ax.set_xlim(0, horizon * 1.01)
-        ax.set_xlabel("time")
-        ax.set_ylabel("machine")
-        ax.grid(axis="x", linestyle=":", linewidth=0.5, alpha=0.6)
-        ax.set_axisbelow(True)
-        ax.set_title(title or f"{instance.name}: makespan {schedule.makespan}", fontsize=10)
-        if n_j <= _LEGEND_MAX_JOBS:
-            handles = [Patch(facecolor=cols[j], edgecolor="black", label=f"job {j}") for j in range(n_j)]
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False,
-                      ncol=1 if n_j <= 12 else 2)  # fmt: skip
-        fig.tight_layout()
-        _save_atomic(fig, path, ext)
-    finally:
-        plt.close(fig)
-
-
-def _save_atomic(fig, path: str, ext: str) -> None:
-    with atomic_path(path, suffix=ext) as tmp:
-        fig.savefig(tmp, format=ext[1:])
+    fig = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    cols = job_colors(n_j)
+    dur = schedule.end - schedule.start
+    y = schedule.machine
+    ax.barh(
+        y, np.maximum(dur, 0), left=schedule.start, height=0.8, color=cols[schedule.job],
+        edgecolor="black", linewidth=0.3 if n_j > 30 else 0.6,
+    )  # fmt: skip
+    zero = dur == 0
+    if zero.any():
+        ax.vlines(schedule.start[zero], y[zero] - 0.4, y[zero] + 0.4, colors=cols[schedule.job[zero]], linewidth=1.5)
+    # Label a bar with its job number only when the text fits inside it.
+    fig.canvas.draw()
+    px_per_unit = ax.get_window_extent().width / horizon
+    font = 7 if n_j < 100 else 6
+    char_px = 0.62 * font * fig.dpi / 72
+    for j, s, d, m in zip(schedule.job, schedule.start, dur, y):
+        label = str(int(j))
+        if d * px_per_unit >= char_px * len(label) + 4:
+            rgb = cols[j][:3]
+            txt = "white" if rgb @ np.array([0.299, 0.587, 0.114]) < 0.5 else "black"
+            ax.text(s + d / 2, m, label, ha="center", va="center", fontsize=font, color=txt, clip_on=True)
+    ax.set_yticks(np.arange(n_m))
+    ax.set_yticklabels([f"M{k}" for k in range(n_m)], fontsize=8 if n_m <= 20 else 6)
+    ax.set_ylim(n_m - 0.5, -0.5)
+    ax.set_xlim(0, horizon * 1.01)
+    ax.set_xlabel("time")
+    ax.set_ylabel("machine")
+    ax.grid(axis="x", linestyle=":", linewidth=0.5, alpha=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title(title or f"{instance.name}: makespan {schedule.makespan}", fontsize=10)
+    if n_j <= _LEGEND_MAX_JOBS:
+        handles = [Patch(facecolor=cols[j], edgecolor="black", label=f"job {j}") for j in range(n_j)]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False,
+                  ncol=1 if n_j <= 12 else 2)  # fmt: skip
+    fig.tight_layout()
+    return fig

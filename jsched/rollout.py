@@ -5,7 +5,7 @@
 number of operations (finished episodes turn into no-op steps, so one scan serves a batch of
 mixed sizes). The policy is ``policy(params, obs) -> logits`` with ``obs = env.observe(...)``;
 the env's action mask is applied afterwards (``-inf``), then ``argmax`` (greedy, ties to the
-lowest index) or a categorical draw (sample). Rules are policies too (``kernels.rules``).
+lowest index) or a categorical draw (sample). Rules are policies too (``jsched.kernels.rules``).
 
 ``rollout_fn`` gives the same computation un-jitted, to be vmapped over a population of
 policy parameters (ES) or jitted inside a training step. ``rollout`` is jitted with
@@ -28,7 +28,7 @@ import numpy as np
 from jsched.errors import JSchedError
 from jsched.instances.model import FJSPInstance, Instance, JSPInstance
 from jsched.schedule import Schedule, validate
-from kernels.env import FJSP_ENV, JSP_ENV, Env
+from jsched.kernels.env import FJSP_ENV, JSP_ENV, Env
 
 MODES = ("greedy", "sample")
 
@@ -120,7 +120,7 @@ def rollout(
     Args:
         policy: ``policy(params, obs) -> logits`` over the env's actions.
         params: the policy's parameters (any pytree; ``None`` for rules).
-        env: ``kernels.env.JSP_ENV`` or ``FJSP_ENV`` (or one with another ``observe``).
+        env: ``jsched.kernels.env.JSP_ENV`` or ``FJSP_ENV`` (or one with another ``observe``).
         instances: stacked env params (leading axis I), or a list of instances, which are
             padded to their common shape and stacked.
         key: a ``jax.random`` key; the same key gives the same result.

@@ -1,10 +1,10 @@
 """Dispatching rules as ``jsched solve INSTANCE --method RULE`` methods.
 
-A rule is rolled out greedily in the jitted dispatch env (``kernels.rules``): the JSP env for
+A rule is rolled out greedily in the jitted dispatch env (``jsched.kernels.rules``): the JSP env for
 a JSP instance, the FJSP env for an FJSP instance. Candidates default to the non-delay set
 (``--candidates``); FJSP job rules choose their machine by ``--machine-rule`` (``spt`` or
 ``eet``, earliest end time). Heavy imports are deferred so that the method registry stays
-light; ``RULE_METHODS`` must list the rules of ``kernels.rules`` (a test checks it).
+light; ``RULE_METHODS`` must list the rules of ``jsched.kernels.rules`` (a test checks it).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def solve(instance, args):
     from jsched.instances import problem_kind
     from jsched.methods import SolveOutput
     from jsched.rollout import best_schedules, env_for, rollout
-    from kernels.rules import rule_policy
+    from jsched.kernels.rules import rule_policy
 
     kind = problem_kind(instance)
     candidates = getattr(args, "candidates", "nondelay")

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from kernels import fjsp, jsp
+from jsched.kernels import fjsp, jsp
 
 
 class Obs(NamedTuple):

@@ -28,10 +28,10 @@ free resources, jumping straight to the earliest time at which some allocation b
 ``min_j max(job_ready_j, machine_ready[m_j])``, fires exactly the timed transitions an
 event-by-event loop would (``jsched.hh.pynet`` is that loop, and the tests compare the two).
 
-The state is lean (like ``kernels.jsp``): the marking is computed on demand from it. One
+The state is lean (like ``jsched.kernels.jsp``): the marking is computed on demand from it. One
 :func:`step` allocates one operation, so an episode has exactly the instance's operation count
 (a fixed maximum length for padded batches); a step with a disabled action, or after the end,
-is a no-op. The instance is ``kernels.jsp.JSPParams``.
+is a no-op. The instance is ``jsched.kernels.jsp.JSPParams``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from kernels.jsp import JSPParams
+from jsched.kernels.jsp import JSPParams
 
 
 class PetriState(NamedTuple):

@@ -28,8 +28,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from kernels import petri
-from kernels.jsp import JSPParams
+from jsched.kernels import petri
+from jsched.kernels.jsp import JSPParams
 
 RULES = ("FIFO", "SPT", "SPS", "LTWR", "SPSR", "LPTN", "LWT")
 EXTRA_RULES = ("LTWR_LEAST",)
@@ -38,7 +38,7 @@ EXTRA_RULES = ("LTWR_LEAST",)
 def lex_argmax(mask: jax.Array, *keys: jax.Array) -> jax.Array:
     """Index of the best masked entry by keys in lexicographic order, then lowest index.
 
-    Returns 0 when ``mask`` is empty (a no-op action for :func:`kernels.petri.step`).
+    Returns 0 when ``mask`` is empty (a no-op action for :func:`jsched.kernels.petri.step`).
     """
     cand = mask
     for k in keys:
@@ -70,7 +70,7 @@ def proposal_features(params: JSPParams, state: petri.PetriState, names=RULES) -
 
     Per rule: [p of the candidate / max p, p of the op after it / max p, work left / LB,
     operations left / O, total wait / LB, 1 if no other rule earlier in ``names`` picks the
-    same job]; LB = :func:`kernels.petri.time_scale`. A hyper-heuristic needs exactly this to
+    same job]; LB = :func:`jsched.kernels.petri.time_scale`. A hyper-heuristic needs exactly this to
     tell the rules apart at a decision point.
     """
     f = _features(params, state)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from kernels import fjsp, jsp
+from jsched.kernels import fjsp, jsp
 
 f32 = jnp.float32
 

@@ -12,7 +12,7 @@ from jsched.dfmeta.train_policy import DANIEL_ENV
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import sd2_fjsp
 from jsched.rollout import rollout_fn
-from kernels import fjsp
+from jsched.kernels import fjsp
 
 
 @pytest.fixture(scope="module")

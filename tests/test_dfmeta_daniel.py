@@ -17,7 +17,7 @@ from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import sd2_fjsp
 from jsched.rollout import rollout, to_schedules
 from jsched.schedule import validate
-from kernels import fjsp
+from jsched.kernels import fjsp
 
 
 @pytest.fixture(scope="module")

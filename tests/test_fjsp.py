@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.model import FJSPInstance, JSPInstance
-from kernels import fjsp
+from jsched.kernels import fjsp
 
 PAD = (4, 4, 4)
 
@@ -122,7 +122,7 @@ def test_masked_episode_completes_and_validates(seed):
 
 def test_jsp_as_fjsp_gives_same_starts():
     from jsched.instances.arrays import jsp_params
-    from kernels import jsp
+    from jsched.kernels import jsp
 
     inst = JSPInstance("t", [[0, 1, 2], [2, 1, 0]], [[3, 2, 4], [1, 5, 2]])
     pj, pf = jsp_params(inst), fjsp_params(inst)

@@ -17,8 +17,8 @@ from jsched.hh.train import HHTrainConfig, train_hh
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate
-from kernels import petri
-from kernels import petri_rules as R
+from jsched.kernels import petri
+from jsched.kernels import petri_rules as R
 
 J, M = 4, 3
 TINY = HHTrainConfig(n_jobs=J, n_machines=M, commitment=2, steps=2 * 8 * 8 * 2, num_envs=8, num_steps=8,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from jsched.instances.arrays import jsp_params, stack_jsp_params
 from jsched.instances.model import JSPInstance
-from kernels import jsp
+from jsched.kernels import jsp
 
 PAD = (4, 4, 4)  # one padded shape for every random instance: one compile
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from jsched.dac import ma
 from jsched.instances.pfsp import generate_cas
 from jsched.schedule import Schedule, validate
-from kernels import pfsp as K
+from jsched.kernels import pfsp as K
 
 N, M, D = 7, 3, 96  # every test instance is padded to these shapes: one compile
 

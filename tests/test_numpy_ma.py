@@ -8,7 +8,7 @@ import pytest
 from jsched.dac import ma
 from jsched.dac.numpy_ma import NumpyMA
 from jsched.instances.pfsp import generate_cas
-from kernels import pfsp as K
+from jsched.kernels import pfsp as K
 
 
 @pytest.mark.parametrize("m,scale", [(1, 1.0), (3, 1.0), (3, 0.1)])

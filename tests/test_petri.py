@@ -12,8 +12,8 @@ from jsched.hh.pynet import PyPetriNet, run_rule
 from jsched.instances.arrays import jsp_params, stack_jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate
-from kernels import jsp, petri
-from kernels import petri_rules as R
+from jsched.kernels import jsp, petri
+from jsched.kernels import petri_rules as R
 
 J, M = 4, 3  # every random instance is padded to this shape: one compile for all tests
 

@@ -9,8 +9,8 @@ import pytest
 from jsched.errors import JSchedError
 from jsched.instances.arrays import jsp_params
 from jsched.rollout import best_schedules, rollout, rollout_fn, rollout_population, to_schedules
-from kernels import jsp, rules
-from kernels.env import FJSP_ENV, JSP_ENV
+from jsched.kernels import jsp, rules
+from jsched.kernels.env import FJSP_ENV, JSP_ENV
 
 from test_fjsp import random_fjsp
 from test_jsp import random_jsp

@@ -10,7 +10,7 @@ from jsched.cli import main
 from jsched.instances.model import FJSPInstance, JSPInstance
 from jsched.methods import METHODS
 from jsched.rule_method import RULE_METHODS
-from kernels import rules
+from jsched.kernels import rules
 
 BKS = {"ft06": 55, "la01": 666}
 

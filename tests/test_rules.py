@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from jsched.instances.arrays import fjsp_params, jsp_params
 from jsched.instances.model import FJSPInstance, JSPInstance
 from jsched.rollout import rollout, rollout_population, to_schedules
-from kernels import fjsp, jsp, rules
-from kernels.env import FJSP_ENV, JSP_ENV
+from jsched.kernels import fjsp, jsp, rules
+from jsched.kernels.env import FJSP_ENV, JSP_ENV
 
 from test_jsp import hand_state, random_jsp
 

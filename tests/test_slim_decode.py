@@ -12,7 +12,7 @@ from jsched.slim.graph import stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
 from jsched.instances.generators import taillard_jsp
 from jsched.slim.train import TrainConfig, make_train_step
-from kernels.jsp import reset, step
+from jsched.kernels.jsp import reset, step
 
 CFG = ModelConfig()
 PARAMS = init_params(CFG, jax.random.key(1))

@@ -8,7 +8,7 @@ import pytest
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.slim.features import context_features, masked_quantiles, op_features
-from kernels.jsp import reset, step
+from jsched.kernels.jsp import reset, step
 
 QS = (0.25, 0.5, 0.75)
 

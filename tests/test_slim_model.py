@@ -9,7 +9,7 @@ from jsched.slim.decode import encode, fast_step_logits, make_policy, observe, s
 from jsched.slim.features import op_features
 from jsched.slim.graph import edge_list, slim_instance, stack_slim_instances
 from jsched.slim.model import ModelConfig, count_params, init_params
-from kernels.jsp import reset, step
+from jsched.kernels.jsp import reset, step
 
 CFG = ModelConfig()
 PARAMS = init_params(CFG, jax.random.key(0))

@@ -1,7 +1,7 @@
 """``jsched rules SET``: every dispatching rule on every instance of a benchmark set.
 
 Instances are grouped by shape; each group runs every rule in ONE jitted call (a rollout
-vmapped over the rule index and the instances, ``kernels.rules.rule_set_policy``). Every
+vmapped over the rule index and the instances, ``jsched.kernels.rules.rule_set_policy``). Every
 schedule passes the validator before it enters the table. The table shows the makespan and
 the gap to the best-known makespan of each rule on each instance, the best rule per instance,
 and the average gap of every column; ``--out`` writes the same as JSON (atomically).
@@ -32,7 +32,7 @@ def register(sub) -> None:
 
 def rule_columns(kind: str) -> list[tuple[str, str, str]]:
     """(column name, rule, machine rule) for a problem kind."""
-    from kernels.rules import FJSP_JOB_RULES, JSP_RULES
+    from jsched.kernels.rules import FJSP_JOB_RULES, JSP_RULES
 
     if kind == "jsp":
         return [(r, r, "spt") for r in JSP_RULES]
@@ -52,7 +52,7 @@ def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.
     import jax.numpy as jnp
 
     from jsched.rollout import env_for, rollout_population, to_schedules
-    from kernels.rules import rule_set_policy
+    from jsched.kernels.rules import rule_set_policy
 
     out = np.zeros((len(instances), len(columns)), np.int64)
     # JSP sets come in blocks of equal size (one call each); FJSP sets mix sizes, so they are

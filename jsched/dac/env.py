@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jsched.dac import ma
-from kernels import pfsp as K
+from jsched.kernels import pfsp as K
 
 OBS_DIM = 5
 ACT_DIM = 7

@@ -21,7 +21,7 @@ import numpy as np
 from jsched.errors import JSchedError
 from jsched.instances.pfsp import PFSPInstance
 from jsched.schedule import Schedule, validate
-from kernels import pfsp as K
+from jsched.kernels import pfsp as K
 
 POP_SIZE = 250  # rho
 GENERATIONS = 100  # gamma

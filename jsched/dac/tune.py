@@ -26,7 +26,7 @@ import numpy as np
 from jsched.dac import ma
 from jsched.errors import CheckpointError
 from jsched.schedule import write_json_atomic
-from kernels import pfsp as K
+from jsched.kernels import pfsp as K
 
 
 @partial(jax.jit, static_argnames=("pop_size", "n_gen", "ls_steps"))

@@ -20,7 +20,7 @@ from jsched.dfmeta.es import DFMetaConfig, make_adapt
 from jsched.instances.model import Instance
 from jsched.rollout import RolloutResult, best_schedules, rollout_fn, stack_instances
 from jsched.schedule import Schedule
-from kernels.env import Env
+from jsched.kernels.env import Env
 
 
 @functools.lru_cache(maxsize=16)

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import optax
 
 from jsched.rollout import rollout_fn
-from kernels.env import Env
+from jsched.kernels.env import Env
 
 
 class SearchResult(NamedTuple):

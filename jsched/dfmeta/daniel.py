@@ -12,7 +12,7 @@ actor MLP (40 -> 64 -> 64 -> 1, tanh) scores every pair and a critic MLP (16 -> 
 values the state. With these sizes the model has 28,834 parameters, as every released
 checkpoint (DAN 16,672, actor 6,849, critic 5,313).
 
-Features are computed on demand from the lean ``kernels.fjsp`` state (``observe``). Where this
+Features are computed on demand from the lean ``jsched.kernels.fjsp`` state (``observe``). Where this
 port differs from the released code (documented choices):
 
 * processing times and times are divided by the instance's largest processing time;
@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kernels import fjsp
+from jsched.kernels import fjsp
 
 N_OP_FEATURES, N_MACHINE_FEATURES, N_PAIR_FEATURES = 10, 8, 8
 EPS = 1e-8

@@ -1,6 +1,6 @@
 """The FJSP dispatch kernel as a PPO environment for the DANIEL policy.
 
-``kernels.fjsp`` is wrapped in the functional interface of ``jsched.rl.ppo`` (reset/step/
+``jsched.kernels.fjsp`` is wrapped in the functional interface of ``jsched.rl.ppo`` (reset/step/
 action_mask with a key and env params). The env params are a *pool* of padded training
 instances (stacked ``FJSPParams``); every reset draws one uniformly with its key, which plays
 the part of DANIEL's periodic instance refresh (a new batch every 20 updates) without host
@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from jsched.dfmeta import daniel
 from jsched.rl.ppo import Env
-from kernels import fjsp
+from jsched.kernels import fjsp
 
 
 class EnvState(NamedTuple):

@@ -46,7 +46,7 @@ from jsched.slim.checkpoint import load_model, save_model
 from jsched.slim.decode import encode, step_logits
 from jsched.slim.graph import SlimInstance, slim_instance
 from jsched.slim.model import ModelConfig
-from kernels.jsp import makespan, reset, step
+from jsched.kernels.jsp import makespan, reset, step
 
 THETA0_KIND = "dfmeta-theta0"
 DEFAULT_MODEL = ModelConfig()

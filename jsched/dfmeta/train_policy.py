@@ -30,7 +30,7 @@ from jsched.instances.generators import sd1_fjsp_set, sd2_fjsp_set
 from jsched.rl.ppo import PPOConfig, make_train
 from jsched.rollout import rollout_fn
 from jsched.schedule import write_json_atomic
-from kernels.env import FJSP_ENV
+from jsched.kernels.env import FJSP_ENV
 
 POLICY_KIND = "daniel-policy"
 POLICY_CONFIG = {"model": "daniel", "heads": 4, "head_dims": [32, 8]}

@@ -22,9 +22,9 @@ from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.rl import checkpoint
 from jsched.rl.ppo import ActorCritic, masked_logits
-from kernels import petri
-from kernels import petri_rules as R
-from kernels.jsp import JSPParams
+from jsched.kernels import petri
+from jsched.kernels import petri_rules as R
+from jsched.kernels.jsp import JSPParams
 
 POLICY_KIND = "hh-policy"
 

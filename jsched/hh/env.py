@@ -4,7 +4,7 @@ One agent step (paper Sec. 4.2, "commitment"): the policy picks a rule k, then r
 the allocate transition at each of the next x decision points of the CTPN (fewer if the episode
 ends first). The reward is terminal only, ``-makespan / C_ref`` for a per-instance constant
 C_ref fixed at reset (the paper's "normalised" is not specified further): ``reference="lb"``
-divides by the simple makespan lower bound (:func:`kernels.petri.time_scale`);
+divides by the simple makespan lower bound (:func:`jsched.kernels.petri.time_scale`);
 ``reference="LTWR"`` (or another rule name) by that rule's makespan on the same instance, and
 ``"best"`` by the best of the 7 rules. A rule reference removes most of the instance-to-instance
 spread of the return (which the critic cannot see from the first observation), so the policy
@@ -13,9 +13,9 @@ Summing the rewards of the x low-level steps into the one macro step is exactly 
 aggregation of the x steps' advantages into one decision, with the decision horizon shortened
 from N to ceil(N / x). ``commitment >= N`` is the single-rule (full-episode) policy.
 
-Observation: the CTPN marking and temporal features (:func:`kernels.petri.observation`) and,
+Observation: the CTPN marking and temporal features (:func:`jsched.kernels.petri.observation`) and,
 by default, what each of the 7 rules would allocate now (6 numbers per rule, see
-:func:`kernels.petri_rules.proposal_features`): the paper's observation is the marking plus
+:func:`jsched.kernels.petri_rules.proposal_features`): the paper's observation is the marking plus
 temporal features; the proposals are jsched's addition (``rule_features=False`` turns them
 off), since choosing between rules is easier when the agent sees where they disagree.
 
@@ -33,9 +33,9 @@ import jax
 import jax.numpy as jnp
 
 from jsched.rl.ppo import Env
-from kernels import petri
-from kernels import petri_rules as R
-from kernels.jsp import JSPParams
+from jsched.kernels import petri
+from jsched.kernels import petri_rules as R
+from jsched.kernels.jsp import JSPParams
 
 N_RULES = len(R.RULES)
 

@@ -21,8 +21,8 @@ from jsched.hh.instances import best_known, taillard, taillard_names
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate
-from kernels import petri
-from kernels import petri_rules as R
+from jsched.kernels import petri
+from jsched.kernels import petri_rules as R
 
 
 @jax.jit

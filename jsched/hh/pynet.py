@@ -2,10 +2,10 @@
 
 Places hold lists of colored tokens ``(job, op)``; transitions are checked one by one; time
 advances event by event (the earliest running token finishes, fires ``finish_m``, and the guard
-is re-checked). It mirrors ``kernels.petri`` (same places, transitions, guard and non-delay
+is re-checked). It mirrors ``jsched.kernels.petri`` (same places, transitions, guard and non-delay
 semantics) without sharing any code, so tests can compare the two, and ``bench/hh.py`` uses it
 as the plain-Python baseline for steps per second. The seven rules are re-implemented here from
-their written definitions (``kernels.petri_rules``) for the same reason.
+their written definitions (``jsched.kernels.petri_rules``) for the same reason.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from matplotlib.patches import Circle, Rectangle  # noqa: E402
 from jsched.errors import JSchedError  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.instances.model import JSPInstance  # noqa: E402
-from kernels import petri  # noqa: E402
-from kernels import petri_rules as R  # noqa: E402
+from jsched.kernels import petri  # noqa: E402
+from jsched.kernels import petri_rules as R  # noqa: E402
 
 ENABLED, FIRED, PLACE = "#3a3", "#d22", "#f5f5f5"
 _step = jax.jit(petri.step)

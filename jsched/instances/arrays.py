@@ -10,8 +10,8 @@ import numpy as np
 
 from jsched.errors import JSchedError
 from jsched.instances.model import FJSPInstance, JSPInstance, as_fjsp
-from kernels.fjsp import FJSPParams
-from kernels.jsp import JSPParams
+from jsched.kernels.fjsp import FJSPParams
+from jsched.kernels.jsp import JSPParams
 
 
 def jsp_params(

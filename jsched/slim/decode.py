@@ -1,7 +1,7 @@
 """SLIM construction: greedy and sampling decodes, teacher forcing, and the policy interface.
 
 A decode runs the encoder once per instance, then one ``lax.scan`` over the padded number of
-operations ``J * O`` drives ``kernels.jsp.step`` (steps past the end, or on padding, are no-ops
+operations ``J * O`` drives ``jsched.kernels.jsp.step`` (steps past the end, or on padding, are no-ops
 of the kernel); sampling ``vmap``s that scan over ``n_samples`` keys with the embeddings
 shared, and a second ``vmap`` runs a batch of instances: one jitted
 ``vmap(instances)(encode, vmap(samples)(scan))`` call.
@@ -33,7 +33,7 @@ import jax.numpy as jnp
 from jsched.slim.features import context_features, context_parts, op_features, ready_op
 from jsched.slim.graph import SlimInstance
 from jsched.slim.model import ModelConfig, SlimNet, decode_affine
-from kernels.jsp import JSPState, action_mask, makespan, reset, step
+from jsched.kernels.jsp import JSPState, action_mask, makespan, reset, step
 
 
 class SlimObs(NamedTuple):

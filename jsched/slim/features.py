@@ -39,7 +39,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from kernels.jsp import JSPParams, JSPState
+from jsched.kernels.jsp import JSPParams, JSPState
 
 N_OP_FEATURES = 15
 N_CTX_FEATURES = 11

@@ -28,7 +28,7 @@ import numpy as np
 from jsched.errors import JSchedError
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
-from kernels.jsp import JSPParams
+from jsched.kernels.jsp import JSPParams
 
 
 class SlimInstance(NamedTuple):
