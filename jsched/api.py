@@ -58,8 +58,11 @@ def methods() -> dict[str, MethodInfo]:
     out = {}
     for name in sorted(METHODS):
         m = METHODS[name]
-        opts = tuple(o for o in describe(m.config_class("solve")) if o[0] not in m.preset)
-        out[name] = MethodInfo(name, m.problems, m.help, tuple(v for v in VERBS if m.offers(v)), opts)
+        try:
+            opts = tuple(o for o in describe(m.config_class("solve")) if o[0] not in m.preset)
+            out[name] = MethodInfo(name, m.problems, m.help, tuple(v for v in VERBS if m.offers(v)), opts)
+        except JSchedError as e:  # listed, but marked: e.g. an optional dependency is missing
+            out[name] = MethodInfo(name, m.problems, f"{m.help} [unavailable: {e}]", (), ())
     return out
 
 

@@ -18,6 +18,7 @@ from jsched.errors import JSchedError
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMANDS = [
     "jsched.commands.solve",
+    "jsched.commands.methods",
     "jsched.commands.rules",
     "jsched.commands.demo",
     "jsched.commands.train",

@@ -24,7 +24,7 @@ from jsched.schedule import Schedule
 __all__ = ["gantt_figure", "job_colors", "plot_gantt"]
 
 _LEGEND_MAX_JOBS = 20
-_FORMATS = (".png", ".svg", ".pdf")
+FORMATS = (".png", ".svg", ".pdf")
 
 
 def job_colors(n_jobs: int) -> np.ndarray:
@@ -45,8 +45,8 @@ def plot_gantt(instance: Instance, schedule: Schedule, path: str | os.PathLike, 
     """Draw ``schedule`` of ``instance`` and save it to ``path`` (.png, .svg or .pdf)."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
-    if ext not in _FORMATS:
-        raise JSchedError(f"{path}: Gantt chart format must be one of {', '.join(_FORMATS)}")
+    if ext not in FORMATS:
+        raise JSchedError(f"{path}: Gantt chart format must be one of {', '.join(FORMATS)}")
     fig = gantt_figure(instance, schedule, title)
     with atomic_path(path, suffix=ext) as tmp:
         fig.savefig(tmp, format=ext[1:])

@@ -95,11 +95,11 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_flags(parser: argparse.ArgumentParser, cls: type, title: str | None = None) -> None:
-    """Add one flag per CLI field of ``cls`` (defaults shown in the help, taken from ``cls``)."""
+def add_flags(parser: argparse.ArgumentParser, cls: type, title: str | None = None, skip: tuple[str, ...] = ()) -> None:
+    """Add one flag per CLI field of ``cls`` but ``skip`` (defaults shown in the help, taken from ``cls``)."""
     group = parser.add_argument_group(title) if title else parser
     for f in fields(cls):
-        if not f.metadata.get("cli", True):
+        if not f.metadata.get("cli", True) or f.name in skip:
             continue
         typ, optional = _base_type(cls, f)
         m = f.metadata

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from jsched import cli
-from jsched.methods import METHODS, Method
+from jsched.registry import METHODS, Method
 
 
 @pytest.fixture
 def any_method(monkeypatch):
-    # The instance is loaded before the method runs, so any importable module will do here.
-    monkeypatch.setitem(METHODS, "probe", Method("probe", "jsched.gantt", ("jsp", "fjsp"), "test probe"))
+    # The instance is loaded before the method runs, so any module with a Config will do here.
+    monkeypatch.setitem(METHODS, "probe", Method("probe", "jsched.cpsat.method", ("jsp", "fjsp"), "test probe"))
     return "probe"
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import itertools
 
 import numpy as np
 import pytest
 
-from jsched import cpsat, cpsat_method
+import jax
+
+import jsched
+from jsched import cpsat
+from jsched.cpsat import method as cpsat_method
 from jsched.errors import SolverError
 from jsched.instances import FJSPInstance, JSPInstance
 from jsched.schedule import OBJECTIVES as SCHED_OBJECTIVES
@@ -201,13 +204,11 @@ def test_early_stop_fires_before_time_limit():
 
 
 def test_method_solve_fields():
-    p = argparse.ArgumentParser()
-    cpsat_method.add_arguments(p)
-    args = p.parse_args([])
-    args.time_limit, args.workers, args.seed = 10.0, 2, 0
-    out = cpsat_method.solve(ft06(), args)
+    out = cpsat_method.solve(ft06(), cpsat_method.Config(), jax.random.key(0))
     assert out.extra["status"] == "OPTIMAL" and out.extra["bound"] == 55
     assert out.schedule.makespan == 55 and "status" in out.summary
+    r = jsched.solve(ft06(), method="cpsat", time_limit=5)
+    assert r.makespan == 55 and r.gap == 0.0 and r.method == "cpsat"
 
 
 def test_pack_reports_cmax_and_a_valid_bound():

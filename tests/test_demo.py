@@ -23,10 +23,10 @@ def test_demo_jsp_table_sorted_and_gantts_written(tmp_path, capsys):
 
 def test_demo_fjsp_without_data_generates_sd2_and_runs_rho(tmp_path, monkeypatch):
     monkeypatch.setattr(instances_pkg, "is_benchmark", lambda name: False)  # as on a machine without the data folder
-    assert main(["demo", "--instance", "fjsp", "--methods", "mwkr,rho", "--time-limit", "2", "--out-dir", str(tmp_path)]) == 0
+    assert main(["demo", "--instance", "fjsp", "--methods", "mwkr,rho,lrho", "--time-limit", "2", "--out-dir", str(tmp_path)]) == 0
     assert (tmp_path / "SD2-10x5-seed0.fjs").is_file()
     rows = _table(tmp_path, "SD2-10x5-seed0")
-    assert sorted(r["method"] for r in rows) == ["mwkr", "rho-default", "rho-lrho"]
+    assert sorted(r["method"] for r in rows) == ["lrho", "mwkr", "rho"]
     assert all(int(r["makespan"]) > 0 for r in rows)
 
 

@@ -8,9 +8,8 @@ import pytest
 import jsched.instances as instances_pkg
 from jsched.cli import main
 from jsched.instances.model import FJSPInstance, JSPInstance
-from jsched.methods import METHODS
-from jsched.rule_method import RULE_METHODS
 from jsched.kernels import rules
+from jsched.registry import BOTH_RULES, JSP_RULES, METHODS
 
 BKS = {"ft06": 55, "la01": 666}
 
@@ -47,11 +46,11 @@ def loader(monkeypatch):
 
 
 def test_rule_methods_cover_every_rule():
-    names = {r for r, _ in RULE_METHODS}
+    names = set(JSP_RULES + BOTH_RULES)
     assert names == set(rules.JSP_RULES)
-    assert {r for r, p in RULE_METHODS if "fjsp" in p} == set(rules.FJSP_RULES)
+    assert {r for r in names if "fjsp" in METHODS[r].problems} == set(rules.FJSP_RULES)
     for r in names:
-        assert METHODS[r].module == "jsched.rule_method"
+        assert METHODS[r].module == "jsched.rules.method" and METHODS[r].preset == {"rule": r}
 
 
 def test_solve_with_a_rule_writes_valid_json(loader, tmp_path, capsys):

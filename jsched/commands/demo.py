@@ -7,10 +7,10 @@ By default three instances, one per kind:
   instance (DANIEL's generator), written to the output folder;
 * CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
 
-Every registered method that handles the instance's kind runs with its ``jsched solve``
-defaults (CP-SAT and search methods with ``--time-limit``); on FJSP instances rolling-horizon
-CP-SAT (default RHO and L-RHO, windows of 20 operations, 10 executed, at most 5 s a window)
-runs too. Each schedule is validated; a table per instance (sorted by makespan, or by
+Every registered method that handles the instance's kind runs through ``jsched.solve`` with
+its defaults (methods with a ``time_limit`` option get ``--time-limit``); rolling-horizon
+CP-SAT (``rho`` and ``lrho``) runs with windows of 20 operations, 10 executed, at most 5 s a
+window (mk01 has 55 operations: several windows). Each schedule is validated; a table per instance (sorted by makespan, or by
 emissions on CAS-PFSP) is printed and written as CSV, and one Gantt chart per method is drawn.
 """
 
@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import time
 
 import numpy as np
 
 from jsched.errors import JSchedError
-from jsched.methods import METHODS
+from jsched.registry import METHODS
 
 DEFAULT_INSTANCES = "ta01,fjsp,pfsp"
-RHO_WINDOW = {"H": 20, "S": 10, "T": 5.0}  # mk01 has 55 operations: several windows
+RHO_WINDOW = {"H": 20, "S": 10, "T": 5.0, "objective": "makespan"}
 
 
 def register(sub) -> None:
@@ -37,19 +36,19 @@ def register(sub) -> None:
                         "without the data folder), 'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for CP-SAT and search methods")
     p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts, tables and generated instances")
-    p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply; 'rho' = both RHO rows)")
+    p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply)")
     p.set_defaults(func=run)
 
 
-def _method_args(instance_spec: str, method: str, time_limit: float) -> argparse.Namespace:
-    """The exact namespace ``jsched solve INSTANCE --method M`` would get (method defaults)."""
-    from jsched.cli import build_parser
+def demo_options(name: str, time_limit: float) -> dict:
+    """The options the demo gives method ``name``: its time limit, and RHO's small windows."""
+    from jsched.options import fields
 
-    argv = ["solve", instance_spec, "--method", method, "--time-limit", str(time_limit)]
-    parser = build_parser()
-    args, _ = parser.parse_known_args(argv)
-    args.refine_parser(parser, args)
-    return parser.parse_args(argv)
+    names = {f.name for f in fields(METHODS[name].config_class("solve"))}
+    opts = {"time_limit": time_limit} if "time_limit" in names else {}
+    if {"H", "S", "T"} <= names:
+        opts.update(RHO_WINDOW, T=min(RHO_WINDOW["T"], time_limit))
+    return opts
 
 
 def _safe(name: str) -> str:
@@ -79,21 +78,6 @@ def resolve_instance(token: str, out_dir: str) -> str:
     return token
 
 
-def _rho_rows(instance, time_limit: float):
-    """(name, schedule, extra, seconds) of default RHO and L-RHO on an FJSP instance (makespan)."""
-    from jsched.commands.rho import DEFAULT_MODEL
-    from jsched.rho.loop import RHOConfig, run_rho
-    from jsched.rho.net import Predictor
-
-    w = RHO_WINDOW
-    for variant in ("default", "lrho"):
-        t0 = time.perf_counter()
-        cfg = RHOConfig(H=w["H"], S=w["S"], T=min(w["T"], time_limit), objective="makespan", variant=variant)
-        predictor = Predictor(DEFAULT_MODEL, cfg.H) if variant == "lrho" else None
-        res = run_rho(instance, cfg, predictor=predictor)
-        yield f"rho-{variant}", res.schedule, {"windows": res.n_windows, "fixed_ops": res.n_fixed}, time.perf_counter() - t0
-
-
 def _progress(result) -> None:
     """One line as each method finishes (the whole demo takes minutes)."""
     name, sched, extra, seconds = result
@@ -103,29 +87,22 @@ def _progress(result) -> None:
 
 def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
     """(instance, kind, [(name, schedule, extra, seconds)]) for every applicable method."""
-    from jsched.instances import load, problem_kind
-    from jsched.schedule import validate
+    import jsched
+    from jsched.instances import problem_kind
 
-    instance = load(spec)
+    instance = jsched.load(spec)
     kind = problem_kind(instance)
     print(f"\n{instance.name} ({instance.shape}, {kind}): solving ...", flush=True)
     names = [n for n, m in METHODS.items() if kind in m.problems and (methods is None or n in methods)]
     results = []
     for name in names:
-        t0 = time.perf_counter()
         try:
-            out = METHODS[name].load().solve(instance, _method_args(spec, name, time_limit))
-            validate(instance, out.schedule)
+            r = jsched.solve(instance, method=name, **demo_options(name, time_limit))
         except JSchedError as e:  # a method that cannot run here (e.g. no checkpoint) is reported, not fatal
             print(f"  {name:>12}: skipped ({e})")
             continue
-        results.append((name, out.schedule, out.extra, time.perf_counter() - t0))
+        results.append((name, r.schedule, r.extra, r.time_seconds))
         _progress(results[-1])
-    if kind == "fjsp" and (methods is None or "rho" in methods):
-        for name, sched, extra, seconds in _rho_rows(instance, time_limit):
-            validate(instance, sched)
-            results.append((name, sched, extra, seconds))
-            _progress(results[-1])
     return instance, kind, results
 
 
@@ -168,9 +145,9 @@ def demo_instance(spec: str, methods: list[str] | None, time_limit: float, out_d
 
 def run(args: argparse.Namespace) -> int:
     methods = args.methods.split(",") if args.methods else None
-    unknown = [n for n in methods or () if n not in METHODS and n != "rho"]
+    unknown = [n for n in methods or () if n not in METHODS]
     if unknown:
-        raise JSchedError(f"unknown methods {unknown}; choose from {sorted(METHODS) + ['rho']}")
+        raise JSchedError(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
     os.makedirs(args.out_dir, exist_ok=True)
     specs = [resolve_instance(t.strip(), args.out_dir) for t in args.instance.split(",") if t.strip()]
     print(f"jsched demo: {len(specs)} instance(s), CP-SAT limit {args.time_limit:g} s, output in {args.out_dir}/")

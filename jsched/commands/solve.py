@@ -1,65 +1,55 @@
-"""``jsched solve INSTANCE --method NAME``: solve, validate, print one line, write JSON/Gantt."""
+"""``jsched solve INSTANCE --method NAME [options]``: solve, validate, print one line, write JSON/Gantt."""
 
 from __future__ import annotations
 
 import argparse
-import time
+import os
 
+from jsched.commands._method import add_seed, method_help, options, refine
 from jsched.errors import JSchedError
-from jsched.methods import METHODS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("solve", help="solve one instance with one method")
-    p.add_argument("instance", help="benchmark name (ta01, ft06, mk01, ...) or instance file path")
-    p.add_argument("--method", default="cpsat", help=f"one of: {', '.join(sorted(METHODS))}")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds (CP-SAT and search methods)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--workers", type=int, default=2, help="solver threads (CP-SAT)")
+    p = sub.add_parser("solve", help="solve one instance with one method (`jsched solve --method M --help`: its options)")
+    p.add_argument("instance", nargs="?", help="benchmark name (ta01, ft06, mk01, ...) or instance file path")
+    p.add_argument("--method", default="cpsat", help=method_help() + " (default: cpsat)")
+    add_seed(p)
     p.add_argument("--out", help="write the schedule JSON here")
-    p.add_argument("--gantt", help="write a Gantt chart (.png or .svg) here")
+    p.add_argument("--gantt", help="write a Gantt chart (.png, .svg or .pdf) here")
+    p.set_defaults(func=run, refine_parser=lambda parser, args: refine(p, args.method, "solve"))
 
-    def refine(parser, args):
-        method = METHODS.get(args.method)
-        if method is None:
-            raise JSchedError(f"unknown method {args.method!r}; choose one of: {', '.join(sorted(METHODS))}")
-        mod = method.load()
-        if hasattr(mod, "add_arguments"):
-            mod.add_arguments(p)
 
-    p.set_defaults(func=run, refine_parser=refine)
+def check_outputs(instance: str, *paths: str | None) -> None:
+    """Fail before a long solve on an output path that cannot work."""
+    from jsched.gantt import FORMATS
+
+    given = [os.path.abspath(x) for x in paths if x]
+    if len(set(given)) < len(given):
+        raise JSchedError("--out and --gantt name the same file")
+    if os.path.isfile(instance) and os.path.abspath(instance) in given:
+        raise JSchedError(f"{instance}: refusing to overwrite the input instance")
+    for x in given:
+        if os.path.isdir(x):
+            raise JSchedError(f"{x}: is a directory")
+        if not os.path.isdir(os.path.dirname(x)):
+            raise JSchedError(f"{os.path.dirname(x)}: no such directory")
+    gantt = paths[1] if len(paths) > 1 else None
+    if gantt and os.path.splitext(gantt)[1].lower() not in FORMATS:
+        raise JSchedError(f"{gantt}: Gantt chart format must be one of {', '.join(FORMATS)}")
 
 
 def run(args: argparse.Namespace) -> int:
-    from jsched.instances import best_known, load, problem_kind
-    from jsched.schedule import schedule_payload, validate, write_json_atomic
+    import jsched
 
-    method = METHODS[args.method]
-    instance = load(args.instance)
-    kind = problem_kind(instance)
-    if kind not in method.problems:
-        raise JSchedError(f"method {method.name!r} solves {'/'.join(method.problems)}, not {kind} ({instance.name})")
-    t0 = time.perf_counter()
-    out = method.load().solve(instance, args)
-    elapsed = time.perf_counter() - t0
-    validate(instance, out.schedule)
-    bk = best_known(instance)
-    payload = schedule_payload(instance, out.schedule, method.name, bk, elapsed, **out.extra)
-    gap = payload["gap_percent"]
-    parts = [
-        f"instance={instance.name}",
-        f"method={method.name}",
-        f"makespan={payload['makespan']}",
-        f"best_known={bk if bk is not None else '-'}",
-        f"gap={'-' if gap is None else f'{gap:.2f}%'}",
-        f"time={elapsed:.2f}s",
-    ]
-    parts += [f"{k}={out.extra[k]}" for k in out.summary]
-    print(" ".join(parts))
+    if args.instance is None:
+        raise JSchedError("solve: an instance is required (a benchmark name or a file path)")
+    check_outputs(args.instance, args.out, args.gantt)
+    result = jsched.solve(args.instance, method=args.method, seed=args.seed, **options(args, args.method, "solve"))
+    print(result.line())
     if args.out:
-        write_json_atomic(args.out, payload)
+        result.save(args.out)
     if args.gantt:
         from jsched.gantt import plot_gantt
 
-        plot_gantt(instance, out.schedule, args.gantt, title=f"{instance.name} - {method.name} - makespan {payload['makespan']}")
+        plot_gantt(result.instance, result.schedule, args.gantt, title=result.title())
     return 0

@@ -1,16 +1,28 @@
-"""``jsched train TARGET ...``: train a model (progress bar, checkpoints, resume)."""
+"""``jsched train METHOD [options]``: train a method's model with the one training driver."""
 
-from jsched.commands._targets import register_dispatch
+from __future__ import annotations
 
-TARGETS: dict[str, str] = {
-    "slim": "jsched.slim.train",
-    "hh": "jsched.hh.train",
-    "dac": "jsched.dac.train_cmd",
-    "lrho": "jsched.rho.train",
-    "fjsp-policy": "jsched.dfmeta.train_policy",
-    "dfmeta": "jsched.dfmeta.train",
-}
+import argparse
+import json
+
+from jsched.commands._method import add_seed, options, refine
+from jsched.registry import METHODS
 
 
 def register(sub) -> None:
-    register_dispatch(sub, "train", "train a model: " + ", ".join(TARGETS), TARGETS)
+    trainable = ", ".join(n for n, m in sorted(METHODS.items()) if m.verbs is None or "train" in m.verbs)
+    p = sub.add_parser("train", help="train a method's model (`jsched train M --help`: its options)")
+    p.add_argument("method", nargs="?", help=f"a method with a model: {trainable}")
+    add_seed(p)
+    p.set_defaults(func=run, refine_parser=lambda parser, args: refine(p, args.method, "train"))
+
+
+def run(args: argparse.Namespace) -> int:
+    import jsched
+    from jsched.errors import JSchedError
+
+    if args.method is None:
+        raise JSchedError("train: name the method to train (e.g. `jsched train slim`)")
+    summary = jsched.train(args.method, seed=args.seed, **options(args, args.method, "train"))
+    print(json.dumps(summary, default=str))
+    return 0
