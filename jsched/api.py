@@ -62,7 +62,7 @@ def methods() -> dict[str, MethodInfo]:
             opts = tuple(o for o in describe(m.config_class("solve")) if o[0] not in m.preset)
             out[name] = MethodInfo(name, m.problems, m.help, tuple(v for v in VERBS if m.offers(v)), opts)
         except JSchedError as e:  # listed, but marked: e.g. an optional dependency is missing
-            out[name] = MethodInfo(name, m.problems, f"{m.help} [unavailable: {e}]", (), ())
+            out[name] = MethodInfo(name, m.problems, f"{m.help} [{e}]", (), ())
     return out
 
 

@@ -28,7 +28,10 @@ COMMANDS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jsched import __version__
+
     parser = argparse.ArgumentParser(prog="jsched", description="JAX-native shop scheduling solvers")
+    parser.add_argument("--version", action="version", version=f"jsched {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)

@@ -6,13 +6,11 @@ import argparse
 import json
 
 from jsched.commands._method import add_seed, options, refine
-from jsched.registry import METHODS
 
 
 def register(sub) -> None:
-    trainable = ", ".join(n for n, m in sorted(METHODS.items()) if m.verbs is None or "train" in m.verbs)
     p = sub.add_parser("train", help="train a method's model (`jsched train M --help`: its options)")
-    p.add_argument("method", nargs="?", help=f"a method with a model: {trainable}")
+    p.add_argument("method", nargs="?", help="a method with a model (`jsched methods` shows which methods train)")
     add_seed(p)
     p.set_defaults(func=run, refine_parser=lambda parser, args: refine(p, args.method, "train"))
 

@@ -1,38 +1,15 @@
-"""CP-SAT models of the JSP and FJSP (ortools), for full problems and rolling-horizon windows.
+"""CP-SAT models of the JSP and FJSP (ortools): the one builder for full problems and RHO windows.
 
-Model (L-RHO paper, Sec. 3 and its code ``mk/flexible_jss_main_common.py``): every operation
-has a master start variable; per eligible machine an optional fixed-size interval sharing that
-start, with a presence literal, and exactly one literal true (an operation with one eligible
-machine gets a single always-present interval, so a JSP is the classic disjunctive model).
-Consecutive operations of a job are chained, each machine gets one ``AddNoOverlap``, and every
-operation starts at or after its release time.
-
-Objectives (``OBJECTIVES``): ``makespan`` (max end over the solved operations), ``start_delay``
-(sum of start - release; with starts >= release this is sum max(0, s - r)), ``start_end_delay``
-(start delay plus sum max(0, e - due) when the instance has due times).
-
-The same builder serves the rolling-horizon loop (``jsched.rho``) as is:
-
-* ``ops``: solve only a subset of operations (a window). Within a job the window operations
-  must be consecutive; the preceding executed operations are summarised by a :class:`Boundary`
-  (earliest start per job, per machine and/or per operation: L-RHO's "start after the latest
-  executed end of the job and of the machine").
-* ``hints``: a :class:`~jsched.schedule.Schedule` or a partial assignment ``{op: (machine,
-  start)}`` (either may be None) given to CP-SAT as a solution hint (warm start).
-* ``fix``: the same form, but enforced: the machine is the only interval created (L-RHO's
-  "compatible set cut to the previous machine") and/or the start is fixed.
-* ``allowed``: an (N, M) mask further restricting eligibility (machines down in a breakdown).
-* ``blocked``: fixed ``(machine, start, end)`` intervals no operation may overlap.
-* ``pack``: for windows under the makespan objective, minimise K * Cmax + sum of ends (the
-  window's Cmax alone is myopic: it leaves every non-critical op free to start late).
-* :class:`CPSatOptions`: time limit, ``num_workers`` (explicit, default 2: the solver's own
-  default takes every core), ``random_seed``, early stop after ``stop_after`` seconds without an
-  improving solution (polled every 0.1 s as in the L-RHO code; never before the first
-  solution), and CP-SAT's search log.
-
-:func:`solve` returns a :class:`CPSatResult` (status, objective, bound, wall time, per-op
-machine/start/end of the solved operations) and, when every operation was solved, a
-``Schedule`` that passed :func:`jsched.schedule.validate`. No solution raises ``SolverError``.
+Every operation has a start variable and, per eligible machine, an optional interval with a
+presence literal (exactly one present; a JSP is the classic disjunctive model), job chains,
+one ``AddNoOverlap`` per machine and release times (the L-RHO paper's model, Sec. 3).
+Objectives (``OBJECTIVES``): makespan, start delay, start + end delay. For windows, :func:`solve`
+takes ``ops`` (a subset), a :class:`Boundary` (earliest starts left by executed operations),
+``hints`` (warm start), ``fix`` (enforced machines/starts), ``allowed`` (machines down),
+``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
+limit, the workers (explicit: CP-SAT's default takes every core), the seed, an early stop without
+improvement and the log. A complete solve returns a validated ``Schedule``; no solution raises
+``SolverError``.
 """
 
 from __future__ import annotations
