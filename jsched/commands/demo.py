@@ -8,7 +8,7 @@ By default three instances, one per kind:
 * CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
 
 Every registered method that handles the instance's kind runs through ``jsched.solve`` with
-its defaults (methods with a ``time_limit`` option get ``--time-limit``); rolling-horizon
+its defaults (``--time-limit`` overrides the methods that have a ``time_limit`` option); rolling-horizon
 CP-SAT (``rho`` and ``lrho``) runs with windows of 20 operations, 10 executed, at most 5 s a
 window (mk01 has 55 operations: several windows). Each schedule is validated; a table per instance (sorted by makespan, or by
 emissions on CAS-PFSP) is printed and written as CSV, and one Gantt chart per method is drawn.
@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 
+from jsched.atomic import atomic_path
 from jsched.errors import JSchedError
 from jsched.registry import METHODS
 
@@ -34,20 +35,20 @@ def register(sub) -> None:
     p.add_argument("--instance", default=DEFAULT_INSTANCES,
                    help="comma-separated benchmark names or files; 'fjsp' = mk01 (or a generated SD2 10x5 "
                         "without the data folder), 'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for CP-SAT and search methods")
+    p.add_argument("--time-limit", type=float, help="seconds for CP-SAT and search methods (default: each method's own)")
     p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts, tables and generated instances")
     p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply)")
     p.set_defaults(func=run)
 
 
-def demo_options(name: str, time_limit: float) -> dict:
-    """The options the demo gives method ``name``: its time limit, and RHO's small windows."""
+def demo_options(name: str, time_limit: float | None) -> dict:
+    """The options the demo gives method ``name``: the time limit if set, and RHO's small windows."""
     from jsched.options import fields
 
     names = {f.name for f in fields(METHODS[name].config_class("solve"))}
-    opts = {"time_limit": time_limit} if "time_limit" in names else {}
+    opts = {"time_limit": time_limit} if "time_limit" in names and time_limit is not None else {}
     if {"H", "S", "T"} <= names:
-        opts.update(RHO_WINDOW, T=min(RHO_WINDOW["T"], time_limit))
+        opts.update(RHO_WINDOW, T=RHO_WINDOW["T"] if time_limit is None else min(RHO_WINDOW["T"], time_limit))
     return opts
 
 
@@ -85,7 +86,7 @@ def _progress(result) -> None:
     print(f"  {name:>12}: {what} ({seconds:.1f} s)", flush=True)
 
 
-def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
+def _solve_all(spec: str, methods: list[str] | None, time_limit: float | None):
     """(instance, kind, [(name, schedule, extra, seconds)]) for every applicable method."""
     import jsched
     from jsched.instances import problem_kind
@@ -106,7 +107,7 @@ def _solve_all(spec: str, methods: list[str] | None, time_limit: float):
     return instance, kind, results
 
 
-def demo_instance(spec: str, methods: list[str] | None, time_limit: float, out_dir: str) -> list[dict]:
+def demo_instance(spec: str, methods: list[str] | None, time_limit: float | None, out_dir: str) -> list[dict]:
     """Solve one instance with every applicable method; print and write its table and Gantts."""
     from jsched.gantt import plot_gantt
     from jsched.instances import best_known
@@ -135,7 +136,7 @@ def demo_instance(spec: str, methods: list[str] | None, time_limit: float, out_d
         v = f"{r[score]:.2f}" if kind == "pfsp" else str(r[score])
         print(f"{r['method']:>12} {v:>14} {g:>7} {r['time_seconds']:>8.2f}  {r['gantt']}")
     table = os.path.join(out_dir, f"{_safe(instance.name)}_comparison.csv")
-    with open(table, "w", newline="") as fh:
+    with atomic_path(table) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
@@ -150,7 +151,10 @@ def run(args: argparse.Namespace) -> int:
         raise JSchedError(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
     os.makedirs(args.out_dir, exist_ok=True)
     specs = [resolve_instance(t.strip(), args.out_dir) for t in args.instance.split(",") if t.strip()]
-    print(f"jsched demo: {len(specs)} instance(s), CP-SAT limit {args.time_limit:g} s, output in {args.out_dir}/")
+    from jsched.cpsat.method import Config as CPSat
+
+    limit = CPSat.time_limit if args.time_limit is None else args.time_limit
+    print(f"jsched demo: {len(specs)} instance(s), CP-SAT limit {limit:g} s, output in {args.out_dir}/")
     for spec in specs:
         demo_instance(spec, methods, args.time_limit, args.out_dir)
     print("\nAll schedules passed the validator.")
