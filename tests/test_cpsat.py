@@ -217,3 +217,15 @@ def test_pack_reports_cmax_and_a_valid_bound():
     opt = brute_force(f, "makespan")
     assert res.objective == res.schedule.makespan >= opt
     assert res.bound <= opt
+
+
+def test_hint_from_a_schedule_json(tmp_path):
+    spt = jsched.solve(ft06(), method="spt")
+    spt.save(tmp_path / "s.json")
+    r = jsched.solve(ft06(), method="cpsat", time_limit=5, hint=str(tmp_path / "s.json"))
+    assert r.extra["hint_makespan"] == spt.makespan and r.makespan <= spt.makespan
+    (tmp_path / "bad.json").write_text('{"operations": [{"job": 0, "op": 0, "machine": 0, "start": 0, "end": 1}]}')
+    with pytest.raises(jsched.JSchedError, match="the hint is not a valid schedule"):
+        jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "bad.json"))
+    with pytest.raises(jsched.JSchedError, match="cannot read the hint"):
+        jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "none.json"))

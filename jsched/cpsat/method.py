@@ -1,7 +1,8 @@
 """``cpsat``: the full problem solved by CP-SAT (:func:`jsched.cpsat.solve`).
 
 Extra JSON fields: ``status`` (OPTIMAL/FEASIBLE), ``objective_name``, ``objective`` (its value)
-and ``bound`` (CP-SAT's proven lower bound on it).
+and ``bound`` (CP-SAT's proven lower bound on it). ``hint``: any method's schedule JSON, checked
+by the validator and given to CP-SAT as a warm start (its makespan is reported as ``hint_makespan``).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jsched import cpsat
+from jsched.errors import JSchedError
 from jsched.options import option
 from jsched.result import Result
+from jsched.schedule import Schedule, validate
 from jsched.seeds import seed_of
 
 _D = cpsat.CPSatOptions()
@@ -23,11 +26,35 @@ class Config:
     objective: str = option("makespan", "what CP-SAT minimises", choices=cpsat.OBJECTIVES)
     stop_after: float | None = option(None, "stop after this many seconds without a better solution", min=0)
     log: bool = option(False, "print CP-SAT's search log")
+    hint: str | None = option(None, "a schedule JSON (from any method's --out) to start the search from")
 
 
 def solve(instance, config: Config, key) -> Result:
     opts = cpsat.CPSatOptions(time_limit=config.time_limit, num_workers=config.workers, random_seed=seed_of(key),
                               stop_after=config.stop_after, log=config.log)  # fmt: skip
-    res = cpsat.solve(instance, config.objective, options=opts)
+    hint = None if config.hint is None else read_hint(instance, config.hint)
+    res = cpsat.solve(instance, config.objective, hints=hint, options=opts)
     extra = {"status": res.status, "objective_name": config.objective, "objective": res.objective, "bound": res.bound}
-    return Result(instance, res.schedule, extra, summary=("status", "bound"))
+    summary = ("status", "bound")
+    if hint is not None:
+        extra["hint_makespan"] = hint.makespan
+        summary += ("hint_makespan",)
+    return Result(instance, res.schedule, extra, summary=summary)
+
+
+def read_hint(instance, path: str) -> Schedule:
+    """The schedule in a schedule JSON file, validated against ``instance`` (one-line errors)."""
+    import json
+
+    try:
+        with open(path) as fh:
+            payload = json.load(fh)
+        ops = payload["operations"]
+    except OSError as e:
+        raise JSchedError(f"{path}: cannot read the hint ({e.strerror})") from None
+    except (ValueError, KeyError, TypeError):
+        raise JSchedError(f"{path}: not a jsched schedule JSON (no 'operations' list)") from None
+    try:
+        return validate(instance, Schedule.from_operations(ops))
+    except JSchedError as e:
+        raise JSchedError(f"{path}: the hint is not a valid schedule of {instance.name}: {e}") from None
