@@ -112,6 +112,8 @@ register(Method("hh", "jsched.hh.method", ("jsp",), "Petri-net hyper-heuristic P
 register(Method("slim", "jsched.slim.method", ("jsp",), "SLIM self-labelling pointer network (greedy, or best of N samples)"))
 register(Method("daniel", "jsched.dfmeta.daniel_method", ("fjsp",), "DANIEL dual-attention FJSP policy (PPO), greedy or best of N samples"))
 register(Method("dfmeta", "jsched.dfmeta.method", ("jsp", "fjsp"), "DF-Meta: ES test-time adaptation from a meta-trained theta_0"))
+register(Method("best", "jsched.portfolio.method", ("jsp", "fjsp"),
+                "portfolio: rules and learned sampling, then CP-SAT from their best schedule"))  # fmt: skip
 register(Method("rho", "jsched.rho.method", ("fjsp",), "rolling-horizon CP-SAT (default RHO and its variants)",
                 verbs=("solve", "evaluate")))  # fmt: skip
 register(Method("lrho", "jsched.rho.method", ("fjsp",), "L-RHO: rolling-horizon CP-SAT, a learned model fixes operations",

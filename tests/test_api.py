@@ -142,3 +142,14 @@ def test_load_accepts_names_paths_and_objects(tmp_path):
     assert jsched.load(inst) is inst
     with pytest.raises(JSchedError, match="expected an instance"):
         jsched.load(42)
+
+
+def test_every_package_folder_is_installed():
+    """pyproject lists packages explicitly (kernels/ maps to jsched.kernels): none may be missed."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "jsched").rglob("__init__.py")}
+    assert found | {"jsched.kernels"} == listed

@@ -80,6 +80,7 @@ class CPSatResult:
         ops: (K,) flat operation rows that were solved, ascending.
         machine, start, end: (K,) the solution for those operations.
         schedule: the validated full Schedule when ``ops`` covers the instance, else None.
+        curve: (seconds since the solve began, objective) of every improving solution.
     """
 
     status: str
@@ -91,6 +92,7 @@ class CPSatResult:
     start: np.ndarray
     end: np.ndarray
     schedule: Schedule | None
+    curve: tuple[tuple[float, float], ...] = ()
 
     @property
     def optimal(self) -> bool:
@@ -333,14 +335,12 @@ def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, 
     p.num_workers = int(options.num_workers)
     p.random_seed = int(options.random_seed)
     p.log_search_progress = bool(options.log)
-    stopper = _EarlyStop(solver, options.stop_after) if options.stop_after is not None else None
-    if stopper is not None:
-        stopper.start()
+    stopper = _Progress(solver, options.stop_after, t0)
+    stopper.start()
     try:
         status = solver.solve(model, stopper)
     finally:
-        if stopper is not None:
-            stopper.finish()
+        stopper.finish()
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         why = "the model is infeasible" if status == cp_model.INFEASIBLE else "no solution found within the limits"
@@ -367,20 +367,24 @@ def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, 
         start=st,
         end=en,
         schedule=sched,
+        curve=tuple(stopper.curve),
     )
 
 
-class _EarlyStop(cp_model.CpSolverSolutionCallback):
-    """Stop the search once the objective has not improved for ``patience`` seconds.
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Record every improving solution (time, objective); with a ``patience``, stop the search
+    once the objective has not improved for that many seconds.
 
-    A solution callback records the time of each improving solution; a watcher thread polls
-    every 0.1 s (as L-RHO's code does) so the stop also fires when no new solution arrives.
+    A watcher thread polls every 0.1 s (as L-RHO's code does) so the stop also fires when no new
+    solution arrives.
     """
 
-    def __init__(self, solver: cp_model.CpSolver, patience: float):
+    def __init__(self, solver: cp_model.CpSolver, patience: float | None, t0: float):
         super().__init__()
         self._solver = solver
-        self._patience = float(patience)
+        self._patience = patience
+        self._t0 = t0
+        self.curve: list[tuple[float, float]] = []
         self._best = None
         self._last = None
         self._lock = threading.Lock()
@@ -393,13 +397,16 @@ class _EarlyStop(cp_model.CpSolverSolutionCallback):
             if self._best is None or v < self._best:
                 self._best = v
                 self._last = time.perf_counter()
+                self.curve.append((round(self._last - self._t0, 4), float(v)))
 
     def start(self) -> None:
-        self._thread.start()
+        if self._patience is not None:
+            self._thread.start()
 
     def finish(self) -> None:
-        self._done.set()
-        self._thread.join()
+        if self._patience is not None:
+            self._done.set()
+            self._thread.join()
 
     def _watch(self) -> None:
         while not self._done.wait(0.1):

@@ -31,8 +31,9 @@ def rule_columns(kind: str) -> list[tuple[str, str, str]]:
     return cols
 
 
-def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.ndarray:
-    """(n_instances, n_columns) validated makespans; one jitted call per shape and machine rule.
+def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> tuple[np.ndarray, list[list]]:
+    """(n_instances, n_columns) validated makespans and the schedules behind them
+    (``[instance][column]``); one jitted call per shape and machine rule.
 
     In the non-delay setting every candidate pair of a job starts at t*, so the FJSP machine
     rules SPT and EET (earliest end) coincide; they differ with ``candidates="all"``.
@@ -44,6 +45,7 @@ def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.
     from jsched.kernels.rules import rule_set_policy
 
     out = np.zeros((len(instances), len(columns)), np.int64)
+    schedules: list[list] = [[None] * len(columns) for _ in instances]
     # JSP sets come in blocks of equal size (one call each); FJSP sets mix sizes, so they are
     # padded to one shape (padding never changes a result) and run in a single call.
     groups = defaultdict(list)
@@ -63,7 +65,8 @@ def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> np.
                 scheds = to_schedules(insts, jax.tree.map(lambda x: x[k], res))
                 for i, row in zip(idx, scheds):
                     out[i, c] = row[0].makespan
-    return out
+                    schedules[i][c] = row[0]
+    return out, schedules
 
 
 def _gap(ms, bk):
@@ -93,7 +96,7 @@ def rule_table(set_name: str, candidates: str = "nondelay", rules: str | None = 
             raise JSchedError(f"unknown rule(s) {unknown} for {kind}; choose from {[c[0] for c in columns]}")
         columns = [c for c in columns if c[0] in wanted]
     t0 = time.perf_counter()
-    ms = evaluate(instances, columns, kind, candidates)
+    ms, _ = evaluate(instances, columns, kind, candidates)
     elapsed = time.perf_counter() - t0
     bks = [best_known(i) for i in instances]
     names = [c[0] for c in columns]

@@ -1,0 +1,1 @@
+"""``--method best``: a portfolio — the in-graph methods first, their best schedule warm-starts CP-SAT."""
