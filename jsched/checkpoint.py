@@ -3,7 +3,7 @@
 A file is the msgpack map ``{"format": "jsched-checkpoint", "version": 1, "kind": KIND,
 "sha256": digest of body, "body": bytes}``; ``body`` is flax-msgpack of ``{"config": {...},
 "meta": {...}, "tree": <state dict of arrays>}``. Never pickle. ``kind`` names what the tree is
-(e.g. ``slim-model``, ``hh-policy``, ``slim-train``: a resumable training state). Loading checks
+(e.g. ``slim-model``, ``hh-model``, ``slim-train``: a resumable training state). Loading checks
 the format, version, kind, checksum, finiteness of every float array and, when given, the config
 and the template's structure and shapes; every failure is one
 :class:`~jsched.errors.CheckpointError` line naming the file.

@@ -24,6 +24,7 @@ COMMANDS = [
     "jsched.commands.train",
     "jsched.commands.eval",
     "jsched.commands.rho",
+    "jsched.commands.bench",
 ]
 
 

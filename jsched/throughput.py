@@ -1,36 +1,12 @@
-"""Throughput of the JSP dispatch env: operations scheduled per second, every baseline in one run.
+"""Throughput of the JSP dispatch env, every contender side by side in one run (``jsched bench``).
 
-Claim (issue 3): the jitted env at batch 1024 is at least as fast as batched numpy, >= 100x
-Jumanji's JobShop in complete schedules per second, and an MLP policy fused in the scan is
->= 20x the same MLP called from a Python loop.
-
-Rows (15x15 random Taillard-style instances: a machine permutation per job, durations
-U{1..99}; every env runs a uniform random policy over the eligible jobs):
-  (a) jitted env, batch 1 / 64 / 1024: ``jit(vmap(scan(step)))``, the random choice drawn from
-      one uniform per step over a per-env list of unfinished jobs (the algorithm of (b) and
-      (c)), scan unrolled ``--unroll`` times (default 4: unrolling 5 measured 1.2-1.3x faster
-      than 1 at batch 1 and 1024); also the generic
-      ``jsched.rollout`` with uniform logits in sample mode (an exact categorical draw per
-      step, the same computation as any learned policy), as users call it;
-  (b) plain one-at-a-time Python env (lists, ``random.random``), as tight as we could write it;
-  (c) batched numpy env (vectorised over the batch, one Python iteration per step);
-  (d) Jumanji ``JobShop`` (time-stepped: every machine acts each tick) with a random non-delay
-      policy (a random eligible job per idle machine, no-op only when none), run until every
-      env in the batch has a complete schedule;
-  (e) a small MLP policy (4 features per job -> h -> h -> 1, flax linen, h = 32 and 64) fused
-      in the scan (``jsched.rollout``, sample mode), vs the same MLP called from a Python loop:
-      one jitted call per step that computes the features, applies the MLP, draws the action
-      (same sampler) and steps the env, uniforms precomputed on the host (the fastest
-      Python-loop variant; only the loop itself moves to the host). The ratio is the per-step
-      dispatch overhead over the fused step time, so it falls as the MLP or the batch grows.
-
-Each measurement takes the best of ``--repeats`` timed runs after a warm-up (compile) run,
-because the CPU is shared; ratios are taken between numbers of the same run. Timed with
-``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` (set here unless the
-caller set XLA_FLAGS), the same for every row.
-
-Run: ``nice -n 10 python bench/env_throughput.py`` -> table on stdout, JSON in
-``bench/results/env_throughput.json``.
+Rows (15x15 random Taillard-style instances, a uniform random policy over the eligible jobs):
+(a) the hand-specialised jitted env loop and the generic ``jsched.rollout`` (sample mode), as
+users call it; (b) a plain one-at-a-time Python env; (c) a batched numpy env; (d) Jumanji's
+time-stepped ``JobShop`` when installed; (e) a small MLP policy (4 features per job -> h -> h -> 1)
+fused in the scan vs the same jitted MLP called from a Python loop. Each figure is the best of
+``repeats`` timed runs after a compile run; ratios are taken within one run. ``XLA_FLAGS``
+defaults to ``--xla_cpu_enable_concurrency_optimized_scheduler=false`` for every row.
 """
 
 from __future__ import annotations
@@ -39,24 +15,20 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_enable_concurrency_optimized_scheduler=false")
 
-import argparse  # noqa: E402
 import functools  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from jsched.rollout import rollout, sample_from_uniform  # noqa: E402
 from jsched.kernels import jsp  # noqa: E402
 from jsched.kernels.env import JSP_ENV  # noqa: E402
+from jsched.commands.bench import QUICK, BenchConfig  # noqa: E402
 
 J = O = M = 15
 T = J * O
@@ -307,17 +279,9 @@ def python_loop_mlp(step, w, params, us: np.ndarray):
 # ---------------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--batches", default="1,64,1024")
-    ap.add_argument("--unroll", type=int, default=4, help="scan unroll of the bare jitted env (a)")
-    ap.add_argument("--python-episodes", type=int, default=200)
-    ap.add_argument("--jumanji-batch", type=int, default=1024)
-    ap.add_argument("--mlp-batches", default="1,64")
-    ap.add_argument("--mlp-hidden", default="32,64", help="hidden widths of the MLP (two layers each)")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "env_throughput.json"))
-    args = ap.parse_args(argv)
+def run(config: BenchConfig, command: str = "jsched bench") -> dict:
+    """Measure every row, print the table and the ratios; returns the JSON payload."""
+    args = replace(config, **QUICK) if config.quick else config
     batches = [int(b) for b in args.batches.split(",")]
     rows = []
 
@@ -401,8 +365,6 @@ def main(argv=None) -> int:
         if a is not None and b is not None:
             ratios[k] = a / b
             print(f"  {k:<48} {a / b:10.1f}x")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "claim": "jit env b1024 >= numpy; >= 100x Jumanji schedules/s; MLP fused >= 20x Python loop",
         "shape": [J, O, M],
@@ -413,14 +375,11 @@ def main(argv=None) -> int:
         "repeats": args.repeats,
         "rows": rows,
         "ratios": ratios,
-        "command": "python bench/env_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": command,
     }
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(out)
-    print(f"wrote {out}")
-    return 0
+    if args.json:
+        from jsched.schedule import write_json_atomic
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+        write_json_atomic(args.json, payload)
+        print(f"wrote {args.json}")
+    return payload
