@@ -1,8 +1,7 @@
-"""Benchmark of the Petri-net hyper-heuristic (claims of shared/specs/hh.md), in one run.
+"""Benchmark of the Petri-net hyper-heuristic, in one run.
 
 1. Taillard table: per instance, the 7 rules, the best rule, and the shipped HH agent (greedy,
-   and best of greedy + S sampled rollouts), grouped by size; instances that fit no shipped agent
-   get rules only.
+   and best of greedy + S sampled rollouts), grouped by size.
 2. Commitment ablation on a size (default 15x15): agents trained with x = 1, 5 and full episode
    under the same budget of Petri-net allocations (the env work; x = 1 thus gets 5x the agent
    decisions of x = 5), evaluated greedily on the Taillard group. Each trains with the shipped
@@ -28,17 +27,65 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from jsched.hh.agent import load_policy  # noqa: E402
-from jsched.hh.eval import evaluate, format_table  # noqa: E402
-from jsched.hh.instances import taillard, taillard_names  # noqa: E402
+from jsched import api  # noqa: E402
+from jsched.hh.instances import best_known, taillard, taillard_names  # noqa: E402
 from jsched.hh.pynet import run_rule  # noqa: E402
-from jsched.hh.train import HHTrainConfig, train_hh  # noqa: E402
+from jsched.hh.train import TrainConfig, train  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
-from jsched.schedule import write_json_atomic  # noqa: E402
+from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
+from jsched.training import CHECKPOINT, MODEL  # noqa: E402
 from jsched.kernels import petri  # noqa: E402
 from jsched.kernels import petri_rules as R  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+@jax.jit
+def _all_rules(p):
+    return jax.vmap(lambda rule: petri.rollout(p, lambda q, s: R.choose(rule, q, s)))(jnp.arange(len(R.RULES)))
+
+
+def rule_makespans(inst) -> dict[str, int]:
+    """Validated makespan of each of the 7 rules on ``inst``."""
+    final = _all_rules(jsp_params(inst))
+    return {name: validate(inst, Schedule.from_arrays(inst, np.asarray(final.start[k]))).makespan
+            for k, name in enumerate(R.RULES)}  # fmt: skip
+
+
+def evaluate(names, samples=0, seed=0, checkpoint=None):
+    """One row per instance: the rules, the best rule, the agent (``jsched.evaluate``) and its
+    gap to the best rule."""
+    insts = [taillard(n) for n in names]
+    results = api.evaluate("hh", insts, seed=seed, samples=samples, checkpoint=checkpoint)
+    rows = []
+    for inst, res in zip(insts, results):
+        rm = rule_makespans(inst)
+        best_rule = min(rm, key=lambda k: (rm[k], R.RULES.index(k)))
+        rules = res.extra["rules"]
+        rows.append({"instance": inst.name, "size": inst.shape, **rm, "best_rule": best_rule,
+                     "best_rule_makespan": rm[best_rule], "best_known": best_known(inst.name), "hh": res.makespan,
+                     "hh_mode": res.extra["mode"], "hh_agent": res.extra["agent"],
+                     "hh_gap_to_best_rule": round(100.0 * (res.makespan / rm[best_rule] - 1.0), 3),
+                     "hh_rule_counts": {r: rules.count(r) for r in R.RULES if r in rules}})  # fmt: skip
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """A plain-text table with group averages per size."""
+    cols = ["instance", "size", *R.RULES, "best_rule_makespan", "hh", "hh_gap_to_best_rule"]
+    head = ["inst", "size", *R.RULES, "best", "HH", "gap%"]
+    lines = [" ".join(f"{h:>7}" for h in head)]
+    for r in rows:
+        lines.append(" ".join(f"{r[c]:>7}" for c in cols))
+    lines.append("")
+    for size in dict.fromkeys(r["size"] for r in rows):
+        grp = [r for r in rows if r["size"] == size]
+        avg = [np.mean([r[c] for r in grp]) for c in (*R.RULES, "best_rule_makespan", "hh")]
+        lines.append(f"avg {size:>7} " + " ".join(f"{a:7.1f}" for a in avg))
+    b = np.mean([r["best_rule_makespan"] for r in rows])
+    h = np.mean([r["hh"] for r in rows])
+    lines.append(f"agent vs best rule over {len(rows)} instances: {h:.1f} vs {b:.1f} ({100 * (h / b - 1):+.2f}%)")
+    return "\n".join(lines)
 
 
 def group_summary(rows):
@@ -47,8 +94,7 @@ def group_summary(rows):
         grp = [r for r in rows if r["size"] == size]
         s = {name: float(np.mean([r[name] for r in grp])) for name in R.RULES}
         s["best_rule"] = float(np.mean([r["best_rule_makespan"] for r in grp]))
-        if all("hh" in r for r in grp):
-            s["hh"] = float(np.mean([r["hh"] for r in grp]))
+        s["hh"] = float(np.mean([r["hh"] for r in grp]))
         out[size] = s
     return out
 
@@ -73,14 +119,13 @@ def ablation(size, allocations, seed, folder):
     res = {}
     for x in (1, 5, j * m):
         steps = allocations // x
-        pol_path = os.path.join(folder, f"hh_{size}_x{x}_{allocations}.policy.msgpack")
-        if not os.path.exists(pol_path):
-            cfg = HHTrainConfig(n_jobs=j, n_machines=m, commitment=x, steps=steps, lr=1e-3, ent_coef=0.001, seed=seed,
-                                chunk_updates=10)
-            t0 = time.perf_counter()
-            train_hh(cfg, pol_path.replace(".policy", ".run"), pol_path)
-            print(f"trained x={x}: {time.perf_counter() - t0:.0f}s")
-        rows = evaluate(names, [load_policy(pol_path)])
+        out = os.path.join(folder, f"hh_{size}_x{x}_{allocations}")
+        t0 = time.perf_counter()
+        cfg = TrainConfig(size=size, commitment=x, steps=steps, lr=1e-3, ent_coef=0.001, out=out,
+                          resume=os.path.exists(os.path.join(out, CHECKPOINT)))  # fmt: skip
+        train(cfg, jax.random.key(seed))  # a finished run is reused as it is
+        print(f"trained x={x}: {time.perf_counter() - t0:.0f}s")
+        rows = evaluate(names, checkpoint=os.path.join(out, MODEL))
         res[x] = {"decisions": steps, "mean_hh": float(np.mean([r["hh"] for r in rows])),
                   "mean_best_rule": float(np.mean([r["best_rule_makespan"] for r in rows])),
                   "per_instance": {r["instance"]: r["hh"] for r in rows}}

@@ -1,7 +1,7 @@
-"""The HH agent: env with commitment, training + checkpoints + resume, policy, method, eval, render."""
+"""The HH agent: env with commitment, training through the driver, agent files, solve/evaluate, render."""
 
-import argparse
 import dataclasses
+import json
 import os
 
 import jax
@@ -9,20 +9,27 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jsched import api
+from jsched.checkpoint import save_checkpoint
 from jsched.errors import CheckpointError, JSchedError
-from jsched.hh import agent, env as hh_env
-from jsched.hh.eval import evaluate, format_table, rule_makespans
+from jsched.hh import agent, method
+from jsched.hh import env as hh_env
 from jsched.hh.render import render_episode
-from jsched.hh.train import HHTrainConfig, train_hh
+from jsched.hh.train import TrainConfig, train
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
-from jsched.schedule import Schedule, validate
 from jsched.kernels import petri
 from jsched.kernels import petri_rules as R
+from jsched.schedule import Schedule, validate
+from jsched.training import METRICS, MODEL
 
 J, M = 4, 3
-TINY = HHTrainConfig(n_jobs=J, n_machines=M, commitment=2, steps=2 * 8 * 8 * 2, num_envs=8, num_steps=8,
-                     num_minibatches=2, update_epochs=2, hidden=(16,), chunk_updates=2, lr=1e-3)
+
+
+def tiny_config(out, **kw) -> TrainConfig:
+    base = dict(size=f"{J}x{M}", commitment=2, steps=2 * 8 * 8 * 2, num_envs=8, num_steps=8, num_minibatches=2,
+                update_epochs=2, hidden="16", chunk=2, lr=1e-3, out=str(out), progress=False)
+    return TrainConfig(**{**base, **kw})
 
 
 def tiny_instance(seed=0, nj=J, nm=M):
@@ -30,12 +37,16 @@ def tiny_instance(seed=0, nj=J, nm=M):
     return JSPInstance(f"tiny{seed}", np.stack([rng.permutation(nm) for _ in range(nj)]), rng.integers(1, 10, (nj, nm)))
 
 
+def rule_makespans(inst: JSPInstance) -> dict[str, int]:
+    p = jsp_params(inst)
+    return {r: int(petri.makespan(R.rollout_rule(p, r))) for r in R.RULES}
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
-    d = tmp_path_factory.mktemp("hh")
-    ckpt, pol = str(d / "run.msgpack"), str(d / "policy.msgpack")
-    curves = train_hh(TINY, ckpt, pol, progress=False)
-    return ckpt, pol, curves
+    out = tmp_path_factory.mktemp("hh") / "run"
+    summary = train(tiny_config(out), jax.random.key(0))
+    return tiny_config(out), summary
 
 
 def test_env_commitment_and_terminal_reward():
@@ -65,70 +76,62 @@ def test_full_commitment_equals_single_rule():
     p = jsp_params(inst)
     cfg = hh_env.HHEnvConfig(J, M, commitment=J * M)
     assert cfg.n_decisions == 1
+    want = rule_makespans(inst)
     for k, name in enumerate(R.RULES):
-        s = agent.fixed_rule_rollout(p, k, cfg)
-        assert int(petri.makespan(s.net)) == rule_makespans(inst)[name]
+        assert int(petri.makespan(agent.fixed_rule_rollout(p, k, cfg).net)) == want[name]
 
 
-def test_random_instances_are_taillard_style():
-    cfg = hh_env.HHEnvConfig(5, 4)
-    p = hh_env.random_instance(jax.random.PRNGKey(3), cfg)
-    assert sorted(np.asarray(p.machines[0]).tolist()) == [0, 1, 2, 3]
-    assert 1 <= int(p.durations.min()) and int(p.durations.max()) <= 99
-    with pytest.raises(ValueError):
-        hh_env.HHEnvConfig(reference="MOR")
+def test_train_config_checks():
+    assert TrainConfig(size="20x15").shape == (20, 15)
+    assert TrainConfig(hidden="32, 8").hidden_sizes == (32, 8)
+    for bad in (dict(size="3y"), dict(size="0x3"), dict(hidden="a"), dict(num_envs=3, num_steps=3),
+                dict(instances="taillard", size="7x7")):  # fmt: skip
+        with pytest.raises(JSchedError):
+            TrainConfig(**bad)
+    with pytest.raises(JSchedError, match="must be one of"):
+        api.get("hh").config("train", reference="MOR")
 
 
-def test_training_writes_curves_checkpoint_policy(trained):
-    ckpt, pol, curves = trained
-    n = TINY.ppo_config().num_updates
-    assert len(curves["episode_return"]) == n == curves["update"][-1]
-    assert os.path.exists(ckpt) and os.path.exists(pol)
-    policy = agent.load_policy(pol)
-    assert policy.cfg == TINY.env_config() and policy.hidden == (16,)
+def test_training_writes_metrics_and_model(trained):
+    config, summary = trained
+    n = config.ppo_config().num_updates
+    assert summary["updates"] == n == summary["total"] and not summary["stopped_early"]
+    rows = json.load(open(os.path.join(config.out, METRICS)))
+    assert [r["update"] for r in rows] == list(range(1, n + 1))
+    assert rows[-1]["decisions"] == n * config.num_envs * config.num_steps
+    assert {"episode_return", "entropy", "value_loss", "approx_kl"} <= set(rows[0])
+    policy = agent.load_policy(os.path.join(config.out, MODEL))
+    assert policy.cfg == config.env_config() and policy.hidden == (16,)
+    assert policy.info["updates"] == n and policy.info["config"]["lr"] == config.lr
 
 
-def test_resume_continues_and_config_mismatch_fails(trained, tmp_path):
-    ckpt, _, curves = trained
-    other = dataclasses.replace(TINY, lr=TINY.lr / 2)
-    copy = tmp_path / "run.msgpack"
-    copy.write_bytes(open(ckpt, "rb").read())
+def test_resume_extends_and_config_mismatch_fails(trained, tmp_path):
+    import shutil
+
+    config, summary = trained
+    out = tmp_path / "run"
+    shutil.copytree(config.out, out)
     with pytest.raises(CheckpointError, match="config mismatch in lr"):
-        train_hh(other, str(copy), resume=True, progress=False)
-    # Same config: resuming a finished run does no more updates and keeps the curves.
-    again = train_hh(TINY, str(copy), resume=True, progress=False)
-    assert again["update"] == curves["update"]
+        train(tiny_config(out, lr=config.lr / 2, resume=True), jax.random.key(0))
+    rows = json.load(open(os.path.join(config.out, METRICS)))
+    longer = train(tiny_config(out, steps=config.steps * 2, resume=True), jax.random.key(0))
+    assert longer["updates"] == 2 * len(rows)
+    again = json.load(open(out / METRICS))
+    assert [r["update"] for r in again] == list(range(1, 2 * len(rows) + 1))
+    assert again[: len(rows)] == rows
 
 
-def test_resume_extends_a_run(trained, tmp_path):
-    """A finished run resumed with more steps continues from its stored state and curves."""
-    ckpt, _, curves = trained
-    copy = tmp_path / "run.msgpack"
-    copy.write_bytes(open(ckpt, "rb").read())
-    more = dataclasses.replace(TINY, steps=TINY.steps * 2)
-    longer = train_hh(more, str(copy), resume=True, progress=False)
-    n = len(curves["update"])
-    assert longer["update"] == list(range(1, 2 * n + 1))
-    assert longer["episode_return"][:n] == curves["episode_return"]
-
-
-def test_corrupt_and_wrong_kind_checkpoints(trained, tmp_path):
-    _, pol, _ = trained
-    bad = tmp_path / "bad.msgpack"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="corrupt"):
-        agent.load_policy(str(bad))
-    with pytest.raises(CheckpointError, match="not found"):
-        agent.load_policy(str(tmp_path / "missing.msgpack"))
-    ckpt = trained[0]
-    with pytest.raises(CheckpointError, match="expected 'hh-policy'"):
-        agent.load_policy(ckpt)
+def test_bad_agent_config_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "bad.msgpack"
+    save_checkpoint(path, agent.MODEL_KIND, {"w": np.zeros(2)}, {"env": {"n_jobs": 3, "bogus": 1}, "hidden": [4]})
+    with pytest.raises(CheckpointError, match="bad HH agent config"):
+        agent.load_policy(path)
 
 
 def test_policy_solves_valid_schedules_and_pads(trained):
-    policy = agent.load_policy(trained[1])
+    policy = agent.load_policy(os.path.join(trained[0].out, MODEL))
     inst = tiny_instance(4)
-    start, ms, rules, mode = policy.solve(inst, samples=3, seed=0)
+    start, ms, rules, mode = policy.solve(inst, samples=3, key=jax.random.key(0))
     assert validate(inst, Schedule.from_arrays(inst, start)).makespan == ms
     assert len(rules) == policy.cfg.n_decisions and mode.startswith(("greedy", "sample"))
     small = tiny_instance(5, nj=3, nm=2)  # padded into the 4x3 agent
@@ -141,17 +144,34 @@ def test_policy_solves_valid_schedules_and_pads(trained):
     assert len(set(rules)) == 1 and ms == rule_makespans(inst)[rules[0]]
 
 
-def test_method_solve_and_render(trained, tmp_path):
-    from jsched.hh import method
-
+def test_solve_with_checkpoint_and_render(trained, tmp_path):
+    model = os.path.join(trained[0].out, MODEL)
     inst = tiny_instance(7)
-    args = argparse.Namespace(hh_policy=trained[1], hh_samples=0, hh_commitment=None, seed=0, render_every=4,
-                              render_dir=str(tmp_path / "frames"), render_format="png")
-    out = method.solve(inst, args)
-    validate(inst, out.schedule)
-    assert out.extra["frames"] == len(os.listdir(tmp_path / "frames")) == 4  # steps 0, 4, 8 + final
+    r = api.solve(inst, method="hh", checkpoint=model, samples=2, render_every=4, render_dir=str(tmp_path / "frames"))
+    assert r.extra["agent"] == f"{J}x{M}" and r.extra["commitment"] == 2 and set(r.extra["rules"]) <= set(R.RULES)
+    assert r.extra["frames"] == len(os.listdir(tmp_path / "frames")) == 4  # steps 0, 4, 8 + final
     with open(tmp_path / "frames" / "frame_0000.png", "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    payload = r.to_json()
+    assert payload["method"] == "hh" and payload["mode"] == r.extra["mode"] and len(payload["operations"]) == J * M
+    with pytest.raises(CheckpointError, match="not found"):
+        api.solve(inst, method="hh", checkpoint=str(tmp_path / "none.msgpack"))
+    with pytest.raises(JSchedError, match="does not fit"):
+        api.solve(tiny_instance(6, nj=5, nm=3), method="hh", checkpoint=model)
+    with pytest.raises(JSchedError, match="samples must be >= 0"):
+        api.solve(inst, method="hh", samples=-1)
+
+
+def test_evaluate_batches_like_solve(trained, tmp_path):
+    model = os.path.join(trained[0].out, MODEL)
+    insts = [tiny_instance(10 + k) for k in range(3)] + [tiny_instance(13, nj=3, nm=3)]
+    config = method.Config(checkpoint=model, samples=3, render_every=100, render_dir=str(tmp_path))
+    batch = method.evaluate(insts, config, jax.random.key(4))
+    for inst, r in zip(insts, batch):
+        one = method.solve(inst, dataclasses.replace(config, render_every=0), jax.random.key(4))
+        assert r.instance is inst and r.makespan == one.makespan and r.extra["rules"] == one.extra["rules"]
+        assert validate(inst, r.schedule).makespan == r.makespan
+        assert r.extra["frames"] == len(os.listdir(tmp_path / inst.name)) == 2
 
 
 def test_render_svg_and_errors(tmp_path):
@@ -164,43 +184,11 @@ def test_render_svg_and_errors(tmp_path):
         render_episode(inst, ["SPT"], str(tmp_path), every=0)
 
 
-def test_eval_rows_with_given_policy(trained):
-    policy = agent.load_policy(trained[1])
-    insts = {f"t{k}": tiny_instance(10 + k) for k in range(2)}
-    rows = evaluate(list(insts), [policy], instances=insts)
-    for r in rows:
-        assert r["best_rule_makespan"] == min(r[n] for n in R.RULES)
-        assert r["hh"] >= 1 and "hh_gap_to_best_rule" in r
-    assert "agent vs best rule" in format_table(rows)
-
-
-def test_shipped_15x15_agent_solves_ta01_within_target():
-    """The issue's acceptance check: the shipped agent's greedy ta01 schedule is valid and <= 1454."""
-    from jsched.hh.instances import taillard
-
-    assert (15, 15) in agent.shipped_sizes()
-    policy = agent.load_policy(agent.shipped_policy_path(15, 15))
-    inst = taillard("ta01")
-    start, ms, rules, mode = policy.solve(inst)
-    assert mode == "greedy" and set(rules) <= set(R.RULES)
-    assert validate(inst, Schedule.from_arrays(inst, start)).makespan == ms
-    assert ms <= 1454
-
-
-def test_cli_solve_with_policy_and_errors(trained, tmp_path, capsys):
-    import json
-
-    from jsched.cli import main
-    from jsched.instances import write_instance
-
-    inst = tiny_instance(9)
-    path = tmp_path / "tiny.jsp"
-    write_instance(inst, path)
-    out = tmp_path / "s.json"
-    assert main(["solve", str(path), "--method", "hh", "--hh-policy", trained[1], "--hh-samples", "2",
-                 "--out", str(out)]) == 0
-    payload = json.load(open(out))
-    assert payload["method"] == "hh" and payload["agent"] == f"{J}x{M}" and len(payload["operations"]) == J * M
-    assert main(["solve", str(path), "--method", "hh", "--hh-policy", str(tmp_path / "none.msgpack")]) == 2
-    assert "checkpoint not found" in capsys.readouterr().err
-    assert main(["train", "hh", "--size", "3y"]) == 2
+def test_shipped_15x15_agent_solves_ta01():
+    """The shipped agent's greedy ta01 schedule: valid, and the makespan it has always given."""
+    assert agent.shipped_sizes() == [(15, 15), (20, 20), (30, 20), (50, 20), (100, 20)]
+    assert agent.policy_for(api.load("ta11")).size == "20x20"
+    r = api.solve("ta01", method="hh")
+    assert r.extra["agent"] == "15x15" and r.extra["mode"] == "greedy" and r.makespan == 1392
+    with pytest.raises(JSchedError, match="no shipped HH agent fits"):
+        agent.policy_for(tiny_instance(0, nj=101, nm=3))

@@ -1,8 +1,9 @@
-"""The HH policy: network, greedy / sampling rollouts over instances, loading shipped agents.
+"""The HH agent: an actor-critic over the Petri-net observation with one logit per rule.
 
-The policy is :class:`jsched.rl.ppo.ActorCritic` over the CTPN observation with 7 logits (one
-per rule). Inference follows the paper's two modes: greedy (argmax rule at each decision) and
-sampling (draw rules from the policy; jsched keeps the best of ``n`` sampled schedules).
+Inference follows the paper's two modes, greedy (argmax rule at each decision) and sampling
+(rules drawn from the policy); jsched runs the greedy rollout plus any sampled ones in one
+batch and keeps the best schedule. Agent files are ``jsched.checkpoint`` files of kind
+``hh-model``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.errors import CheckpointError, JSchedError
 from jsched.hh.env import N_RULES, HHEnvConfig, HHState, apply_rule, init_state, observe
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
-from jsched.rl import checkpoint
-from jsched.rl.ppo import ActorCritic, masked_logits
 from jsched.kernels import petri
 from jsched.kernels import petri_rules as R
 from jsched.kernels.jsp import JSPParams
+from jsched.rl.ppo import ActorCritic, masked_logits
 
-POLICY_KIND = "hh-policy"
+MODEL_KIND = "hh-model"
 
 
 def make_network(hidden: tuple[int, ...]) -> ActorCritic:
@@ -53,6 +54,18 @@ def rollout_policy(net_params, inst: JSPParams, key, cfg: HHEnvConfig, hidden: t
     return jax.lax.scan(body, (s, key), None, cfg.n_decisions)[0][0]
 
 
+@functools.partial(jax.jit, static_argnames=("cfg", "hidden"))
+def rollouts(net_params, insts: JSPParams, keys, cfg: HHEnvConfig, hidden: tuple[int, ...]):
+    """B stacked instances x S rollouts each (``keys`` (S,); the first greedy, the rest sampled).
+
+    Returns start times (B, S, J, O), makespans (B, S) and the rules chosen (B, S, decisions).
+    """
+    greedy = jnp.arange(keys.shape[0]) == 0
+    one = lambda p, k, g: rollout_policy(net_params, p, k, cfg, hidden, g)  # noqa: E731
+    final = jax.vmap(jax.vmap(one, (None, 0, 0)), (0, None, None))(insts, keys, greedy)
+    return final.net.start, jax.vmap(jax.vmap(petri.makespan))(final.net), final.rules
+
+
 def fixed_rule_rollout(inst: JSPParams, rule: int, cfg: HHEnvConfig) -> HHState:
     """The HH env driven by one fixed rule (the full-commitment policy)."""
     _, s = init_state(cfg, inst, with_ref=False)
@@ -61,75 +74,77 @@ def fixed_rule_rollout(inst: JSPParams, rule: int, cfg: HHEnvConfig) -> HHState:
 
 @dataclasses.dataclass
 class Policy:
-    """A trained HH agent: its env config, network shape and parameters."""
+    """A trained HH agent: its env config, network shape, parameters and training record."""
 
     cfg: HHEnvConfig
     hidden: tuple[int, ...]
     params: dict
     info: dict
 
+    @property
+    def size(self) -> str:
+        return f"{self.cfg.n_jobs}x{self.cfg.n_machines}"
+
     def fits(self, inst: JSPInstance) -> bool:
         """True if ``inst`` pads into this agent's shape (jobs, machines and ops per job)."""
-        return inst.n_jobs <= self.cfg.n_jobs and inst.n_machines <= self.cfg.n_machines and (
-            inst.n_ops_per_job <= self.cfg.n_machines
-        )
+        return _fits(inst, self.cfg.n_jobs, self.cfg.n_machines)
 
     def params_for(self, inst: JSPInstance) -> JSPParams:
         """``inst`` padded to the agent's shape (padded jobs hold no tokens, padded machines idle)."""
         if not self.fits(inst):
-            raise JSchedError(
-                f"{inst.name}: {inst.shape} does not fit the HH agent trained on "
-                f"{self.cfg.n_jobs}x{self.cfg.n_machines}"
-            )
+            raise JSchedError(f"{inst.name}: {inst.shape} does not fit the HH agent trained on {self.size}")
         return jsp_params(inst, self.cfg.n_jobs, self.cfg.n_machines, self.cfg.n_machines)
 
-    def solve(self, inst: JSPInstance, samples: int = 0, seed: int = 0, commitment: int | None = None):
-        """Best schedule of the greedy rollout and ``samples`` sampled ones.
+    def solve_many(self, insts: list[JSPInstance], samples: int = 0, key=None, commitment: int | None = None):
+        """Best of the greedy rollout and ``samples`` sampled ones, for each instance (one batch;
+        every instance uses the same ``key``, so a batch gives what one-by-one calls give).
 
-        Returns (start (J, O) numpy, makespan, rules used (list of rule names), mode).
+        Returns per instance (start (J, O) numpy, makespan, rules used (rule names), mode).
         """
-        p = self.params_for(inst)
+        ps = [self.params_for(i) for i in insts]
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *ps)
         cfg = self.cfg if commitment is None else dataclasses.replace(self.cfg, commitment=commitment)
-        keys = jax.random.split(jax.random.PRNGKey(seed), samples + 1)
-        greedy = jnp.arange(samples + 1) == 0
-        run = jax.vmap(lambda k, g: rollout_policy(self.params, p, k, cfg, self.hidden, g))
-        final = run(keys, greedy)
-        ms = np.asarray(jax.vmap(petri.makespan)(final.net))
-        b = int(np.argmin(ms))
-        rules = [R.RULES[int(r)] for r in np.asarray(final.rules[b]) if r >= 0]
-        start = np.asarray(final.net.start[b])[: inst.n_jobs, : inst.n_ops_per_job]
-        return start, int(ms[b]), rules, "greedy" if b == 0 else f"sample {b}"
+        keys = jax.random.split(jax.random.key(0) if key is None else key, samples + 1)
+        start, ms, rules = jax.device_get(rollouts(self.params, stacked, keys, cfg, self.hidden))
+        out = []
+        for k, inst in enumerate(insts):
+            b = int(np.argmin(ms[k]))
+            used = [R.RULES[int(r)] for r in rules[k, b] if r >= 0]
+            out.append((start[k, b, : inst.n_jobs, : inst.n_ops_per_job], int(ms[k, b]), used,
+                        "greedy" if b == 0 else f"sample {b}"))  # fmt: skip
+        return out
 
-
-def policy_config(cfg: HHEnvConfig, hidden) -> dict:
-    return {"env": dataclasses.asdict(cfg), "hidden": list(hidden), "obs_dim": cfg.obs_dim}
+    def solve(self, inst: JSPInstance, samples: int = 0, key=None, commitment: int | None = None):
+        """:meth:`solve_many` of one instance: (start, makespan, rules, mode)."""
+        return self.solve_many([inst], samples, key, commitment)[0]
 
 
 def save_policy(path, cfg: HHEnvConfig, hidden, params, info: dict) -> None:
-    checkpoint.save(path, params, policy_config(cfg, hidden), POLICY_KIND, info)
+    """Write an agent file (kind ``hh-model``): the network parameters, env config and ``info``."""
+    config = {"env": dataclasses.asdict(cfg), "hidden": list(hidden), "obs_dim": cfg.obs_dim}
+    save_checkpoint(path, MODEL_KIND, params, config, info)
 
 
 def load_policy(path) -> Policy:
-    """Load a policy file written by :func:`save_policy` (CheckpointError if unusable)."""
-    config, _, _ = checkpoint.read_header(path, POLICY_KIND)
+    """Load an agent file written by :func:`save_policy` (CheckpointError if unusable)."""
+    config = load_checkpoint(path, MODEL_KIND).config
     try:
         cfg = HHEnvConfig(**config["env"])
         hidden = tuple(int(h) for h in config["hidden"])
-    except (KeyError, TypeError) as e:
-        raise CheckpointError(f"{os.fspath(path)}: bad HH policy config ({e})") from None
-    net = make_network(hidden)
-    template = net.init(jax.random.PRNGKey(0), jnp.zeros((1, cfg.obs_dim)))
-    params, _, info = checkpoint.load(path, template, POLICY_KIND)
-    return Policy(cfg, hidden, params, info)
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{os.fspath(path)}: bad HH agent config ({e})") from None
+    template = make_network(hidden).init(jax.random.PRNGKey(0), jnp.zeros((1, cfg.obs_dim)))
+    cp = load_checkpoint(path, MODEL_KIND, template=template)
+    return Policy(cfg, hidden, cp.tree, cp.meta)
 
 
 def shipped_policy_path(n_jobs: int, n_machines: int) -> str:
     """Path of the shipped agent for a size (``jsched/assets/hh/hh_{J}x{M}.msgpack``)."""
-    name = f"hh_{n_jobs}x{n_machines}.msgpack"
-    return str(resources.files("jsched") / "assets" / "hh" / name)
+    return str(resources.files("jsched") / "assets" / "hh" / f"hh_{n_jobs}x{n_machines}.msgpack")
 
 
 def shipped_sizes() -> list[tuple[int, int]]:
+    """(jobs, machines) of every shipped agent."""
     folder = resources.files("jsched") / "assets" / "hh"
     out = []
     for f in folder.iterdir() if folder.is_dir() else []:
@@ -138,3 +153,23 @@ def shipped_sizes() -> list[tuple[int, int]]:
             j, m = stem.split("x")
             out.append((int(j), int(m)))
     return sorted(out)
+
+
+@functools.lru_cache(maxsize=None)
+def shipped_policy(n_jobs: int, n_machines: int) -> Policy:
+    return load_policy(shipped_policy_path(n_jobs, n_machines))
+
+
+def policy_for(inst: JSPInstance) -> Policy:
+    """The shipped agent of the smallest size that ``inst`` fits into (JSchedError if none)."""
+    fits = [(j * m, j, m) for j, m in shipped_sizes() if _fits(inst, j, m)]
+    if not fits:
+        sizes = ", ".join(f"{j}x{m}" for j, m in shipped_sizes()) or "none"
+        raise JSchedError(f"{inst.name}: no shipped HH agent fits {inst.shape} (shipped: {sizes}); train one with "
+                          f"`jsched train hh --size {inst.shape}` and pass its model as checkpoint")  # fmt: skip
+    _, j, m = min(fits)
+    return shipped_policy(j, m)
+
+
+def _fits(inst: JSPInstance, n_jobs: int, n_machines: int) -> bool:
+    return inst.n_jobs <= n_jobs and inst.n_machines <= n_machines and inst.n_ops_per_job <= n_machines

@@ -1,57 +1,69 @@
-"""``jsched solve INSTANCE --method hh``: the Petri-net hyper-heuristic agent.
+"""``hh``: the Petri-net hyper-heuristic agent picks one of 7 dispatching rules per decision.
 
-Loads the shipped agent (``jsched/assets/hh/hh_JxM.msgpack``) of the smallest size the
-instance fits into (padding jobs and machines), or ``--hh-policy FILE``; runs the greedy
-policy, plus ``--hh-samples N`` sampled rollouts (best kept); optionally writes Petri-net
-frames every K allocations (``--render-every K --render-dir DIR``).
+An instance is padded into the shipped agent of the smallest size it fits (or the agent file
+given as ``checkpoint``); the greedy rollout and ``samples`` sampled ones run as one batch and
+the best schedule is kept. ``render_every`` writes pictures of the Petri net along the way.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 from jsched.errors import JSchedError
-from jsched.methods import SolveOutput
+from jsched.hh.train import TrainConfig, train  # noqa: F401  (the registry's train verb)
+from jsched.options import option
+from jsched.result import Result
 from jsched.schedule import Schedule
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--hh-policy", help="HH policy file (default: the shipped agent for the size)")
-    parser.add_argument("--hh-samples", type=int, default=0, help="sampled rollouts besides the greedy one")
-    parser.add_argument("--hh-commitment", type=int, help="override the agent's commitment x")
-    parser.add_argument("--render-every", type=int, default=0, help="write a Petri-net frame every K allocations")
-    parser.add_argument("--render-dir", default="hh_frames", help="folder of the frames (with --render-every)")
-    parser.add_argument("--render-format", choices=("png", "svg"), default="png")
+@dataclass(frozen=True)
+class Config:
+    samples: int = option(0, "sampled rollouts besides the greedy one (best kept)", min=0)
+    checkpoint: str | None = option(None, "HH agent file (default: the shipped agent of the smallest size that fits)")
+    commitment: int | None = option(None, "override the agent's commitment (allocations per rule choice)", min=1)
+    render_every: int = option(0, "write a Petri-net frame every K allocations (0: none)", min=0)
+    render_dir: str = option("hh_frames", "folder of the frames (with render_every)")
+    render_format: str = option("png", "format of the frames", choices=("png", "svg"))
 
 
-def solve(instance, args) -> SolveOutput:
-    from jsched.hh.agent import load_policy, shipped_sizes
-    from jsched.hh.eval import policy_for
+def solve(instance, config: Config, key) -> Result:
+    return _solve_all([instance], config, key, subfolders=False)[0]
+
+
+def evaluate(instances, config: Config, key) -> list[Result]:
+    """Solve every instance with the same key (as ``solve`` would), one batch per agent; frames
+    go to a subfolder of ``render_dir`` per instance."""
+    return _solve_all(instances, config, key, subfolders=True)
+
+
+def _solve_all(instances, config: Config, key, subfolders: bool) -> list[Result]:
+    from jsched.hh.agent import load_policy, policy_for
     from jsched.instances.model import JSPInstance
 
-    if not isinstance(instance, JSPInstance):
-        raise JSchedError(f"method hh solves JSP instances, not {type(instance).__name__}")
-    samples = getattr(args, "hh_samples", 0) or 0
-    if samples < 0:
-        raise JSchedError("--hh-samples must be >= 0")
-    if getattr(args, "hh_policy", None):
-        pol = load_policy(args.hh_policy)
-        if not pol.fits(instance):
-            raise JSchedError(f"{instance.name}: {instance.shape} does not fit the policy trained on "
-                              f"{pol.cfg.n_jobs}x{pol.cfg.n_machines}")
-    else:
-        pol = policy_for(instance)
-        if pol is None:
-            sizes = ", ".join(f"{j}x{m}" for j, m in shipped_sizes()) or "none"
-            raise JSchedError(f"{instance.name}: no shipped HH agent fits {instance.shape} (shipped: {sizes}); "
-                              f"train one with `jsched train hh --size {instance.shape}` and pass --hh-policy")
-    start, ms, rules, mode = pol.solve(instance, samples=samples, seed=getattr(args, "seed", 0),
-                                       commitment=getattr(args, "hh_commitment", None))
-    extra = {"agent": f"{pol.cfg.n_jobs}x{pol.cfg.n_machines}", "commitment": getattr(args, "hh_commitment", None)
-             or pol.cfg.commitment, "mode": mode, "rules": rules}
-    every = getattr(args, "render_every", 0) or 0
-    if every:
-        from jsched.hh.render import render_episode
+    for inst in instances:
+        if not isinstance(inst, JSPInstance):
+            raise JSchedError(f"method hh solves JSP instances, not {type(inst).__name__}")
+    given = load_policy(config.checkpoint) if config.checkpoint else None
+    groups: dict[int, tuple] = {}
+    for k, inst in enumerate(instances):
+        pol = policy_for(inst) if given is None else given
+        if not pol.fits(inst):
+            raise JSchedError(f"{inst.name}: {inst.shape} does not fit the HH agent trained on {pol.size}")
+        groups.setdefault(id(pol), (pol, []))[1].append(k)
+    results: list[Result | None] = [None] * len(instances)
+    for pol, idx in groups.values():
+        solved = pol.solve_many([instances[k] for k in idx], config.samples, key, config.commitment)
+        for k, (start, _, rules, mode) in zip(idx, solved):
+            inst = instances[k]
+            commitment = config.commitment or pol.cfg.commitment
+            extra = {"agent": pol.size, "commitment": commitment, "mode": mode, "rules": rules}
+            if config.render_every:
+                from jsched.hh.render import render_episode
 
-        frames = render_episode(instance, rules, args.render_dir, every=every, fmt=args.render_format,
-                                commitment=extra["commitment"])
-        extra["frames"] = len(frames)
-    return SolveOutput(Schedule.from_arrays(instance, start), extra, summary=("agent", "mode"))
+                folder = os.path.join(config.render_dir, inst.name) if subfolders else config.render_dir
+                frames = render_episode(inst, rules, folder, every=config.render_every, fmt=config.render_format,
+                                        commitment=commitment)  # fmt: skip
+                extra["frames"] = len(frames)
+            results[k] = Result(inst, Schedule.from_arrays(inst, start), extra=extra, summary=("agent", "mode"))
+    return results

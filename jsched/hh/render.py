@@ -1,26 +1,17 @@
-"""Pictures of the CTPN's current marking: places, token counts, enabled transitions highlighted.
+"""Pictures of the CTPN's marking: places with token counts, enabled transitions in green, the
+one the rule fires outlined in red, so a user can see why the agent chose what it chose.
 
-Layout (left to right, one row per job / machine): job queue places with their token count and
-the head token's color (j, i -> machine); the allocate transitions (bars), filled green when
-enabled by the guard and outlined in red when that is the transition the agent's rule fires;
-per machine the buffer, processing (token with its remaining time) and idle places; the
-finished place. The title gives the time, the step, and the rule chosen, so a user can see why
-the agent chose what it chose (e.g. LTWR picks the job whose queue holds the most work).
-
-``render_state`` draws one state to PNG or SVG (by the file extension); ``render_episode``
-replays a policy or a rule sequence and writes a frame every K allocations (``--render-every``).
+``render_state`` draws one state (PNG or SVG, by the extension); ``render_episode`` replays a
+rule sequence and writes a frame every K allocations (the ``render_every`` option).
 """
 
 from __future__ import annotations
 
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, Rectangle  # noqa: E402
 
 from jsched.errors import JSchedError  # noqa: E402
@@ -50,7 +41,8 @@ def render_state(inst: JSPInstance, params, state: petri.PetriState, path: str, 
     t = int(state.time)
     mready = np.asarray(state.machine_ready)[:M]
     rows = max(J, M)
-    fig, ax = plt.subplots(figsize=(10, 0.42 * rows + 1.4))
+    fig = Figure(figsize=(10, 0.42 * rows + 1.4))  # no pyplot: the caller's backend and state stay as they are
+    ax = fig.subplots()
     ax.set_xlim(-0.5, 10.5)
     ax.set_ylim(-rows - 0.2, 1.0)
     ax.axis("off")
@@ -89,7 +81,6 @@ def render_state(inst: JSPInstance, params, state: petri.PetriState, path: str, 
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".tmp-{os.getpid()}{ext}")
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     os.replace(tmp, path)
     return path
 
@@ -99,7 +90,7 @@ def render_episode(inst: JSPInstance, rules: list[str], out_dir: str, every: int
     """Replay ``inst`` with the rule sequence (one rule per ``commitment`` allocations) and write
     a frame before every ``every``-th allocation and one of the final marking. Returns the paths."""
     if every < 1:
-        raise JSchedError("--render-every must be >= 1")
+        raise JSchedError("render_every must be >= 1")
     p = jsp_params(inst)
     s = petri.reset(p)
     if any(r not in R.RULES for r in rules):
