@@ -386,6 +386,8 @@ def test_train_model_predictor_and_resume(dataset, tmp_path, tiny):
     assert all(np.allclose(x, y, atol=1e-6) for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)))
     with pytest.raises(JSchedError, match="needs dataset"):
         train(TrainConfig(out=str(tmp_path / "none")), jax.random.key(0))
+    via_api = api.train("lrho", dataset=dataset, out=str(tmp_path / "api"), epochs=1, hidden=8, progress=False)
+    assert via_api["updates"] == 1 and load_model(via_api["model"]).meta["seed"] == 0
 
 
 def test_model_errors(tmp_path, tiny):
