@@ -14,21 +14,18 @@ import json
 import multiprocessing as mp
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from jsched.atomic import atomic_path
 from jsched.errors import CheckpointError, JSchedError
 from jsched.options import option
-from jsched.rho.features import (
-    MACHINE_FEATURES,
-    OP_FEATURES,
-    WindowFeatures,
-    pad_batch,
-    window_features,
-)
 from jsched.rho.generators import SETTINGS, setting_instance
-from jsched.rho.loop import RHOConfig, run_rho
+
+if TYPE_CHECKING:
+    from jsched.rho.features import WindowFeatures
+    from jsched.rho.loop import RHOConfig
 
 DATASET_VERSION = 1
 BACKENDS = ("process", "ray")
@@ -36,6 +33,9 @@ BACKENDS = ("process", "ray")
 
 def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
     """Run the oracle RHO on instance ``seed`` of ``setting``; return samples and run stats."""
+    from jsched.rho.features import window_features
+    from jsched.rho.loop import run_rho
+
     inst = setting_instance(setting, seed)
     feats, labels = [], []
 
@@ -79,6 +79,8 @@ def parse_seeds(text: str) -> list[int]:
 def collect(options: CollectConfig, config: RHOConfig, progress: bool = True) -> tuple[dict, dict]:
     """Oracle samples on the seeds of ``options.setting`` with loop settings ``config``; returns
     (arrays, meta). One-line JSchedError for an unknown backend or a missing ray."""
+    from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch
+
     setting, seeds, processes, backend = options.setting, parse_seeds(options.seeds), options.processes, options.backend
     config = dataclasses.replace(config, variant="oracle")
     if backend not in BACKENDS:
@@ -165,6 +167,8 @@ def save_dataset(path: str, arrays: dict, meta: dict) -> None:
 
 def load_dataset(path: str) -> tuple[dict, dict]:
     """Read a dataset written by :func:`save_dataset`; CheckpointError if missing/corrupt/mismatched."""
+    from jsched.rho.features import OP_FEATURES
+
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files if k != "meta"}
