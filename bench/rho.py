@@ -1,23 +1,14 @@
 """Claim: L-RHO solves long-horizon FJSP faster than default RHO, at a better objective.
 
-One run, the same held-out instances for every method: each RHO variant (default, warm,
-first, random, oracle, lrho) reports its solve time (sum of counted window solves) and
-objective; TI% = 100 (T_default - T_method) / T_default and OI% = 100 (obj_default -
-obj_method) / obj_default over the per-method means (the paper's ``print_results.py``).
-The CPU time of the counted window solves (all CP-SAT threads) is recorded beside their
-wall-clock solve time: on a shared, loaded machine wall times inflate and CPU time shows
-the work done.
-The full problem is also solved by CP-SAT with a time limit equal to default RHO's mean
-solve time, and the network's label accuracy is measured against the oracle's labels on the
-oracle runs' windows (with the all-keep accuracy beside it). ``--candidate CKPT`` adds a second
-checkpoint as method ``lrho-cand`` (same instances, same run), to decide whether a retrained
-model beats the shipped one.
+Every RHO variant runs on the same held-out generated instances; per method the mean solve time
+(counted window solves; their CPU time beside it, steadier on a loaded machine) and objective,
+TI% / OI% = time / objective improvement over default RHO, a full-problem CP-SAT column with
+default RHO's time, and the model's label accuracy on the oracle's windows. ``--candidate CKPT``
+adds a second model as ``lrho-cand``; ``--breakdowns LEVEL`` runs all under the same breakdowns.
 
-    nice -n 10 python bench/rho.py --setting mk-small --seeds 0-4 --H 40 --S 15 --T 5 \
-        --stop-after 0.5 --model jsched/assets/lrho-mk-small.msgpack
+    nice -n 10 python bench/rho.py --setting mk-small --seeds 0-4 --H 40 --S 15 --T 5 --stop-after 0.5
 
-``--breakdowns LEVEL`` runs every method under the same seeded machine breakdowns (the paper's
-Fig. 3 right; no full-problem column then). Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
+Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
 """
 
 from __future__ import annotations
@@ -30,9 +21,10 @@ import time
 import numpy as np
 
 from jsched import cpsat
-from jsched.commands.rho import DEFAULT_MODEL, DELAY_MODEL, parse_seeds
+from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
-from jsched.rho.loop import VARIANTS, RHOConfig, run_rho
+from jsched.rho.loop import RHOConfig, run_rho
+from jsched.rho.method import VARIANTS, shipped_model
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
 from jsched.schedule import OBJECTIVES, validate, write_json_atomic
@@ -61,15 +53,15 @@ def main() -> None:
 
     objective = SETTINGS[a.setting][2]
     if a.model is None:  # the shipped checkpoint trained for this objective, as `jsched rho` picks it
-        a.model = os.path.relpath(DEFAULT_MODEL if objective == "makespan" else DELAY_MODEL)
+        a.model = os.path.relpath(shipped_model(objective))
     seeds = parse_seeds(a.seeds)
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
                      oracle_k=a.oracle_k, workers=a.workers)  # fmt: skip
     use_model = a.model != "none" and ("lrho" in variants or "oracle" in variants)
-    predictors = {"lrho": Predictor(a.model, a.H)} if use_model else {}
+    predictors = {"lrho": Predictor(a.model, a.H, objective)} if use_model else {}
     if a.candidate:
-        predictors["lrho-cand"] = Predictor(a.candidate, a.H)
+        predictors["lrho-cand"] = Predictor(a.candidate, a.H, objective)
         variants.append("lrho-cand")
     rows, acc_lab = [], []
     acc_prob: dict[str, list] = {k: [] for k in predictors}

@@ -15,6 +15,7 @@ A method is a module (imported only when used) that exports
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
@@ -73,7 +74,10 @@ class Method:
         fixed = sorted(set(options) & set(self.preset))
         if fixed:
             raise JSchedError(f"method {self.name!r} fixes {', '.join(fixed)}; choose another method instead")
-        return make_config(self.config_class(verb), {**options, **self.preset}, f"method {self.name!r}")
+        cls = self.config_class(verb)
+        names = {f.name for f in dataclasses.fields(cls)}
+        preset = {k: v for k, v in self.preset.items() if k in names}  # e.g. lrho's variant: no train option
+        return make_config(cls, {**options, **preset}, f"method {self.name!r}")
 
     def function(self, verb: str):
         """The module's function for ``verb`` (None for an ``evaluate`` it does not batch)."""

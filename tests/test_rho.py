@@ -1,4 +1,5 @@
-"""L-RHO: generators, the RHO loop and its variants, oracle labels, online settings, network, CLI."""
+"""RHO / L-RHO: generators, the loop and its variants, oracle labels, online settings, network,
+training, the ``rho`` / ``lrho`` methods and the ``jsched rho`` alias."""
 
 from __future__ import annotations
 
@@ -9,20 +10,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jsched import cpsat
+from jsched import api, cpsat
 from jsched.cli import main
 from jsched.errors import CheckpointError, JSchedError, ScheduleError
 from jsched.instances import FJSPInstance
-from jsched.rho import generators, loop
+from jsched.rho import generators, loop, method
 from jsched.rho.breakdown import merged_windows, validate_with_breakdowns
-from jsched.rho.collect import collect, load_dataset, save_dataset
+from jsched.rho.collect import CollectConfig, collect, load_dataset, parse_seeds, save_dataset
 from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
 from jsched.rho.loop import RHOConfig, WindowState, oracle_labels, run_rho
-from jsched.rho.net import LRHONet, Predictor, load_checkpoint, weighted_bce
-from jsched.rho.train import train_lrho
+from jsched.rho.net import LRHONet, Predictor, load_model, weighted_bce
+from jsched.rho.train import TrainConfig, train
 from jsched.schedule import validate
 
-FAST = dict(H=8, S=4, T=2.0, stop_after=None, workers=1)
+FAST = dict(H=8, S=4, T=2.0, stop_after=0.0, workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +111,18 @@ def test_first_fixes_the_earliest_fraction(tiny, spy):
 def test_lrho_requires_predictor(tiny):
     with pytest.raises(JSchedError, match="trained model"):
         run_rho(tiny, RHOConfig(variant="lrho", **FAST))
-    with pytest.raises(JSchedError, match="unknown RHO variant"):
-        RHOConfig(variant="nope")
+    with pytest.raises(JSchedError, match="variant must be one of"):
+        api.solve(tiny, method="rho", variant="nope")
     with pytest.raises(JSchedError, match="S <= H"):
         RHOConfig(H=4, S=5)
+    with pytest.raises(JSchedError, match="fixes variant"):
+        api.solve(tiny, method="lrho", variant="default")
+    with pytest.raises(JSchedError, match="checkpoint is the L-RHO model"):
+        api.solve(tiny, method="rho", checkpoint="m.msgpack")
 
 
 def test_whole_problem_in_one_window_equals_cpsat(tiny):
-    res = run_rho(tiny, RHOConfig(H=tiny.n_ops, S=1, T=20.0, stop_after=None, workers=1, pack=False))
+    res = run_rho(tiny, RHOConfig(H=tiny.n_ops, S=1, T=20.0, stop_after=0.0, workers=1, pack=False))
     full = cpsat.solve(tiny, options=cpsat.CPSatOptions(time_limit=20.0, num_workers=1))
     assert res.n_windows == 1 and res.objective == full.objective
 
@@ -200,7 +205,7 @@ def test_validate_with_breakdowns_sees_down_windows(tiny):
 
 
 def test_breakdown_interrupts_running_op_and_keeps_the_clock(tiny):
-    cfg = RHOConfig(H=tiny.n_ops, S=tiny.n_ops, T=5.0, stop_after=None, workers=1)
+    cfg = RHOConfig(H=tiny.n_ops, S=tiny.n_ops, T=5.0, stop_after=0.0, workers=1)
     base = run_rho(tiny, cfg).schedule  # one window: the plan is the schedule
     i = int(np.argmax(base.end - base.start))
     m, t = int(base.machine[i]), int(base.start[i]) + 1
@@ -221,7 +226,7 @@ def test_breakdown_defers_ops_without_an_up_machine(spy):
     dur = np.array([[5, 0], [4, 0], [3, 3], [6, 2], [2, 4], [3, 5]])
     inst = FJSPInstance("bd", 2, [2, 2, 2], dur, dur > 0)
     bd = [(0, 0, 40)]
-    res = run_rho(inst, RHOConfig(H=4, S=2, T=2.0, stop_after=None, workers=1), breakdowns=bd)
+    res = run_rho(inst, RHOConfig(H=4, S=2, T=2.0, stop_after=0.0, workers=1), breakdowns=bd)
     s = validate_with_breakdowns(inst, res.schedule, bd)
     assert (s.start[s.job == 0] >= 40).all() and not _runs_while_down(s, bd)
     down_calls = [kw for _, kw, _ in spy if kw.get("allowed") is not None]
@@ -301,10 +306,14 @@ def test_weighted_bce_matches_formula():
     assert abs(float(weighted_bce(x, y, m, 0.5)) - expect) < 1e-6
 
 
+def _tiny(seeds: str, **kw) -> CollectConfig:
+    return CollectConfig(setting="tiny", seeds=seeds, **kw)
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     cfg = RHOConfig(oracle_k=2, **FAST)
-    arrays, meta = collect("tiny", [0, 1, 2], cfg, processes=1, progress=False)
+    arrays, meta = collect(_tiny("0-2"), cfg, progress=False)
     path = str(tmp_path_factory.mktemp("data") / "tiny.npz")
     save_dataset(path, arrays, meta)
     return path
@@ -319,22 +328,24 @@ def test_collect_dataset_round_trip(dataset, tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(CheckpointError):
         load_dataset(str(bad))
+    assert parse_seeds("0-2,5") == [0, 1, 2, 5]
+    with pytest.raises(JSchedError, match="cannot read"):
+        parse_seeds("a-b")
 
 
 def test_collect_process_pool_matches_serial():
-    cfg = RHOConfig(oracle_k=1, H=8, S=4, T=2.0, stop_after=None, workers=1)
-    a, _ = collect("tiny", [3], cfg, processes=1, progress=False)
-    b, _ = collect("tiny", [3, 4], cfg, processes=2, progress=False)
+    cfg = RHOConfig(oracle_k=1, **FAST)
+    a, _ = collect(_tiny("3"), cfg, progress=False)
+    b, _ = collect(_tiny("3,4", processes=2), cfg, progress=False)
     assert len(b["labels"]) > len(a["labels"]) and (b["instance"] == 3).sum() == len(a["labels"])
-
 
 
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # ray.init starts its daemons (fork + exec)
 def test_collect_ray_backend_matches_process_pool():
     pytest.importorskip("ray")
     cfg = RHOConfig(oracle_k=1, **FAST)
-    a, _ = collect("tiny", [3, 4], cfg, processes=1, progress=False)
-    b, meta = collect("tiny", [3, 4], cfg, processes=2, progress=False, backend="ray")
+    a, _ = collect(_tiny("3,4"), cfg, progress=False)
+    b, meta = collect(_tiny("3,4", processes=2, backend="ray"), cfg, progress=False)
     assert meta["backend"] == "ray" and a.keys() == b.keys()
     for k in a:
         assert np.array_equal(a[k], b[k]), k
@@ -345,29 +356,57 @@ def test_collect_ray_backend_missing_is_a_clear_error(monkeypatch, tmp_path, cap
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as when not installed
     with pytest.raises(JSchedError, match="ray, which is not installed"):
-        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="ray")
+        collect(_tiny("0", backend="ray"), RHOConfig(**FAST), progress=False)
     with pytest.raises(JSchedError, match="unknown collect backend"):
-        collect("tiny", [0], RHOConfig(**FAST), progress=False, backend="dask")
+        collect(_tiny("0", backend="dask"), RHOConfig(**FAST), progress=False)
     args = ["rho", "collect", "--setting", "tiny", "--seeds", "0", "--backend", "ray", "--out", str(tmp_path / "x.npz")]
     assert main(args) == 2 and "not installed" in capsys.readouterr().err
 
-def test_train_checkpoint_predictor_and_resume(dataset, tmp_path, tiny):
-    out = str(tmp_path / "m.msgpack")
-    r = train_lrho([dataset], out, epochs=3, batch_size=8, lr=1e-3, hidden=8, progress=False)
-    assert len(r["losses"]) == 3 and 0.0 <= r["best"]["accuracy"] <= 1.0
-    params, norm, cfg, meta = load_checkpoint(out)
-    assert cfg.hidden == 8 and meta["setting"] == "tiny"
-    pred = Predictor(out, 8)
-    res = run_rho(tiny, RHOConfig(variant="lrho", **FAST), predictor=pred)
+
+def _train_config(dataset, out, epochs, **kw) -> TrainConfig:
+    return TrainConfig(dataset=dataset, out=str(out), epochs=epochs, batch_size=8, lr=1e-3, hidden=8, progress=False, **kw)
+
+
+def test_train_model_predictor_and_resume(dataset, tmp_path, tiny):
+    run = tmp_path / "run"
+    r = train(_train_config(dataset, run, 3), jax.random.key(5))
+    assert r["updates"] == 3 and 0.0 <= r["last"]["val_accuracy"] <= 1.0
+    model = load_model(r["model"], "makespan")
+    assert model.config.hidden == 8 and model.objective == "makespan"
+    assert model.meta["setting"] == "tiny" and model.meta["seed"] == 5 and 1 <= model.meta["epoch"] <= 3
+    res = run_rho(tiny, RHOConfig(variant="lrho", **FAST), predictor=Predictor(r["model"], 8, "makespan"))
     validate(tiny, res.schedule)
-    # Resume: a second call with more epochs continues from epoch 3.
-    r2 = train_lrho([dataset], out, epochs=4, batch_size=8, lr=1e-3, hidden=8, progress=False)
-    assert len(r2["losses"]) == 1
+    out = api.solve(tiny, method="lrho", checkpoint=r["model"], **FAST)
+    assert out.extra["variant"] == "lrho" and out.extra["fixed_ops"] <= out.extra["overlap_ops"]
+    # Resume with more epochs: one more, the same as a 4-epoch run from scratch.
+    r2 = train(_train_config(dataset, run, 4, resume=True), jax.random.key(5))
+    assert r2["updates"] == 4
+    fresh = train(_train_config(dataset, tmp_path / "fresh", 4), jax.random.key(5))
+    a, b = load_model(r2["model"]), load_model(fresh["model"])
+    assert all(np.allclose(x, y, atol=1e-6) for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)))
+    with pytest.raises(JSchedError, match="needs dataset"):
+        train(TrainConfig(out=str(tmp_path / "none")), jax.random.key(0))
+    via_api = api.train("lrho", dataset=dataset, out=str(tmp_path / "api"), epochs=1, hidden=8, progress=False)
+    assert via_api["updates"] == 1 and load_model(via_api["model"]).meta["seed"] == 0
+
+
+def test_model_errors(tmp_path, tiny):
+    dl = method.shipped_model("start_delay")
+    assert load_model(dl, "start_end_delay").objective == "start_delay"  # the delay objectives share a model
+    with pytest.raises(CheckpointError, match="start_delay objective; this run's objective is makespan"):
+        api.solve(tiny, method="lrho", checkpoint=dl, **FAST)
     (tmp_path / "bad.msgpack").write_bytes(b"\x00garbage")
-    with pytest.raises(CheckpointError):
-        load_checkpoint(str(tmp_path / "bad.msgpack"))
-    with pytest.raises(CheckpointError, match="not found"):
-        load_checkpoint(str(tmp_path / "none.msgpack"))
+    for path, msg in ((tmp_path / "bad.msgpack", "corrupt"), (tmp_path / "none.msgpack", "not found")):
+        with pytest.raises(CheckpointError, match=msg):
+            load_model(str(path))
+
+
+def test_shipped_models_solve(tiny):
+    r = api.solve(tiny, method="lrho", seed=3, **FAST)
+    assert r.method == "lrho" and r.extra["fixed_ops"] > 0 and r.objective == r.makespan
+    d = generators.delay_instance(np.random.default_rng(0), 4, 3, 6)
+    r = api.solve(d, method="lrho", objective="start_delay", **FAST)
+    assert r.objective == r.extra["objective"] and "objective_name=start_delay" in r.line()
 
 
 # ------------------------------------------------------------------ CLI
@@ -375,16 +414,40 @@ def test_train_checkpoint_predictor_and_resume(dataset, tmp_path, tiny):
 
 def test_cli_rho_writes_valid_json(tmp_path, tiny, capsys):
     out = tmp_path / "s.json"
-    rc = main(["rho", "tiny:0", "--variant", "random", "--H", "8", "--S", "4", "--T", "2", "--workers", "1", "--out", str(out)])
-    assert rc == 0
+    rc = main(["rho", "tiny:0", "--variant", "random", "--H", "8", "--S", "4", "--T", "2", "--workers", "1", "--out", str(out),
+               "--gantt", str(tmp_path / "g.png")])  # fmt: skip
+    assert rc == 0 and (tmp_path / "g.png").stat().st_size > 0
     payload = json.loads(out.read_text())
-    assert payload["method"] == "rho-random" and payload["windows"] >= 3
+    assert payload["method"] == "rho" and payload["variant"] == "random" and payload["windows"] >= 3
     from jsched.schedule import Schedule
 
     validate(tiny, Schedule.from_operations(payload["operations"]))
-    assert "method=rho-random" in capsys.readouterr().out
-    assert main(["rho", "tiny:0", "--variant", "lrho", "--model", str(tmp_path / "none")]) == 2
-    assert main(["rho", "collect", "--setting", "nope", "--out", str(tmp_path / "x.npz")]) == 2
+    assert "method=rho" in capsys.readouterr().out
+    # The alias is jsched.solve(method="rho") with the same options and seed.
+    again = api.solve(tiny, method="rho", variant="random", H=8, S=4, T=2.0, workers=1)
+    assert again.to_json()["operations"] == payload["operations"]
+
+
+def test_cli_rho_errors(tmp_path, capsys):
+    assert main(["rho", "tiny:0", "--variant", "lrho", "--checkpoint", str(tmp_path / "none")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["rho", "tiny:0", "--H", "4", "--S", "5"]) == 2
+    assert main(["rho", "tiny:0", "--setting", "tiny"]) == 2
+    assert "--setting does not apply to a solve" in capsys.readouterr().err
+    assert main(["rho", "collect", "--variant", "lrho", "--out", str(tmp_path / "x.npz")]) == 2
+    assert "--variant does not apply to jsched rho collect" in capsys.readouterr().err
+    assert main(["rho", "collect", "--setting", "tiny"]) == 2
+    with pytest.raises(SystemExit):
+        main(["rho", "collect", "--setting", "nope", "--out", str(tmp_path / "x.npz")])
+
+
+def test_cli_collect_writes_dataset(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    args = ["rho", "collect", "--setting", "tiny", "--seeds", "0", "--oracle-k", "1", "--H", "8", "--S", "4", "--T", "2",
+            "--stop-after", "0", "--workers", "1", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0 and "samples=" in capsys.readouterr().out
+    arrays, meta = load_dataset(str(out))
+    assert meta["config"]["variant"] == "oracle" and meta["config"]["objective"] == "makespan" and meta["seeds"] == [0]
 
 
 def test_cli_breakdowns_json(tiny, tmp_path):
@@ -423,23 +486,11 @@ def test_window_retry_on_unknown(tiny, monkeypatch):
     validate(tiny, res.schedule)
 
 
-def test_cli_variant_list_matches_loop():
-    from jsched.commands import rho as cmd
+def test_config_defaults_and_registry():
+    c = method.Config()
+    assert (c.variant, c.H, c.S, c.T, c.stop_after, c.objective, c.workers) == ("default", 80, 30, 60.0, 3.0, "makespan", 2)
+    from jsched.registry import get
 
-    assert cmd.VARIANTS == loop.VARIANTS
-    assert cmd.parse_seeds("0-2,5") == [0, 1, 2, 5]
-    with pytest.raises(JSchedError):
-        cmd.parse_seeds("a-b")
-
-
-def test_train_entry_point_arguments(dataset, tmp_path, capsys):
-    import argparse
-
-    from jsched.rho import train
-
-    p = argparse.ArgumentParser()
-    train.add_arguments(p)
-    out = str(tmp_path / "e.msgpack")
-    args = p.parse_args([dataset, "--out", out, "--epochs", "1", "--hidden", "8", "--batch-size", "8"])
-    assert train.run(args) == 0 and "val_accuracy=" in capsys.readouterr().out
-    load_checkpoint(out)
+    assert get("lrho").offers("train") and not get("rho").offers("train")
+    assert get("lrho").config("solve", H=100).variant == "lrho"
+    assert RHOConfig(seed=4).options().random_seed == 4 and RHOConfig(stop_after=0).options().stop_after is None

@@ -1,7 +1,6 @@
-"""L-RHO: rolling-horizon CP-SAT for long-horizon FJSP, its variants and the learned fixing model.
+"""RHO and L-RHO: rolling-horizon CP-SAT for long-horizon FJSP and its learned fixing model.
 
-Modules: ``generators`` (makespan and delay settings, breakdown events), ``loop`` (the RHO loop
-and every variant: default, warm, first, random, oracle, lrho; observation noise and machine
-breakdowns), ``breakdown`` (breakdown events, validation against down windows), ``features`` (op/machine input features), ``net`` (flax network, checkpoints),
-``collect`` (oracle labels over a process pool), ``train`` (training entry point).
+``method`` (the ``rho`` / ``lrho`` methods), ``loop`` (the RHO loop and its variants), ``net``
+(the network), ``features``, ``collect`` (oracle labels), ``train``, ``generators`` (the paper's
+instance settings) and ``breakdown`` (machine breakdown events).
 """

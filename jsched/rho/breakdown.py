@@ -1,24 +1,9 @@
 """Machine breakdowns in the RHO loop: the event queue and validation against down windows.
 
-Model (L-RHO paper App. A.5.1, Alg. 4-5; code ``mk/flexible_jss_main_machine_breakdown.py``):
-a breakdown ``(machine, start, end)`` is unknown until execution reaches ``start``. Then the
-machine is *down* with an **unknown repair time**: it leaves every compatible set (the planner
-may not use it at all, it does not know when it comes back), operations whose compatible
-machines are all down are deferred together with the rest of their job, and the window is
-re-optimised. At ``end`` the machine recovers, which is a second event: the window is
-re-optimised again with the machine available. The code instead sets the down machines' ready
-time to the breakdown end, but also removes them from the compatible sets, so the end time is
-never used for planning either; both re-optimise at start and end.
-
-:class:`BreakdownQueue` holds the not-yet-revealed events in time order and the count of
-breakdowns currently active per machine. Overlapping intervals of one machine are allowed.
-
-Validation: :func:`jsched.schedule.validate` knows nothing of machine unavailability, and the
-one validator is a shared contract, so :func:`validate_with_breakdowns` checks the schedule
-against an augmented instance in which every (merged) down window is one extra single-operation
-job, eligible only on its machine, with the window's length and its start as release, placed
-exactly on the window: the validator's capacity check then rejects any operation that runs on a
-machine while it is down.
+A breakdown ``(machine, start, end)`` is revealed when execution reaches ``start``; the repair
+time is unknown, so the machine is unusable until its recovery event at ``end`` (paper App.
+A.5.1). :func:`validate_with_breakdowns` reuses the one validator: each down window becomes a
+blocking single-operation job on its machine.
 """
 
 from __future__ import annotations

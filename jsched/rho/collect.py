@@ -1,20 +1,9 @@
 """Oracle label collection for L-RHO (``jsched rho collect``), parallel over instances.
 
-Each instance runs the RHO loop with the ``oracle`` variant; every window with at least one
-overlapping and one new operation (as in the code, ``mk util`` L123-124) gives a sample:
-the window's features (``jsched.rho.features``) and the oracle's keep labels. Instances run
-in parallel on a ``backend`` (``BACKENDS``), each CP-SAT solve with ``config.workers`` threads:
-
-* ``process`` (default): a local process pool of ``processes`` workers; the spawn start method
-  keeps the workers free of the parent's threads.
-* ``ray``: one Ray task per instance, each reserving ``config.workers`` CPUs, for clusters (the
-  paper collects on a cluster). Ray is an optional dependency (``pip install jsched[ray]``).
-  ``ray_address`` (or the ``RAY_ADDRESS`` environment variable) joins a running cluster;
-  without either a local Ray instance with ``processes * config.workers`` CPUs is started and
-  shut down afterwards. Tasks run the same function on the same seeds, so the labels are
-  those of the process pool. The dataset is one
-``.npz`` (no pickle) with the padded arrays of ``features.pad_batch``, the instance index of
-each sample and a JSON ``meta`` (version, setting, RHO config, feature names).
+Each generated instance runs the RHO loop with the ``oracle`` variant; every window with both
+overlapping and new operations gives a sample (its features and the oracle's keep labels). The
+instances run in a local process pool or as Ray tasks (the optional extra ``jsched[ray]``).
+The dataset is one ``.npz`` (no pickle) with a JSON ``meta``.
 """
 
 from __future__ import annotations
@@ -24,20 +13,19 @@ import dataclasses
 import json
 import multiprocessing as mp
 import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from jsched.atomic import atomic_path
 from jsched.errors import CheckpointError, JSchedError
-from jsched.rho.features import (
-    MACHINE_FEATURES,
-    OP_FEATURES,
-    WindowFeatures,
-    pad_batch,
-    window_features,
-)
-from jsched.rho.generators import setting_instance
-from jsched.rho.loop import RHOConfig, run_rho
+from jsched.options import option
+from jsched.rho.generators import SETTINGS, setting_instance
+
+if TYPE_CHECKING:
+    from jsched.rho.features import WindowFeatures
+    from jsched.rho.loop import RHOConfig
 
 DATASET_VERSION = 1
 BACKENDS = ("process", "ray")
@@ -45,6 +33,9 @@ BACKENDS = ("process", "ray")
 
 def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
     """Run the oracle RHO on instance ``seed`` of ``setting``; return samples and run stats."""
+    from jsched.rho.features import window_features
+    from jsched.rho.loop import run_rho
+
     inst = setting_instance(setting, seed)
     feats, labels = [], []
 
@@ -53,30 +44,49 @@ def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[W
             feats.append(window_features(st, config.H))
             labels.append(np.asarray(lab, np.float32))
 
-    cfg = dataclasses.replace(config, variant="oracle")
-    res = run_rho(inst, cfg, recorder=record)
+    res = run_rho(inst, dataclasses.replace(config, variant="oracle"), recorder=record)
     stats = {"seed": seed, "objective": res.objective, "solve_time": res.solve_time, "total_time": res.total_time}
     return feats, labels, stats
 
 
-def collect(
-    setting: str,
-    seeds: list[int],
-    config: RHOConfig,
-    processes: int = 1,
-    progress: bool = True,
-    backend: str = "process",
-    ray_address: str | None = None,
-) -> tuple[dict, dict]:
-    """Collect oracle samples on ``seeds`` of ``setting``; return (arrays, meta).
+@dataclass(frozen=True)
+class CollectConfig:
+    """Options of ``jsched rho collect`` (the RHO loop's own come from :class:`jsched.rho.method.Config`)."""
 
-    ``backend`` is ``'process'`` (``processes`` local workers; 1 runs in this process) or
-    ``'ray'`` (see the module docstring); JSchedError for an unknown backend or missing ray.
-    """
+    setting: str = option("mk-small", "generator setting of the instances", choices=tuple(SETTINGS))
+    seeds: str = option("0-9", "instance seeds, e.g. 0-49 or 1,2,5")
+    processes: int = option(1, "instances solved in parallel", min=1)
+    backend: str = option("process", "local process pool, or Ray tasks (the optional extra jsched[ray]; for clusters)",
+                          choices=BACKENDS)  # fmt: skip
+    ray_address: str | None = option(None, "Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-2,5"`` -> ``[0, 1, 2, 5]``."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                a, b = part.split("-")
+                out += list(range(int(a), int(b) + 1))
+            elif part.strip():
+                out.append(int(part))
+    except ValueError:
+        raise JSchedError(f"seeds: cannot read {text!r} (use e.g. 0-49 or 1,2,5)") from None
+    return out
+
+
+def collect(options: CollectConfig, config: RHOConfig, progress: bool = True) -> tuple[dict, dict]:
+    """Oracle samples on the seeds of ``options.setting`` with loop settings ``config``; returns
+    (arrays, meta). One-line JSchedError for an unknown backend or a missing ray."""
+    from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch
+
+    setting, seeds, processes, backend = options.setting, parse_seeds(options.seeds), options.processes, options.backend
+    config = dataclasses.replace(config, variant="oracle")
     if backend not in BACKENDS:
         raise JSchedError(f"unknown collect backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "ray":
-        results = _collect_ray(setting, seeds, config, processes, progress, ray_address)
+        results = _collect_ray(setting, seeds, config, processes, progress, options.ray_address)
     else:
         results = _collect_processes(setting, seeds, config, processes, progress)
     feats, labels, inst_idx, stats = [], [], [], []
@@ -157,6 +167,8 @@ def save_dataset(path: str, arrays: dict, meta: dict) -> None:
 
 def load_dataset(path: str) -> tuple[dict, dict]:
     """Read a dataset written by :func:`save_dataset`; CheckpointError if missing/corrupt/mismatched."""
+    from jsched.rho.features import OP_FEATURES
+
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files if k != "meta"}

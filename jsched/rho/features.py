@@ -1,19 +1,8 @@
-"""L-RHO input features of one RHO window (paper App. A.3; code ``mk/flexible_jss_data.py``).
+"""L-RHO input features of one RHO window (paper App. A.3): a row per window operation
+(``OP_FEATURES``) and per machine (``MACHINE_FEATURES``).
 
-Times are taken relative to the window's origin ``t0`` (the earliest possible start of any
-window operation) so that features are stationary along the horizon (the code uses absolute
-times; with per-feature standardisation a late window would otherwise look out of range).
-
-Operation features (``OP_FEATURES``, one row per window operation, RHO order):
-earliest start given executed job ops (and release), duration mean/std/min/max over compatible
-machines, job id, op index, overlap flag (+1/-1), previous machine's duration (new ops: the
-fastest machine's, as in the code), mean/min duration on the other compatible machines (-1 if
-none), earliest start + previous duration, previous start / end / start delay (-1 for new ops),
-release, due (0 when absent), number of compatible machines, position in the window / H.
-
-Machine features (``MACHINE_FEATURES``): earliest available time (latest executed end), number
-of overlapping ops previously assigned to it, mean and max of their previous ends, and
-mean/std/min/max of their durations on it (0 when none).
+Times are relative to the window's earliest possible start, so that features stay stationary
+along the horizon (standardised per feature, a late window would otherwise look out of range).
 """
 
 from __future__ import annotations

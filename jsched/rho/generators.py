@@ -1,18 +1,7 @@
-"""Seeded instance generators of the L-RHO settings (mit-wu-lab/l-rho, see lrho-code-notes.md).
+"""Seeded instance generators of the L-RHO settings (makespan, delay) and machine breakdowns.
 
-* Makespan setting (``mk/gen_instance.py``): per operation a number of compatible machines
-  drawn from U{1..M}, a random subset of that size, and a duration U{1..99} per compatible
-  machine; every job has ``ops_per_job`` operations (an int, or a (lo, hi) range drawn per job;
-  the paper's 30-100, the code's scripts use 30).
-* Delay setting (``dl/flexible_jss_instance.py``): every machine compatible; per (operation
-  position, machine) a duration range (lo, hi) with lo in {3,5,7,9} and hi = lo + {9..21 step 3},
-  redrawn at 10 random positions per machine; durations randint(lo, hi) (hi exclusive); release
-  times a running sum of U{0..15} within a job; due = release + U{0..29}; operations whose
-  release is at or above the 80% quantile are dropped (so 25x25x30 gives about 600 operations).
-* Breakdowns (``mk/gen_instance.py`` L162-189): first event at U{50..150}, gaps U{400..600} /
-  U{175..300} / U{100..200}, lengths 100 / 100 / 50 (low / mid / high), floor(q*M) machines
-  per event (or each machine i.i.d. with probability q, the paper's text) with q = 0.2 / 0.35 /
-  0.5; events up to ``horizon``. How they are revealed and handled: ``jsched.rho.breakdown``.
+``SETTINGS`` names the sizes used here (``mk-small:3`` on the command line is instance 3 of
+``mk-small``); every generator takes a ``np.random.Generator``, so a seed gives one instance.
 """
 
 from __future__ import annotations
@@ -21,6 +10,7 @@ import numpy as np
 
 from jsched.instances.model import FJSPInstance
 
+# level: (gap between events, event length, q: fraction of machines down); first event at U{50..150}.
 BREAKDOWN_LEVELS = {
     "low": ((400, 600), 100, 0.2),
     "mid": ((175, 300), 100, 0.35),
@@ -35,7 +25,8 @@ def makespan_instance(
     ops_per_job: int | tuple[int, int] = 30,
     name: str = "mk",
 ) -> FJSPInstance:
-    """A makespan-setting FJSP (random compatible subsets, durations U{1..99})."""
+    """A makespan-setting FJSP: per operation U{1..M} compatible machines (a random subset) with a
+    duration U{1..99} each; ``ops_per_job`` an int or a (lo, hi) range drawn per job."""
     if isinstance(ops_per_job, tuple):
         jl = rng.integers(ops_per_job[0], ops_per_job[1] + 1, size=n_jobs)
     else:
@@ -57,7 +48,13 @@ def delay_instance(
     drop_quantile: float = 0.8,
     name: str = "dl",
 ) -> FJSPInstance:
-    """A delay-setting FJSP: all machines compatible, release and due (target end) times."""
+    """A delay-setting FJSP: every machine compatible, release and due (target end) times.
+
+    Durations randint(lo, hi) from a range per (operation position, machine), lo in {3,5,7,9} and
+    hi = lo + {9..21 step 3}, redrawn at 10 random positions per machine; releases a running sum
+    of U{0..15} within a job, due = release + U{0..29}; operations released at or above the
+    ``drop_quantile`` quantile are dropped (each job keeps a prefix).
+    """
     o = int(ops_per_job)
     lo = rng.choice([3, 5, 7, 9], size=(o, n_machines))
     hi = lo + rng.choice(np.arange(9, 22, 3), size=(o, n_machines))

@@ -1,55 +1,9 @@
-"""The rolling-horizon (RHO) loop and its variants (L-RHO paper Alg. 1; code ``mk/flexible_jss_main.py``).
+"""The rolling-horizon (RHO) loop of L-RHO (Li et al., ICLR 2025, Alg. 1) and its variants.
 
-Operations are sorted once (makespan: by (op index / job length, op index, random), which
-interleaves jobs as the authors' code does; delay objectives: by (release, job, op index)).
-Each iteration the window holds the next ``H`` not-yet-executed operations; the window FJSP is
-solved by CP-SAT (``jsched.cpsat.solve``, time limit ``T``, early stop after ``stop_after`` s
-without improvement; under the makespan objective the window minimises K * Cmax + sum of ends
-by default, ``pack``, because the window's Cmax alone lets non-critical operations drift late:
-on mk01 with (H, S) = (20, 10) this gives 42 instead of 44-48; ``pack=False`` is the code's model) with boundary constraints (every operation starts after the latest
-executed end of its job and of its machine; no gap filling, as in the code). The ``S``
-operations with the earliest solved starts are executed (all of them when the window holds
-every remaining operation); the rest are deferred and form the *overlap* of the next window.
-
-Variants differ only in the set of overlapping operations whose machine is fixed to the
-previous window's choice:
-
-* ``default``: nothing fixed; ``warm``: previous machines given as hints (not fixed);
-* ``first``: the first ``p`` fraction of overlapping operations in RHO order;
-* ``random``: a random ``p`` fraction;
-* ``oracle``: solve the unrestricted window ``oracle_k`` times (previous machines as hints,
-  seeds ``seed + trial``); in the chosen trial (``oracle_pick``: ``overlap`` = most operations
-  kept, the spec and the delay code; ``objective`` = best objective, the makespan code) an
-  overlapping operation is labelled *keep* if its machine is unchanged; fix those and solve the
-  restricted window. Oracle trials are not counted in the solve time (as in the code);
-* ``lrho``: a trained network (``jsched.rho.net``) predicts keep probabilities; fix those >= 0.5.
-
-Online settings:
-
-* observation noise (``noise_prob`` > 0): each iteration, window operations at positions >= S
-  are observed with probability ``noise_prob`` with durations p + U{noise_low..noise_high},
-  clipped to ``noise_clip``; the solve uses the observed durations, execution the true ones, in
-  planned start order, each start pushed to max(planned, job ready, machine ready) to stay
-  feasible (paper Alg. 6).
-* machine breakdowns (``breakdowns``: ``(machine, start, end)`` intervals, see
-  :mod:`jsched.rho.breakdown`): a breakdown is revealed when execution reaches its start; the
-  repair time is unknown, so a down machine leaves every compatible set until its recovery,
-  which is a second event. Operations whose compatible machines are all down are deferred with
-  the rest of their job (the window is filled with the next operations instead). Execution of
-  the S chosen operations (in planned start order, at their true times) stops at the next event
-  time t if any of them would still run after t: the operations that started before t are kept
-  (an operation running on a machine that goes down at t is interrupted and later restarts from
-  scratch, non-preemptive; one running on a machine that stays up finishes), the rest are
-  deferred, the clock moves to t (later operations start at or after t) and the window is
-  re-optimised with the new machine availability (paper App. A.5.1, Alg. 4-5). The paper's code
-  halts every operation ending after t, including ones already running on machines that stay up
-  and lets re-planned operations start before t; jsched keeps the clock consistent instead.
-  Fixes and hints never name a down machine.
-
-The solve time reported is the sum of the counted window solves' wall times; ``total_time``
-is the whole loop's wall time (oracle trials included). The final schedule is validated with
-:func:`jsched.schedule.validate`; with breakdowns, by
-:func:`jsched.rho.breakdown.validate_with_breakdowns` (down windows as blocking operations).
+Each iteration CP-SAT solves a window of the next ``H`` operations (boundary constraints from the
+executed ones), the ``S`` earliest are executed, the rest overlap into the next window; the
+variants differ only in which overlapping operations keep their previous machine. Observation
+noise and machine breakdowns (unknown repair time) are the online settings.
 """
 
 from __future__ import annotations
@@ -65,49 +19,24 @@ from jsched import cpsat
 from jsched.errors import JSchedError, SolverError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 from jsched.rho.breakdown import BreakdownQueue, check_breakdowns, validate_with_breakdowns
+from jsched.rho.method import Config
 from jsched.schedule import OBJECTIVES, Schedule, validate
-
-VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
 
 
 @dataclass(frozen=True)
-class RHOConfig:
-    """Loop settings (defaults: the paper's makespan setting, (H, S, T, stop) = (80, 30, 60, 3))."""
+class RHOConfig(Config):
+    """What the loop reads: the method's options (:class:`jsched.rho.method.Config`, whose
+    ``checkpoint`` and ``breakdowns`` the method resolves) plus the run's seed and fixed knobs."""
 
-    H: int = 80
-    S: int = 30
-    T: float = 60.0
-    stop_after: float | None = 3.0
-    objective: str = "makespan"
-    variant: str = "default"
-    p: float = 0.5  # fraction fixed by 'first' / 'random'
-    oracle_k: int = 3
-    oracle_pick: str = "overlap"  # or 'objective'
-    threshold: float = 0.5  # lrho: fix when the predicted keep probability >= threshold
-    workers: int = 2
     seed: int = 0
-    noise_prob: float = 0.0
-    noise_low: int = -5
+    threshold: float = 0.5  # lrho: fix an operation when its predicted keep probability >= threshold
+    noise_low: int = -5  # observation noise: durations p + U{noise_low..noise_high}, at least 1
     noise_high: int = 4
-    noise_clip: tuple[int, int | None] = (1, None)
-    pack: bool = True  # makespan windows: minimise K*Cmax + sum(ends) (False: Cmax, as the code)
-
-    def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise JSchedError(f"unknown RHO variant {self.variant!r}; choose one of {', '.join(VARIANTS)}")
-        if self.objective not in cpsat.OBJECTIVES:
-            raise JSchedError(f"unknown objective {self.objective!r}; choose one of {', '.join(cpsat.OBJECTIVES)}")
-        if not (1 <= self.S <= self.H):
-            raise JSchedError(f"need 1 <= S <= H, got S={self.S}, H={self.H}")
-        if self.oracle_pick not in ("overlap", "objective"):
-            raise JSchedError("oracle_pick must be 'overlap' or 'objective'")
-        if not 0.0 <= self.p <= 1.0:
-            raise JSchedError(f"p must be in [0, 1], got {self.p}")
 
     def options(self, seed_offset: int = 0) -> cpsat.CPSatOptions:
-        return cpsat.CPSatOptions(
-            time_limit=self.T, num_workers=self.workers, random_seed=self.seed + seed_offset, stop_after=self.stop_after
-        )
+        stop = self.stop_after if self.stop_after and self.stop_after > 0 else None
+        seed = self.seed + seed_offset
+        return cpsat.CPSatOptions(time_limit=self.T, num_workers=self.workers, random_seed=seed, stop_after=stop)
 
 
 @dataclass
@@ -197,7 +126,25 @@ def run_rho(
     breakdowns: list[tuple[int, int, int]] | tuple = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> RHOResult:
-    """Run the RHO loop on ``instance`` with ``config``; see the module docstring.
+    """Run the RHO loop on ``instance`` with ``config``.
+
+    Operations are ordered once: makespan by (op index / job length, op index, random tie), which
+    interleaves jobs; delay objectives by (release, job, op index). A window is the next ``H``
+    unexecuted operations; CP-SAT solves it (``pack``: makespan windows minimise K * Cmax + sum
+    of ends, since Cmax alone lets non-critical operations drift late) with every operation
+    starting after the latest executed end of its job and machine. The ``S`` earliest planned
+    operations (all, in the last window) are executed at their true times in planned order.
+    Fixed machines by variant: ``first`` / ``random`` a ``p`` fraction of the overlap; ``oracle``
+    the ones kept in the best of ``oracle_k`` unrestricted re-solves (:func:`oracle_labels`, not
+    counted in the solve time); ``lrho`` those the predictor gives >= ``threshold``; ``warm``
+    hints instead of fixing.
+
+    Noise (``noise_prob``): window positions >= S are planned with perturbed durations and
+    executed with the true ones, each start pushed to stay feasible. Breakdowns: an interval is
+    revealed when execution reaches its start; the machine then leaves every compatible set until
+    its end (a second event), operations with no machine up wait with the rest of their job, an
+    operation running on a machine that goes down restarts later, and the window is re-solved
+    from the event time on. Fixes and hints never name a down machine.
 
     Args:
         instance: JSP or FJSP instance (true durations).
@@ -208,7 +155,8 @@ def run_rho(
         progress: called with (executed, total) after every iteration.
 
     Returns:
-        An :class:`RHOResult` with a validated schedule.
+        An :class:`RHOResult` whose schedule passed the validator (with breakdowns:
+        :func:`jsched.rho.breakdown.validate_with_breakdowns`).
     """
     t_begin = time.perf_counter()
     f = as_fjsp(instance)
@@ -361,7 +309,7 @@ def _state(f, window, prev, job_ready, mach_ready, up) -> WindowState:
 
 def _choose_fixed(st: WindowState, cfg: RHOConfig, predictor, iteration):
     """(ops to fix, hints, oracle labels or None) for the variant; an op whose previous machine
-    is down is never fixed nor hinted (the code drops such fixes too)."""
+    is down is never fixed nor hinted (the authors' code drops such fixes too)."""
     ov = st.window[st.overlap]
     none = np.zeros(0, np.int64)
     if cfg.variant == "default" or len(ov) == 0:
@@ -381,8 +329,10 @@ def _choose_fixed(st: WindowState, cfg: RHOConfig, predictor, iteration):
     if cfg.variant == "lrho":
         prob = np.asarray(predictor(st), np.float64)
         return ov[(prob >= cfg.threshold) & usable], None, None
-    labels = oracle_labels(st, cfg, iteration)
-    return ov[labels.astype(bool)], None, labels
+    if cfg.variant == "oracle":
+        labels = oracle_labels(st, cfg, iteration)
+        return ov[labels.astype(bool)], None, labels
+    raise JSchedError(f"unknown RHO variant {cfg.variant!r}")
 
 
 def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.ndarray:
@@ -439,7 +389,6 @@ def _observe(f: FJSPInstance, window: np.ndarray, cfg: RHOConfig, rng: np.random
     hit = later[rng.random(len(later)) < cfg.noise_prob]
     if len(hit):
         delta = rng.integers(cfg.noise_low, cfg.noise_high + 1, size=(len(hit), f.n_machines))
-        lo, hi = cfg.noise_clip
-        noisy = np.clip(dur[hit] + delta, lo, hi)
+        noisy = np.maximum(dur[hit] + delta, 1)
         dur[hit] = np.where(f.eligible[hit], noisy, 0)
     return FJSPInstance(f.name, f.n_machines, f.job_lengths, dur, f.eligible, release=f.release, due=f.due)

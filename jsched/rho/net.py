@@ -1,30 +1,21 @@
-"""The L-RHO fixing network (flax linen), its loss, checkpoints and the RHO predictor.
+"""The L-RHO fixing network (flax linen), its loss, its model file and the RHO predictor.
 
-Architecture (paper Fig. 2; code ``mk/flexible_jss_learn.py`` L70-154): operation and machine
-embeddings, each LayerNorm -> Dense(h) -> ReLU -> Dense(h); a global embedding MLP(2h -> h) of
-the masked means of operation and machine embeddings; for every operation the concatenation
-[op embedding, global embedding, embedding of its previous machine (0 for new ops)] goes
-through Dense(h) -> ReLU -> Dense(1): the logit that an overlapping operation keeps its
-previous machine. Loss: BCE on logits with positive-class weight ``pos_weight`` (0.5 in the
-code, which trades false "keep" predictions for misses), over overlapping operations only.
-
-Checkpoints are msgpack (``flax.serialization``), never pickle: ``{"version", "config"
-(JSON), "norm" (feature mean/std), "params"}``; a missing, corrupt or mismatched file raises
-``CheckpointError``.
+Per overlapping window operation the network gives the logit that it keeps its previous
+machine, from embeddings of the operation, of the machines and of the window as a whole
+(paper Fig. 2). A model is a ``lrho-model`` checkpoint (:mod:`jsched.checkpoint`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import serialization
 
-from jsched.atomic import write_bytes_atomic
+from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.errors import CheckpointError
 from jsched.rho.features import (
     MACHINE_FEATURES,
@@ -33,7 +24,8 @@ from jsched.rho.features import (
     window_features,
 )
 
-CHECKPOINT_VERSION = 1
+KIND = "lrho-model"
+NORM_KEYS = ("op_mean", "op_std", "m_mean", "m_std")
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,7 @@ def normalise(batch: dict, norm: dict) -> tuple:
 
 
 def feature_stats(arrays: dict, eps: float = 1e-8) -> dict:
-    """Per-feature mean/std over the valid rows of a dataset (the code's scaler, eps 1e-8)."""
+    """Per-feature mean/std over the valid rows of a dataset (the authors' scaler, eps 1e-8)."""
     ox = arrays["op_x"][arrays["op_mask"]]
     mx = arrays["m_x"][arrays["m_mask"]]
     return {
@@ -108,55 +100,54 @@ def feature_stats(arrays: dict, eps: float = 1e-8) -> dict:
     }
 
 
-def save_checkpoint(path: str, params, norm: dict, config: NetConfig, extra: dict | None = None) -> None:
-    """Write a msgpack checkpoint atomically."""
-    payload = {
-        "version": CHECKPOINT_VERSION,
-        "config": json.dumps({**asdict(config), **(extra or {})}),
-        "norm": {k: np.asarray(v) for k, v in norm.items()},
-        "params": jax.tree_util.tree_map(np.asarray, serialization.to_state_dict(params)),
-    }
-    write_bytes_atomic(path, serialization.msgpack_serialize(payload))
+class Model(NamedTuple):
+    """A loaded L-RHO model: parameters, feature normalisation, its network and training objective."""
+
+    params: dict
+    norm: dict
+    config: NetConfig
+    objective: str
+    meta: dict
 
 
-def load_checkpoint(path: str) -> tuple[dict, dict, NetConfig, dict]:
-    """(params, norm, NetConfig, full config dict); CheckpointError when unusable."""
+def save_model(path: str, params, norm: dict, config: NetConfig, objective: str, meta: dict | None = None) -> None:
+    """Write a model (kind ``lrho-model``; the objective it was trained for goes into its config)."""
+    tree = {"params": params, "norm": {k: np.asarray(norm[k], np.float32) for k in NORM_KEYS}}
+    save_checkpoint(path, KIND, tree, {**asdict(config), "objective": objective}, meta)
+
+
+def load_model(path: str, objective: str | None = None) -> Model:
+    """Read a model; CheckpointError when it is unusable or was trained for another objective
+    (makespan vs the delay objectives, which share one model)."""
+    stored = load_checkpoint(path, KIND).config
     try:
-        with open(path, "rb") as fh:
-            raw = serialization.msgpack_restore(fh.read())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: checkpoint not found") from None
-    except Exception as e:
-        raise CheckpointError(f"{path}: corrupt checkpoint ({type(e).__name__})") from None
-    if not isinstance(raw, dict) or raw.get("version") != CHECKPOINT_VERSION:
-        got = raw.get("version") if isinstance(raw, dict) else None
-        raise CheckpointError(f"{path}: checkpoint version {got}, expected {CHECKPOINT_VERSION}")
-    try:
-        cfg_all = json.loads(raw["config"])
-        cfg = NetConfig(**{k: cfg_all[k] for k in NetConfig.__dataclass_fields__})
-        norm = {k: np.asarray(raw["norm"][k], np.float32) for k in ("op_mean", "op_std", "m_mean", "m_std")}
-        params = raw["params"]
-    except Exception as e:
-        raise CheckpointError(f"{path}: malformed checkpoint ({type(e).__name__}: {e})") from None
+        cfg = NetConfig(**{k: int(stored[k]) for k in NetConfig.__dataclass_fields__})
+        trained_for = str(stored["objective"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: malformed L-RHO model config ({type(e).__name__}: {e})") from None
+    if objective is not None and _family(trained_for) != _family(objective):
+        raise CheckpointError(f"{path}: an L-RHO model for the {trained_for} objective; this run's objective is {objective}")
     if cfg.n_op_features != len(OP_FEATURES) or cfg.n_machine_features != len(MACHINE_FEATURES):
         raise CheckpointError(
             f"{path}: trained on {cfg.n_op_features}/{cfg.n_machine_features} features, "
             f"this jsched has {len(OP_FEATURES)}/{len(MACHINE_FEATURES)}"
         )
-    if norm["op_mean"].shape != (len(OP_FEATURES),):
-        raise CheckpointError(f"{path}: normalisation statistics have the wrong shape")
-    try:  # a dry run checks every parameter shape
-        LRHONet(cfg.hidden).apply(
-            {"params": params},
-            jnp.zeros((2, cfg.n_op_features)),
-            jnp.ones(2, bool),
-            jnp.zeros((1, cfg.n_machine_features)),
-            jnp.ones(1, bool),
-            jnp.zeros(2, jnp.int32),
-        )
-    except Exception as e:
-        raise CheckpointError(f"{path}: parameters do not fit the network ({type(e).__name__})") from None
-    return params, norm, cfg, cfg_all
+    ck = load_checkpoint(path, KIND, template=_template(cfg))
+    return Model(ck.tree["params"], ck.tree["norm"], cfg, trained_for, ck.meta)
+
+
+def _family(objective: str) -> str:
+    return "makespan" if objective == "makespan" else "delay"
+
+
+def _template(cfg: NetConfig) -> dict:
+    """Arrays of the shapes a model with ``cfg`` stores (what loading checks against)."""
+    fo, fm = cfg.n_op_features, cfg.n_machine_features
+    x = (jnp.zeros((2, fo)), jnp.ones(2, bool), jnp.zeros((1, fm)), jnp.ones(1, bool), jnp.zeros(2, jnp.int32))
+    shapes = jax.eval_shape(LRHONet(cfg.hidden).init, jax.random.key(0), *x)["params"]  # traced, not run
+    params = jax.tree.map(lambda a: np.zeros(a.shape, a.dtype), shapes)
+    sizes = {"op_mean": fo, "op_std": fo, "m_mean": fm, "m_std": fm}
+    return {"params": params, "norm": {k: np.zeros(n, np.float32) for k, n in sizes.items()}}
 
 
 class Predictor:
@@ -165,8 +156,9 @@ class Predictor:
     Windows are padded to ``H`` operations so the jitted network compiles once per machine count.
     """
 
-    def __init__(self, path: str, H: int):
-        self.params, self.norm, self.config, self.meta = load_checkpoint(path)
+    def __init__(self, path: str, H: int, objective: str | None = None):
+        model = load_model(path, objective)
+        self.params, self.norm, self.config, self.meta = model.params, model.norm, model.config, model.meta
         self.H = int(H)
         net = LRHONet(self.config.hidden)
         self._apply = jax.jit(lambda p, *x: jax.nn.sigmoid(net.apply({"params": p}, *x)))

@@ -1,41 +1,39 @@
-"""Training of the L-RHO fixing network (``jsched train lrho``).
+"""Training of the L-RHO fixing network on oracle datasets (``jsched train lrho``).
 
-Entry point for the shared ``jsched train`` command: :func:`train_lrho` (and
-:func:`add_arguments` / :func:`main` for its argparse wiring).
-
-Data: oracle datasets from ``jsched rho collect`` (``jsched.rho.collect``). The split is by
-instance (the last ``val_fraction`` of instances validate). Features are standardised with the
-train split's mean/std (stored in the checkpoint). Optimiser: Adam (the code: lr 1e-4, 200
-epochs, batch 64, positive weight 0.5 in the BCE); one jitted update per minibatch, a tqdm bar
-over epochs, an explicit seed, and resume from ``OUT.state.msgpack`` (written every epoch).
-The checkpoint kept is the epoch with the best validation accuracy (the code evaluates a fixed
-epoch, 120, which needs a validation run anyway to pick).
+One update is one epoch of Adam minibatches on the weighted BCE; the model exported is the epoch
+with the best validation accuracy (the last ``val_fraction`` of instances validate).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import time
+from dataclasses import dataclass
+from functools import partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
-from flax import serialization
 
-from jsched.errors import CheckpointError, JSchedError
-from jsched.rho.collect import load_dataset, merge_datasets
-from jsched.rho.net import LRHONet, NetConfig, feature_stats, normalise, save_checkpoint, weighted_bce
+from jsched.errors import JSchedError
+from jsched.options import option
+from jsched.training import RunConfig, run_training
 
 
-def _split(arrays: dict, val_fraction: float) -> tuple[dict, dict]:
-    inst = arrays["instance"]
-    ids = np.unique(inst)
-    n_val = int(round(val_fraction * len(ids))) if len(ids) > 1 else 0
-    val_ids = ids[len(ids) - n_val :]
-    is_val = np.isin(inst, val_ids)
-    return ({k: v[~is_val] for k, v in arrays.items()}, {k: v[is_val] for k, v in arrays.items()})
+@dataclass(frozen=True)
+class TrainConfig(RunConfig):
+    """Options of ``jsched train lrho``."""
+
+    dataset: str | None = option(None, "oracle dataset(s) from `jsched rho collect` (.npz; several: comma-separated)")
+    epochs: int = option(200, "training epochs", min=1)
+    batch_size: int = option(64, "windows per minibatch", min=1)
+    lr: float = option(1e-4, "Adam learning rate", min=0)
+    pos_weight: float = option(0.5, "BCE weight of the 'keep' class", min=0)
+    hidden: int = option(64, "network width", min=1)
+    val_fraction: float = option(0.1, "fraction of the instances held out for validation", min=0, max=1)
+
+
+def train(config: TrainConfig, key) -> dict:
+    """Train (or resume) in the run folder; its ``model.msgpack`` is the best validation epoch."""
+    if not config.dataset:
+        raise JSchedError("lrho training needs dataset=PATH (--dataset: the .npz of `jsched rho collect`)")
+    return run_training(LRHOTrainer(config, key), config, key)
 
 
 def label_metrics(prob: np.ndarray, labels: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> dict:
@@ -53,149 +51,118 @@ def label_metrics(prob: np.ndarray, labels: np.ndarray, mask: np.ndarray, thresh
     }
 
 
-def train_lrho(
-    datasets: list[str],
-    out: str,
-    *,
-    epochs: int = 200,
-    batch_size: int = 64,
-    lr: float = 1e-4,
-    pos_weight: float = 0.5,
-    hidden: int = 64,
-    seed: int = 0,
-    val_fraction: float = 0.1,
-    resume: bool = True,
-    progress: bool = True,
-) -> dict:
-    """Train the network on oracle datasets and write the best checkpoint to ``out``.
+_KEYS = ("op_x", "op_mask", "m_x", "m_mask", "prev_m", "labels", "overlap")
 
-    Returns a dict with the validation metrics of the saved epoch, the epoch, losses, the
-    number of train/validation samples and the wall time.
-    """
-    from tqdm import trange
 
-    if not datasets:
-        raise JSchedError("no dataset given")
-    arrays, meta = merge_datasets([load_dataset(p) for p in datasets])
-    train, val = _split(arrays, val_fraction)
-    if len(train["labels"]) == 0:
-        raise JSchedError("empty training split")
-    norm = feature_stats(train)
-    cfg = NetConfig(hidden=hidden)
-    net = LRHONet(hidden)
-    key = jax.random.PRNGKey(seed)
-    tx = optax.adam(lr)
+class LRHOTrainer:
+    """The :class:`jsched.training.Trainer` of the fixing network: an epoch per update."""
 
-    def loss_fn(params, b):
-        logits = net.apply({"params": params}, *normalise(b, norm))
-        return weighted_bce(logits, b["labels"], b["overlap"] & b["op_mask"], pos_weight)
+    name = "lrho"
+    chunk = 1
+    extendable = ("epochs",)
 
-    @jax.jit
-    def update(params, opt_state, b):
-        loss, g = jax.value_and_grad(loss_fn)(params, b)
-        upd, opt_state = tx.update(g, opt_state, params)
-        return optax.apply_updates(params, upd), opt_state, loss
+    def __init__(self, config: TrainConfig, key):
+        import jax
+        import jax.numpy as jnp
+        import optax
 
-    @jax.jit
-    def predict(params, b):
-        return jax.nn.sigmoid(net.apply({"params": params}, *normalise(b, norm)))
+        from jsched.rho.collect import load_dataset, merge_datasets
+        from jsched.rho.net import LRHONet, NetConfig, feature_stats, normalise, weighted_bce
+        from jsched.seeds import seed_of
 
-    keys = ("op_x", "op_mask", "m_x", "m_mask", "prev_m", "labels", "overlap")
-    tr = {k: jnp.asarray(train[k]) for k in keys}
-    va = {k: jnp.asarray(val[k]) for k in keys} if len(val["labels"]) else tr
-    params = net.init(key, *[x[:1] for x in normalise({k: tr[k] for k in keys}, norm)])["params"]
-    opt_state = tx.init(params)
-    state_path = out + ".state.msgpack"
-    start_epoch, best = 0, {"accuracy": -1.0}
-    if resume and os.path.exists(state_path):
-        try:
-            with open(state_path, "rb") as fh:
-                st = serialization.msgpack_restore(fh.read())
-            params = serialization.from_state_dict(params, st["params"])
-            opt_state = serialization.from_state_dict(opt_state, st["opt_state"])
-            start_epoch = int(st["epoch"])
-            best = {"accuracy": float(st["best_accuracy"])}
-        except Exception as e:
-            raise CheckpointError(f"{state_path}: cannot resume ({type(e).__name__}); delete it to restart") from None
-    n = len(train["labels"])
-    rng = np.random.default_rng([seed, start_epoch])
-    t0 = time.perf_counter()
-    losses = []
-    bar = trange(start_epoch, epochs, desc="train lrho", disable=not progress)
-    for epoch in bar:
-        perm = rng.permutation(n)
-        ep_loss = []
-        for i in range(0, n, batch_size):
-            idx = perm[i : i + batch_size]
-            if len(idx) < batch_size and n >= batch_size:  # fixed shapes: one compile
-                idx = np.concatenate([idx, perm[: batch_size - len(idx)]])
-            b = {k: v[idx] for k, v in tr.items()}
-            params, opt_state, loss = update(params, opt_state, b)
-            ep_loss.append(float(loss))
-        losses.append(float(np.mean(ep_loss)))
-        prob = np.asarray(predict(params, va))
-        m = label_metrics(prob, np.asarray(va["labels"]), np.asarray(va["overlap"] & va["op_mask"]))
-        bar.set_postfix(loss=f"{losses[-1]:.4f}", val_acc=f"{m['accuracy']:.3f}")
-        if m["accuracy"] > best["accuracy"]:
-            best = {**m, "epoch": epoch + 1}
-            save_checkpoint(
-                out,
-                params,
-                norm,
-                cfg,
-                extra={"setting": meta["setting"], "rho": meta["config"], "epoch": epoch + 1, "val": m},
-            )
-        st = {
-            "epoch": epoch + 1,
-            "best_accuracy": best["accuracy"],
-            "params": serialization.to_state_dict(params),
-            "opt_state": serialization.to_state_dict(opt_state),
+        paths = [p.strip() for p in config.dataset.split(",") if p.strip()]
+        arrays, self.data_meta = merge_datasets([load_dataset(p) for p in paths])
+        train, val = _split(arrays, config.val_fraction)
+        if len(train["labels"]) == 0:
+            raise JSchedError(f"{config.dataset}: empty training split")
+        self.total = config.epochs
+        self.seed = seed_of(key)
+        self.norm = feature_stats(train)
+        self.net_config = NetConfig(hidden=config.hidden)
+        self.n_train, self.n_val = len(train["labels"]), len(val["labels"])
+        net, norm, tx = LRHONet(config.hidden), self.norm, optax.adam(config.lr)
+        tr = {k: jnp.asarray(train[k]) for k in _KEYS}
+        va = {k: jnp.asarray(val[k]) for k in _KEYS} if self.n_val else tr
+        self._tr, self._va = tr, va
+        bs = config.batch_size
+        n_batches = -(-self.n_train // bs)
+
+        perm_key = jax.random.split(key)[1]
+
+        def predict(params, b):
+            return jax.nn.sigmoid(net.apply({"params": params}, *normalise(b, norm)))
+
+        def loss_fn(params, b):
+            logits = net.apply({"params": params}, *normalise(b, norm))
+            return weighted_bce(logits, b["labels"], b["overlap"] & b["op_mask"], config.pos_weight)
+
+        def epoch(state, tr, va):
+            # A fresh permutation per epoch; the last minibatch is filled from its start (one shape).
+            perm = jax.random.permutation(jax.random.fold_in(perm_key, state["epoch"]), self.n_train)
+            idx = jnp.resize(perm, (n_batches * bs,)).reshape(n_batches, bs)
+
+            def step(carry, i):
+                params, opt_state = carry
+                loss, g = jax.value_and_grad(loss_fn)(params, {k: v[i] for k, v in tr.items()})
+                upd, opt_state = tx.update(g, opt_state, params)
+                return (optax.apply_updates(params, upd), opt_state), loss
+
+            (params, opt_state), losses = jax.lax.scan(step, (state["params"], state["opt_state"]), idx)
+            mask = va["overlap"] & va["op_mask"]
+            right = ((predict(params, va) >= 0.5) == (va["labels"] >= 0.5)) & mask
+            acc = right.sum() / jnp.maximum(mask.sum(), 1)
+            better = acc > state["best_accuracy"]
+            new = {
+                "params": params,
+                "opt_state": opt_state,
+                "best_params": jax.tree.map(lambda a, b: jnp.where(better, a, b), params, state["best_params"]),
+                "best_accuracy": jnp.where(better, acc, state["best_accuracy"]),
+                "best_epoch": jnp.where(better, state["epoch"] + 1, state["best_epoch"]),
+                "epoch": state["epoch"] + 1,
+            }
+            return new, {"loss": losses.mean(), "val_accuracy": acc}
+
+        @partial(jax.jit, static_argnums=3)
+        def epochs(state, tr, va, n):
+            return jax.lax.scan(lambda s, _: epoch(s, tr, va), state, None, length=n)
+
+        self._epochs = epochs
+        self._init = lambda k: net.init(jax.random.split(k)[0], *[x[:1] for x in normalise(tr, norm)])["params"]
+        self._predict = jax.jit(predict)
+        self._tx = tx
+
+    def init(self, key):
+        import jax.numpy as jnp
+
+        params = self._init(key)
+        return {
+            "params": params,
+            "opt_state": self._tx.init(params),
+            "best_params": params,
+            "best_accuracy": jnp.float32(-1.0),
+            "best_epoch": jnp.int32(0),
+            "epoch": jnp.int32(0),
         }
-        tmp = state_path + ".tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(serialization.msgpack_serialize(jax.tree_util.tree_map(np.asarray, st)))
-        os.replace(tmp, state_path)
-    return {
-        "best": best,
-        "losses": losses,
-        "n_train": int(n),
-        "n_val": int(len(val["labels"])),
-        "seconds": time.perf_counter() - t0,
-    }
+
+    def run_chunk(self, state, n: int):
+        return self._epochs(state, self._tr, self._va, n)
+
+    def export(self, state, path: str, meta: dict) -> None:
+        from jsched.rho.net import save_model
+
+        va = self._va
+        prob = np.asarray(self._predict(state["best_params"], va))
+        val = label_metrics(prob, np.asarray(va["labels"]), np.asarray(va["overlap"] & va["op_mask"]))
+        rho = self.data_meta["config"]
+        meta = {**meta, "seed": self.seed, "setting": self.data_meta["setting"], "rho": rho,
+                "epoch": int(state["best_epoch"]), "val": val, "n_train": self.n_train, "n_val": self.n_val}  # fmt: skip
+        save_model(path, state["best_params"], self.norm, self.net_config, rho["objective"], meta)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of ``jsched train lrho``."""
-    p.add_argument("datasets", nargs="+", help="oracle datasets (.npz) from `jsched rho collect`")
-    p.add_argument("--out", required=True, help="checkpoint path (.msgpack)")
-    p.add_argument("--epochs", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--pos-weight", type=float, default=0.5)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--no-resume", action="store_true", help="ignore OUT.state.msgpack")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run :func:`train_lrho` from parsed arguments; print one summary line."""
-    r = train_lrho(
-        args.datasets,
-        args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        pos_weight=args.pos_weight,
-        hidden=args.hidden,
-        seed=args.seed,
-        val_fraction=args.val_fraction,
-        resume=not args.no_resume,
-    )
-    b = r["best"]
-    print(
-        f"lrho: saved {args.out} epoch={b.get('epoch')} val_accuracy={b['accuracy']:.3f} "
-        f"keep_rate={b.get('keep_rate', float('nan')):.3f} train={r['n_train']} val={r['n_val']} "
-        f"time={r['seconds']:.1f}s"
-    )
-    return 0
+def _split(arrays: dict, val_fraction: float) -> tuple[dict, dict]:
+    """(train, validation) by instance: the last ``val_fraction`` of instances validate."""
+    inst = arrays["instance"]
+    ids = np.unique(inst)
+    n_val = int(round(val_fraction * len(ids))) if len(ids) > 1 else 0
+    is_val = np.isin(inst, ids[len(ids) - n_val :])
+    return ({k: v[~is_val] for k, v in arrays.items()}, {k: v[is_val] for k, v in arrays.items()})
