@@ -66,12 +66,17 @@ def run(args: argparse.Namespace) -> int:
     if objective is not None:
         options.setdefault("objective", objective)
     seed = {} if args.seed is None else {"seed": args.seed}
-    result = jsched.api.solve(instance, method="rho", **seed, **options)
+    method = "lrho" if options.get("variant") == "lrho" else "rho"  # the registry's name for what runs
+    if method == "lrho":
+        del options["variant"]
+    result = jsched.api.solve(instance, method=method, **seed, **options)
     print(result.line())
     if args.out:
         result.save(args.out)
     if args.gantt:
-        result.gantt().savefig(args.gantt)
+        from jsched.gantt import plot_gantt
+
+        plot_gantt(result.instance, result.schedule, args.gantt, title=result.title())
     return 0
 
 
