@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     import jsched.api
 
     _reject(args, [f.name for f in dataclasses.fields(CollectConfig)], "a solve (only to jsched rho collect)")
+    from jsched.commands.solve import check_outputs
+
+    check_outputs(args.instance, args.out, args.gantt)
     instance, objective = load_rho_instance(args.instance)
     options = options_from_args(Config, args)
     if objective is not None:
