@@ -22,11 +22,10 @@ import numpy as np
 
 from jsched.instances import best_known, load_benchmark
 from jsched.schedule import Schedule, validate
-from jsched.slim.checkpoint import load_model
 from jsched.slim.decode import decode
 from jsched.slim.graph import stack_slim_instances
 from jsched.slim.method import DEFAULT_CHECKPOINT
-from jsched.slim.model import ModelConfig, count_params, init_params
+from jsched.slim.model import ModelConfig, count_params, init_params, load_model
 
 PAPER_SECONDS = {1: 0.59, 128: 0.96}  # mean per Taillard instance, authors' code (GPU not stated)
 
@@ -35,12 +34,12 @@ def time_decode(params, cfg, inst, samples, repeats):
     batch = stack_slim_instances([inst])
     kw = dict(n_samples=samples, greedy=samples == 1, cfg=cfg)
     t0 = time.perf_counter()
-    out = jax.block_until_ready(decode(params, batch, jax.random.key(0), **kw))
+    out = jax.block_until_ready(decode(params, batch, jax.random.split(jax.random.key(0), 1), **kw))
     first = time.perf_counter() - t0
     runs = []
     for r in range(repeats):
         t0 = time.perf_counter()
-        out = jax.block_until_ready(decode(params, batch, jax.random.key(r + 1), **kw))
+        out = jax.block_until_ready(decode(params, batch, jax.random.split(jax.random.key(r + 1), 1), **kw))
         runs.append(time.perf_counter() - t0)
     sched = Schedule.from_arrays(inst, np.asarray(out.best_start[0]))
     validate(inst, sched)

@@ -4,7 +4,7 @@
 samples and can give another best. For each checkpoint (side by side, same seeds, same run)
 and each instance, this decodes ``--samples`` solutions under every seed of ``--seeds`` and
 reports the mean, min and max of the best makespan, its gap to the best-known value, and the
-share of seeds within ``--target-gap`` percent. Every best schedule passes the validator.
+share of seeds within ``--target-gap`` percent. Every best schedule passes the validator (``jsched.evaluate``).
 Writes ``bench/results/slim_seeds.json``.
 
     python bench/slim_seeds.py --checkpoints jsched/assets/slim/slim.ckpt OTHER.ckpt \
@@ -19,10 +19,19 @@ import time
 
 import numpy as np
 
-from jsched.commands.rho import parse_seeds
+from jsched.api import evaluate
 from jsched.instances import best_known, load
-from jsched.schedule import validate, write_json_atomic
-from jsched.slim.method import DEFAULT_CHECKPOINT, solve_many
+from jsched.schedule import write_json_atomic
+from jsched.slim.method import DEFAULT_CHECKPOINT
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-15"``, ``"0,3,7"`` or ``"0-3,9"`` -> a list of seeds."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
 
 
 def main() -> None:
@@ -43,8 +52,7 @@ def main() -> None:
         best = np.zeros((len(seeds), len(insts)), np.int64)
         t0 = time.perf_counter()
         for s_i, seed in enumerate(seeds):
-            scheds, _ = solve_many(insts, a.samples, ck, seed)
-            best[s_i] = [validate(i, s).makespan for i, s in zip(insts, scheds)]
+            best[s_i] = [r.makespan for r in evaluate("slim", insts, seed=seed, samples=a.samples, checkpoint=ck)]
         secs = time.perf_counter() - t0
         for k, inst in enumerate(insts):
             col = best[:, k]

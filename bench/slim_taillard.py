@@ -5,7 +5,7 @@ ta01-ta10): MWKR (most work remaining, the paper's best rule, on non-delay sched
 validator; gaps are to the best-known makespans of ``../shared/data/jsp/bks.csv``. Prints a
 table with ratios to MWKR and writes ``bench/results/slim_taillard.json``.
 
-    PYTHONPATH=$PWD python bench/slim_taillard.py [--sizes 15x15] [--samples 1,128,512]
+    python bench/slim_taillard.py [--sizes 15x15] [--samples 0,128,512]
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from jsched.instances import best_known
+from jsched.api import evaluate
+from jsched.instances import best_known, load_set
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate, write_json_atomic
-from jsched.slim import eval as slim_eval
-from jsched.slim.method import DEFAULT_CHECKPOINT, solve_many
+from jsched.slim.method import DEFAULT_CHECKPOINT
 
 
 def mwkr(inst: JSPInstance) -> Schedule:
@@ -52,23 +52,19 @@ def mwkr(inst: JSPInstance) -> Schedule:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="15x15")
-    ap.add_argument("--samples", default="1,128,512")
+    ap.add_argument("--samples", default="0,128,512", help="comma list; 0 = greedy")
     ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "slim_taillard.json"))
     args = ap.parse_args()
     sizes = args.sizes.split(",")
-    insts = [i for group in slim_eval.select("taillard", sizes).values() for i in group]
+    insts = [i for size in sizes for i in load_set("taillard") if i.shape == size]
     bks = np.array([best_known(i) for i in insts], float)
     results = {"MWKR": np.array([validate(i, mwkr(i)).makespan for i in insts], float)}
     seconds = {"MWKR": 0.0}
     for s in (int(v) for v in args.samples.split(",")):
-        name = "SLIM greedy" if s == 1 else f"SLIM b={s}"
-        ms = []
+        name = "SLIM greedy" if s == 0 else f"SLIM b={s}"
         t0 = time.perf_counter()
-        for size in sizes:
-            group = [i for i in insts if i.shape == size]
-            scheds, _ = solve_many(group, s, args.checkpoint)
-            ms += [validate(i, sc).makespan for i, sc in zip(group, scheds)]
+        ms = [r.makespan for r in evaluate("slim", insts, samples=s, checkpoint=args.checkpoint)]  # validated
         seconds[name] = time.perf_counter() - t0
         results[name] = np.array(ms, float)
     base = float(np.mean(100 * (results["MWKR"] / bks - 1)))

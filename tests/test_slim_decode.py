@@ -11,7 +11,7 @@ from jsched.slim.decode import decode, encode, sequence_logprob, step_logits
 from jsched.slim.graph import stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
 from jsched.instances.generators import taillard_jsp
-from jsched.slim.train import TrainConfig, make_train_step
+from jsched.slim.train import make_train_step
 from jsched.kernels.jsp import reset, step
 
 CFG = ModelConfig()
@@ -20,6 +20,10 @@ RNG = np.random.default_rng(0)
 INSTS = [taillard_jsp(4, 3, RNG), taillard_jsp(5, 4, RNG), taillard_jsp(3, 4, RNG)]
 BATCH = stack_slim_instances(INSTS)  # mixed sizes, padded to 5 x 4 x 4
 LOGITS = jax.jit(step_logits, static_argnames="cfg")
+
+
+def keys(seed):
+    return jax.random.split(jax.random.key(seed), len(INSTS))
 ENCODE = jax.jit(encode, static_argnames="cfg")
 
 
@@ -39,7 +43,7 @@ def replay(inst: JSPInstance, actions):
 
 def test_greedy_and_sampled_schedules_are_valid():
     for greedy, s in [(True, 1), (False, 6)]:
-        out = decode(PARAMS, BATCH, jax.random.key(0), n_samples=s, greedy=greedy, cfg=CFG)
+        out = decode(PARAMS, BATCH, keys(0), n_samples=s, greedy=greedy, cfg=CFG)
         for b, inst in enumerate(INSTS):
             sched = Schedule.from_arrays(inst, np.asarray(out.best_start[b])[: inst.n_jobs, : inst.n_ops_per_job])
             validate(inst, sched)
@@ -47,7 +51,7 @@ def test_greedy_and_sampled_schedules_are_valid():
 
 
 def test_greedy_takes_the_argmax_at_every_step():
-    out = decode(PARAMS, BATCH, jax.random.key(0), n_samples=1, greedy=True, cfg=CFG)
+    out = decode(PARAMS, BATCH, keys(0), n_samples=1, greedy=True, cfg=CFG)
     inst = jax.tree.map(lambda x: x[1], BATCH)
     emb = ENCODE(PARAMS, inst, CFG)
     state = reset(inst.jsp)
@@ -57,8 +61,8 @@ def test_greedy_takes_the_argmax_at_every_step():
 
 
 def test_best_of_beta_is_the_label_and_sampling_is_seeded():
-    a = decode(PARAMS, BATCH, jax.random.key(3), n_samples=16, greedy=False, cfg=CFG)
-    b = decode(PARAMS, BATCH, jax.random.key(3), n_samples=16, greedy=False, cfg=CFG)
+    a = decode(PARAMS, BATCH, keys(3), n_samples=16, greedy=False, cfg=CFG)
+    b = decode(PARAMS, BATCH, keys(3), n_samples=16, greedy=False, cfg=CFG)
     chex.assert_trees_all_equal(a, b)
     ms = np.asarray(a.makespans)
     assert (np.asarray(a.best) == ms.argmin(axis=1)).all()
@@ -69,7 +73,7 @@ def test_best_of_beta_is_the_label_and_sampling_is_seeded():
 
 def test_sequence_logprob_of_greedy_path():
     inst = jax.tree.map(lambda x: x[0], BATCH)
-    out = decode(PARAMS, BATCH, jax.random.key(0), n_samples=1, greedy=True, cfg=CFG)
+    out = decode(PARAMS, BATCH, keys(0), n_samples=1, greedy=True, cfg=CFG)
     acts = out.best_actions[0]
     emb = ENCODE(PARAMS, inst, CFG)
     state, total = reset(inst.jsp), 0.0
@@ -82,8 +86,7 @@ def test_sequence_logprob_of_greedy_path():
 
 
 def test_train_step_raises_label_likelihood_and_compiles_once():
-    cfg = TrainConfig(sizes=((4, 3),), beta=8, batch=2, lr=1e-3)
-    opt, train_step = make_train_step(cfg)
+    opt, train_step = make_train_step(CFG, 8, 1e-3)
     params, opt_state = PARAMS, opt.init(PARAMS)
     insts = stack_slim_instances([taillard_jsp(4, 3, s) for s in range(2)])
     losses = []

@@ -1,25 +1,10 @@
 """SLIM construction: greedy and sampling decodes, teacher forcing, and the policy interface.
 
-A decode runs the encoder once per instance, then one ``lax.scan`` over the padded number of
-operations ``J * O`` drives ``jsched.kernels.jsp.step`` (steps past the end, or on padding, are no-ops
-of the kernel); sampling ``vmap``s that scan over ``n_samples`` keys with the embeddings
-shared, and a second ``vmap`` runs a batch of instances: one jitted
-``vmap(instances)(encode, vmap(samples)(scan))`` call.
-
-The authors' code takes ``n*m - 1`` decisions and forces the last operation; here the last
-step is a softmax over one eligible job, which has probability 1 and log-probability 0, so
-the schedules and the loss are the same. Sampling draws one categorical sample per step
-(``torch.multinomial`` in the code); greedy takes the argmax; no temperature.
-
-Each step of a decode scores the jobs with ``model.decode_affine``, which uses the structure
-of the context features to replace the memory network's (J, 64H) projections and J x J x 64
-attention products by 4-dimensional ones (same logits to float rounding; 100x20 with 128
-samples: see ``bench/slim_decode.py``); ``step_logits`` (teacher forcing, tests) is the direct
-network.
-
-``observe`` / ``policy`` expose the network as ``policy(params, obs) -> logits`` on one state,
-for generic rollouts and DF-Meta's parameter perturbations (that path re-runs the encoder
-each call; ``decode`` caches it).
+A decode encodes each instance once, then one ``lax.scan`` over its ``J * O`` padded steps
+drives ``jsched.kernels.jsp.step`` (steps past the end are no-ops); samples are a ``vmap`` over
+keys sharing the embeddings, instances a second ``vmap``: one jitted call. Each step scores the
+jobs through ``model.decode_affine`` (the memory network on 4-dimensional context, same logits);
+``step_logits`` is the direct network (teacher forcing, tests, DF-Meta).
 """
 
 from __future__ import annotations
@@ -64,7 +49,8 @@ def _ready_ids(inst: SlimInstance, state: JSPState) -> jax.Array:
 
 
 def observe(inst: SlimInstance, state: JSPState, cfg: ModelConfig = ModelConfig()) -> SlimObs:
-    """The observation of ``state`` (computes the op features; cache them in hot loops)."""
+    """The observation of ``state`` for ``policy(params, obs)`` (re-runs the op features and the
+    encoder every call; ``decode`` caches them)."""
     return SlimObs(
         x=op_features(inst.jsp, cfg.double_scaled_machine_quartiles),
         groups=inst.groups,
@@ -123,7 +109,11 @@ def _log_probs(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def rollout(params, inst: SlimInstance, emb: jax.Array, key: jax.Array, greedy: bool, cfg: ModelConfig):
-    """One construction: returns (final state, (T,) actions, (T,) log-probabilities)."""
+    """One construction: returns (final state, (T,) actions, (T,) log-probabilities).
+
+    The last step is a softmax over one eligible job (log-probability 0), where the authors' code
+    forces it; sampling draws one categorical sample per step, greedy takes the argmax.
+    """
     n_steps = inst.jsp.machines.size
 
     def body(state, t):
@@ -151,20 +141,19 @@ def _decode_one(params, inst: SlimInstance, key: jax.Array, n_samples: int, gree
 
 
 @partial(jax.jit, static_argnames=("n_samples", "greedy", "cfg"))
-def decode(params, insts: SlimInstance, key: jax.Array, n_samples: int = 1, greedy: bool = True, cfg: ModelConfig = ModelConfig()) -> DecodeOutput:
+def decode(params, insts: SlimInstance, keys: jax.Array, n_samples: int = 1, greedy: bool = True, cfg: ModelConfig = ModelConfig()) -> DecodeOutput:
     """Decode a stacked batch of instances: greedy (one rollout) or ``n_samples`` samples each.
 
     Args:
         params: network parameters.
         insts: ``SlimInstance`` with a leading batch axis B.
-        key: PRNG key (unused by greedy).
+        keys: (B,) PRNG keys, one per instance (unused by greedy).
         n_samples: rollouts per instance (1 for greedy).
         greedy: argmax decoding instead of sampling.
         cfg: model config (static).
     """
     if greedy and n_samples != 1:
         raise ValueError("greedy decoding uses n_samples=1")
-    keys = jax.random.split(key, insts.jsp.job_len.shape[0])
     return DecodeOutput(*jax.vmap(lambda i, k: _decode_one(params, i, k, n_samples, greedy, cfg))(insts, keys))
 
 

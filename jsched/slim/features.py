@@ -1,35 +1,8 @@
-"""SLIM's operation and context features, as pure jax functions of a padded JSP.
+"""SLIM's 15 operation and 11 context features, as pure jax functions of a padded JSP.
 
-They follow the authors' public code (AndreaCorsini1/SelfLabelingJobShop, ``inout.py`` 84-153 and
-``sampling.py`` 112-142), which produced the published numbers; the paper lists the same
-quantities in another order. All times are divided by ``P``, the instance's largest duration.
-
-Operation features (15 columns, in the code's order), with ``c = tau / P``:
-
-* 0-2: quartiles (q = .25, .5, .75, linear interpolation) of ``c`` over the operation's job;
-* 3-5: quartiles of ``c`` over the operations of the operation's machine;
-* 6: ``c``; 7: the job's cumulative ``c`` up to and including the op / job total;
-  8: the share of the job's work from this op on (op included);
-* 9-11: ``c`` minus columns 0-2; 12-14: ``c`` minus columns 3-5;
-
-then every column is z-scored over the instance's real operations,
-``(x - mean) / (unbiased std + 1e-6)``.
-
-Choice where the code has a bug: the code builds the machine quartiles from the already
-normalised ``c`` and divides by ``P`` once more (``quantile(tau) / P**2``). Columns 3-5 are
-unaffected after z-scoring, but columns 12-14 then become ``c`` minus a tiny term. By default
-jsched uses the intended single scaling; ``double_scaled_machine_quartiles=True`` reproduces the
-code exactly (only useful to compare with weights trained by the original code).
-
-Context features (11 per job, code order), with ``J`` the completion time of every job,
-``M`` that of every machine (both / P) and ``a_j = M[machine of j's next op]`` (a finished job
-wraps to its first op, as in the code), ``T = max(J) + 1e-5``:
-0 ``J_j - a_j``; 1-3 ``J_j - quartiles(J)``; 4 ``J_j - mean(J)``; 5 ``J_j / T``;
-6-8 ``a_j - quartiles(M)``; 9 ``a_j - mean(M)``; 10 ``a_j / T``. Step 0 is all zeros.
-
-Padding (jobs with ``job_len == 0``, operations past ``job_len``, machines outside
-``machine_mask``) is excluded from every statistic, and padded rows are zero, so padding
-never changes the features of the real operations and jobs.
+They follow the authors' public code (AndreaCorsini1/SelfLabelingJobShop, ``inout.py`` and
+``sampling.py``), which produced the published numbers. Padding is excluded from every statistic
+and padded rows are zero, so padding never changes the features of real operations and jobs.
 """
 
 from __future__ import annotations
@@ -84,7 +57,18 @@ def time_scale(params: JSPParams) -> jax.Array:
 
 
 def op_features(params: JSPParams, double_scaled_machine_quartiles: bool = False) -> jax.Array:
-    """(J * O, 15) float32 z-scored operation features, op id ``j * O + k``; zero on padding."""
+    """(J * O, 15) float32 z-scored operation features, op id ``j * O + k``; zero on padding.
+
+    In the code's order, with ``c = tau / P`` (``P`` the largest duration): 0-2 quartiles
+    (linear interpolation) of ``c`` over the operation's job; 3-5 over its machine's operations;
+    6 ``c``; 7 the job's cumulative ``c`` up to and including the op / job total; 8 the share of
+    the job's work from this op on; 9-11 ``c`` minus columns 0-2; 12-14 ``c`` minus columns 3-5.
+    Every column is then z-scored over the real operations, ``(x - mean) / (unbiased std + 1e-6)``.
+
+    The authors' code divides the machine quartiles by ``P`` twice (``quantile(tau) / P**2``),
+    which turns columns 12-14 into ``c`` minus a tiny term; jsched scales once, and
+    ``double_scaled_machine_quartiles=True`` reproduces the code (for weights trained by it).
+    """
     real = op_mask(params)
     n_mach = params.machine_mask.shape[0]
     p = time_scale(params)
@@ -156,7 +140,13 @@ def context_parts(params: JSPParams, state: JSPState) -> ContextParts:
 
 
 def context_features(params: JSPParams, state: JSPState) -> jax.Array:
-    """(J, 11) float32 context of every job in the partial schedule ``state``; zero on padding."""
+    """(J, 11) float32 context of every job in the partial schedule ``state``; zero on padding.
+
+    In the code's order, with ``J`` every job's completion time, ``M`` every machine's (both / P),
+    ``a_j = M[machine of j's next op]`` (a finished job wraps to its first op) and
+    ``T = max(J) + 1e-5``: 0 ``J_j - a_j``; 1-3 ``J_j - quartiles(J)``; 4 ``J_j - mean(J)``;
+    5 ``J_j / T``; 6-8 ``a_j - quartiles(M)``; 9 ``a_j - mean(M)``; 10 ``a_j / T``. Step 0 is all zeros.
+    """
     c = context_parts(params, state)
     jc, a = c.jc, c.a
     ctx = jnp.concatenate(

@@ -1,19 +1,9 @@
 """The disjunctive graph SLIM encodes, built on the host, padded to static shapes.
 
-Nodes are operations, op id ``j * O + k`` of the padded (J, O) layout. As in the authors' code
-(``inout.py`` 54-81): job arcs go one way, ``k -> k + 1``; each machine's operations form a
-clique with both directions; no self loops. A node aggregates messages from its in-edges.
-
-The encoder does not use an edge list: a JSP graph is two dense structures, and attention over
-them is a batched matmul instead of gathers and scatters over ~J^2 M edges (100x20: 200k edges;
-the edge-list encoder took 0.7 s of a 1.2 s greedy decode on 2 CPU cores):
-
-* ``groups`` (M, K): the op ids on each machine (its clique), padded with the dummy id ``J * O``;
-* ``pred`` (J * O + 1,): each op's job predecessor (the job arc's source), dummy if none;
-* ``slot`` (J * O + 1,): where each op sits in ``groups`` flattened (``M * K`` if nowhere).
-
-The dummy node ``J * O`` is added by the encoder and dropped again, so padding never touches a
-real node. ``edge_list`` gives the same graph as (sender, receiver) pairs (tests, reference).
+Nodes are operations, op id ``j * O + k`` of the padded (J, O) layout; as in the authors' code,
+job arcs go one way and each machine's operations form a clique, without self loops. The encoder
+takes it as dense blocks rather than an edge list: ``groups`` (each machine's ops), ``pred`` (job
+predecessors) and ``slot``, around a dummy node ``J * O`` that padding points to.
 """
 
 from __future__ import annotations

@@ -1,25 +1,9 @@
-"""SLIM's pointer network in flax linen: GATv2 encoder, memory network, classifier.
+"""SLIM's pointer network (flax linen) and its model file.
 
-Follows the authors' ``PointerNet.py`` (the code that produced the paper's numbers), with the
-default sizes of its headline checkpoint (PtrNet-B256: 376,961 parameters):
-
-* Encoder, once per instance, on the disjunctive graph (``jsched.slim.graph``): two GATv2
-  layers (Brody et al. 2022) with 3 heads, LeakyReLU slope 0.15, separate source/target
-  weights with biases, no self loops. Layer 1 concatenates its heads (15 -> 3 x 64), layer 2
-  averages them (207 -> 128), as in the code (the paper says concatenated for both).
-  ``e = [x || relu(GAT2([x || relu(GAT1(x))]))]`` (143 features).
-* Memory network, every step, over the jobs' 11 context features:
-  ``x1 = Linear(c)``, ``x2 = x1 + MHA(x1, x1, x1)`` (3 heads of 64, no layer norm; no mask on
-  finished jobs, as in the code; padded jobs are masked out as keys),
-  ``s = relu(Linear(x2))`` (128).
-* Classifier: ``z_j = Linear(LeakyReLU_0.15(Linear([e_{o(t,j)} || s_j])))``; finished and
-  padded jobs get ``-inf``, and the softmax over jobs is the policy.
-
-The classifier's first layer is split into an encoder part and a memory part (same parameter
-count as one ``Linear(271 -> 128)``), so the encoder part is applied once per instance and the
-decoder only gathers it per step. GATv2 attends within each machine's clique as a dense block
-(a batched matmul) plus one job-predecessor term, instead of jraph-style segment sums over an
-edge list (same graph and result, 100x20 encoder several times faster on CPU; see ``GATv2``).
+A GATv2 encoder on the disjunctive graph runs once per instance; a memory network over the jobs'
+context features and a classifier score the jobs at every step (the authors' ``PointerNet.py``;
+default sizes: their PtrNet-B256). ``save_model`` / ``load_model`` write and read the
+``slim-model`` checkpoint that ``jsched.slim.method`` loads.
 """
 
 from __future__ import annotations
@@ -32,7 +16,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jsched.errors import CheckpointError
 from jsched.slim.features import N_CTX_FEATURES, N_OP_FEATURES
+
+MODEL_KIND = "slim-model"
 
 
 @dataclass(frozen=True)
@@ -64,8 +51,8 @@ class ModelConfig:
 def _clique_scores(gl: jax.Array, gr: jax.Array, att: jax.Array, slope: float) -> jax.Array:
     """``sc[m, p, q, h] = sum_c att[h, c] leakyrelu(gr[m, p, h, c] + gl[m, q, h, c])``.
 
-    A scan over the channels c: XLA on CPU compiled the one-expression broadcast-and-reduce
-    over (M, K, K, H, C) about 45x slower (365 ms vs 8 ms at 20 x 100 x 100 x 3 x 64, measured).
+    A scan over the channels c: XLA on CPU compiles the one-expression broadcast-and-reduce over
+    (M, K, K, H, C) into far slower code.
     """
     l = jnp.moveaxis(gl, -1, 0)  # (C, M, K, H)
     r = jnp.moveaxis(gr, -1, 0)
@@ -144,7 +131,19 @@ class MemoryAttention(nn.Module):
 
 
 class SlimNet(nn.Module):
-    """The whole network; ``encode`` runs once per instance, ``decode`` once per step."""
+    """The whole network; ``encode`` runs once per instance, ``decode`` once per step.
+
+    * Encoder, on the disjunctive graph (``jsched.slim.graph``): two GATv2 layers (Brody et al.
+      2022), LeakyReLU slope 0.15, no self loops; layer 1 concatenates its heads, layer 2 averages
+      them, as in the authors' code (the paper says concatenated for both).
+      ``e = [x || relu(GAT2([x || relu(GAT1(x))]))]``.
+    * Memory network, every step, over the jobs' 11 context features: ``x1 = Linear(c)``,
+      ``x2 = x1 + MHA(x1, x1, x1)`` (no layer norm; padded jobs masked out as keys),
+      ``s = relu(Linear(x2))``.
+    * Classifier: ``z_j = Linear(LeakyReLU(Linear([e_{o(t,j)} || s_j])))``, ``-inf`` on finished
+      and padded jobs; the softmax over jobs is the policy. Its first layer is split into an
+      embedding part (applied once per instance) and a memory part.
+    """
 
     cfg: ModelConfig = ModelConfig()
 
@@ -271,3 +270,27 @@ def decode_affine(params: dict, cfg: ModelConfig, emb_jobs: jax.Array, jc: jax.A
     zc = nn.leaky_relu(emb_jobs + s_mem @ params["linear3_mem"]["kernel"], cfg.leaky_slope)
     logits = (zc @ params["linear4"]["kernel"])[:, 0] + params["linear4"]["bias"][0]
     return jnp.where(mask, logits, -jnp.inf)
+
+
+def save_model(path, params, cfg: ModelConfig, meta: dict | None = None, kind: str = MODEL_KIND) -> None:
+    """Write ``params`` of a network of size ``cfg`` as a checkpoint of ``kind`` (``meta``: free-form)."""
+    from jsched.checkpoint import save_checkpoint
+
+    save_checkpoint(path, kind, params, cfg.to_dict(), meta)
+
+
+def load_model(path, kind: str | tuple[str, ...] = MODEL_KIND) -> tuple[dict, ModelConfig, dict]:
+    """(params, model config, meta) of a model checkpoint; a file that does not fit is a CheckpointError."""
+    import numpy as np
+
+    from jsched.checkpoint import load_checkpoint
+
+    stored = load_checkpoint(path, kind)
+    try:
+        cfg = ModelConfig.from_dict(stored.config)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: bad model config ({e})") from None
+    shapes = jax.eval_shape(lambda: init_params(cfg, jax.random.key(0)))
+    template = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+    ck = load_checkpoint(path, kind, template=template)
+    return jax.tree.map(jnp.asarray, ck.tree), cfg, ck.meta
