@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from jsched.api import evaluate
+from jsched import evaluate
 from jsched.atomic import write_text_atomic
 from jsched.instances import load_set
 from jsched.schedule import write_json_atomic

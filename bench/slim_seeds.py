@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from jsched.api import evaluate
+from jsched import evaluate
 from jsched.instances import best_known, load
 from jsched.schedule import write_json_atomic
 from jsched.slim.method import DEFAULT_CHECKPOINT

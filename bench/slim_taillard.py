@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jsched.api import evaluate
+from jsched import evaluate
 from jsched.instances import best_known, load_set
 from jsched.instances.model import JSPInstance
 from jsched.schedule import Schedule, validate, write_json_atomic
