@@ -2,8 +2,8 @@
 
 Part 1 (quality), per dataset: ``--runs`` runs on each of the first ``--instances`` test
 instances of MA default, MA tuned (paper Table 3), optionally MA tuned by our random search
-(``--tuned-file``), and MA-DAC (the shipped policy or ``--policy``). Per set, as published
-(dac-code-notes.md section 7): mean = average over instances of the per-instance run mean,
+(``--tuned-file``), and MA-DAC (the shipped policy or ``--policy``). Per set, as the paper
+reports them: mean = average over instances of the per-instance run mean,
 best = average of per-instance best runs, std = average of per-instance std (ddof 0);
 %Delta = (mean_static - mean_DAC) / mean_DAC * 100 (positive: DAC better); a Wilcoxon rank-sum
 test (scipy) per instance, DAC vs tuned, counted as wins / losses at p < 0.05; mean improvement
@@ -12,7 +12,7 @@ means of the same instances side by side.
 
 Part 2 (speed): MA generations per second on one instance, population 250: the jitted
 generation (one run; and ``--runs`` runs vmapped), the numpy version vectorised over the
-population, and the per-individual loop (``jsched.dac.numpy_ma``); best of ``--speed-repeats``
+population, and the per-individual loop (``bench/numpy_ma.py``); best of ``--speed-repeats``
 interleaved rounds, since the CPU is shared.
 
 The CPU default subset is M1T1, M3T1 (known) and M5T1, M10T1 (unknown), 3 instances x 10 runs
@@ -31,17 +31,16 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from numpy_ma import NumpyMA  # noqa: E402  (bench/numpy_ma.py, beside this script)
+
 from jsched.dac import ma  # noqa: E402
-from jsched.dac.numpy_ma import NumpyMA  # noqa: E402
-from jsched.dac.published import instance_path, published_runs  # noqa: E402
-from jsched.dac.solve_dac import run_dac_batch  # noqa: E402
 from jsched.dac.env import DACSettings  # noqa: E402
-from jsched.dac.train import load_policy  # noqa: E402
+from jsched.dac.policy import load_policy, run_dac_batch  # noqa: E402
+from jsched.dac.published import instance_path, published_runs  # noqa: E402
 from jsched.instances.pfsp import read_cas  # noqa: E402
 from jsched.schedule import write_json_atomic  # noqa: E402
 from jsched.kernels import pfsp as K  # noqa: E402

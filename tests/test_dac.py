@@ -1,14 +1,20 @@
-"""DAC: action rescaling, reward, env under jit/vmap, PPO training with checkpoint/resume, ma-dac."""
+"""DAC: action rescaling, reward, env under jit/vmap, the policy file, training through the driver, ma-dac."""
+
+import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jsched.checkpoint import read_kind, save_checkpoint
 from jsched.dac import env as E
-from jsched.dac import ma, train
-from jsched.errors import CheckpointError
+from jsched.dac import ma, method, policy, train
+from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.pfsp import generate_cas
+from jsched.registry import get
+from jsched.rl import ppo
+from jsched.training import run_training
 
 TINY = E.DACSettings(n_gen=4, pop_size=8, ls_steps=1)
 
@@ -53,20 +59,30 @@ def test_env_jit_vmap_episode():
 
 
 def test_policy_file_roundtrip_and_errors(tmp_path):
-    net = train.network().init(jax.random.PRNGKey(3), jnp.zeros((1, E.OBS_DIM)))
+    net = policy.network().init(jax.random.PRNGKey(3), jnp.zeros((1, E.OBS_DIM)))
     path = str(tmp_path / "p.msgpack")
-    train.save_policy(path, net, {"hidden": list(train.HIDDEN), "generations_trained": 5})
-    back, cfg = train.load_policy(path)
-    assert cfg["generations_trained"] == 5
+    policy.save_policy(path, net, {"generations_trained": 5})
+    assert read_kind(path) == "dac-model"
+    back, meta = policy.load_policy(path)
+    assert meta["generations_trained"] == 5
     jax.tree.map(np.testing.assert_array_equal, net, back)
-    train.save_policy(path, net, {"hidden": [32]})
-    with pytest.raises(CheckpointError, match="hidden sizes"):
-        train.load_policy(path)
+    save_checkpoint(path, "dac-model", net, {"hidden": [32]})
+    with pytest.raises(CheckpointError, match="config mismatch in hidden"):
+        policy.load_policy(path)
+    small = ppo.ActorCritic(E.ACT_DIM, (32, 32)).init(jax.random.PRNGKey(0), jnp.zeros((1, E.OBS_DIM)))
+    policy.save_policy(path, small, {})
+    with pytest.raises(CheckpointError, match="shapes"):
+        policy.load_policy(path)
     (tmp_path / "bad.msgpack").write_bytes(b"\x00garbage")
     with pytest.raises(CheckpointError):
-        train.load_policy(str(tmp_path / "bad.msgpack"))
-    with pytest.raises(CheckpointError, match="cannot read"):
-        train.load_policy(str(tmp_path / "missing.msgpack"))
+        policy.load_policy(str(tmp_path / "bad.msgpack"))
+    with pytest.raises(CheckpointError, match="not found"):
+        policy.load_policy(str(tmp_path / "missing.msgpack"))
+
+
+def test_shipped_policy_loads():
+    _, meta = policy.load_policy()
+    assert meta["generations_trained"] == 614_400
 
 
 def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
@@ -74,28 +90,47 @@ def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
     assert (base.log_std_init, base.ent_coef, base.num_minibatches, base.total_timesteps) == (0.0, 0.0, 16, 2048)
     low = train.ppo_config(2048, log_std_init=-1.5, ent_coef=0.01)
     assert (low.log_std_init, low.ent_coef) == (-1.5, 0.01)
-    from jsched.rl.ppo import make_train
-
-    tr = make_train(low, E.make_env(TINY), train.network(), E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
+    tr = ppo.make_train(low, E.make_env(TINY), policy.network(), E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
     log_std = tr.init(jax.random.PRNGKey(0)).train_state.params["log_std"]
     assert log_std.shape == (E.ACT_DIM,)
     np.testing.assert_allclose(log_std, -1.5)
 
 
-@pytest.mark.slow
-def test_train_checkpoint_resume_and_ma_dac(tmp_path):
-    kw = dict(num_envs=2, num_steps=32, settings=TINY, progress=False, instances=insts())
-    r1 = train.train_dac(str(tmp_path), total_generations=64, seed=1, **kw)
-    assert len(r1["log"]) == 1
-    r2 = train.train_dac(str(tmp_path), total_generations=128, seed=1, resume=True, **kw)
-    assert len(r2["log"]) == 2 and r2["log"][0] == r1["log"][0]
-    with pytest.raises(CheckpointError, match="config differs"):
-        train.train_dac(str(tmp_path), total_generations=128, seed=2, resume=True, **kw)
-    net, cfg = train.load_policy(r2["policy"])
-    assert cfg["generations_trained"] == 128
-    from jsched.dac.solve_dac import solve_dac
+def test_train_config_checks():
+    entry = get("ma-dac")
+    cfg = entry.config("train", generations=64, envs=2, steps=32, sets="M1T1, M3T1")
+    assert cfg.sets_tuple == ("M1T1", "M3T1") and cfg.pop_size == ma.POP_SIZE
+    with pytest.raises(JSchedError, match="at least envs \\* steps = 1024"):
+        entry.config("train", generations=100)
+    with pytest.raises(JSchedError, match="multiple of the minibatch size 64"):
+        entry.config("train", envs=3, steps=30)
+    with pytest.raises(JSchedError, match="sets: choose from"):
+        entry.config("train", sets="M5T1")
+    with pytest.raises(JSchedError, match="unknown option policy"):
+        entry.config("solve", policy="x")
 
+
+def _train(tmp_path, name, generations, **kw):
+    cfg = method.TrainConfig(out=str(tmp_path / name), generations=generations, envs=2, steps=32, pop_size=8,
+                             episode_generations=TINY.n_gen, progress=False, **kw)  # fmt: skip
+    return run_training(train.DACTrainer(cfg, insts()), cfg, jax.random.key(1))
+
+
+@pytest.mark.slow
+def test_train_resume_equals_straight_run_and_ma_dac(tmp_path):
+    straight = _train(tmp_path, "a", 128)
+    r1 = _train(tmp_path, "b", 64)
+    assert r1["updates"] == 1
+    r2 = _train(tmp_path, "b", 128, resume=True)
+    assert r2["updates"] == 2
+    rows = lambda r: json.load(open(r["metrics"]))  # noqa: E731
+    assert rows(r2) == rows(straight)
+    with pytest.raises(CheckpointError, match="config mismatch in ent_coef"):
+        _train(tmp_path, "b", 192, resume=True, ent_coef=0.1)
+    net, meta = policy.load_policy(r2["model"])
+    assert meta["generations_trained"] == 128 and meta["seed"] == 1
     inst = insts()[1]
-    res, per_gen = solve_dac(inst, net, seed=0, n_gen=3, pop_size=8, ls_steps=1)
-    assert per_gen.shape == (3, 7) and res.emissions > 0
-    assert res.emissions == pytest.approx(res.curve_best[-1], rel=1e-5)
+    res = method.solve(inst, method.Config(checkpoint=r2["model"], generations=3, pop_size=8), jax.random.key(0))
+    per_gen = res.extra["params_per_generation"]
+    assert len(per_gen["xi"]) == 3 and res.extra["policy_generations_trained"] == 128
+    assert res.extra["emissions"] > 0

@@ -1,13 +1,15 @@
-"""``jsched solve FILE.cas --method ma / ma-dac``: JSON fields, plot, errors; slow quality checks."""
+"""Methods ``ma`` / ``ma-dac``: Result fields, plot, option errors; slow quality checks."""
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
-from jsched.cli import main
-from jsched.dac import ma
+from jsched.api import solve
+from jsched.dac import ma, ma_method
 from jsched.dac.published import instance_path, published_runs
+from jsched.errors import JSchedError
 from jsched.instances.pfsp import generate_cas, read_cas, write_cas
 
 
@@ -18,56 +20,72 @@ def cas_file(tmp_path_factory):
     return str(path)
 
 
-def test_solve_ma_cli_writes_pfsp_fields(cas_file, tmp_path, capsys):
-    out, plot = tmp_path / "m.json", tmp_path / "p.png"
-    rc = main(["solve", cas_file, "--method", "ma", "--generations", "3", "--pop-size", "8",
-               "--params", "tuned", "--out", str(out), "--plot", str(plot)])
-    assert rc == 0
-    line = capsys.readouterr().out
-    assert "emissions=" in line and "method=ma" in line
-    data = json.loads(out.read_text())
+def test_solve_ma_pfsp_fields_and_plot(cas_file, tmp_path):
+    plot = tmp_path / "p.png"
+    r = solve(cas_file, method="ma", generations=3, pop_size=8, params="tuned", plot=str(plot), seed=4)
+    assert "emissions=" in r.line() and "method=ma" in r.line()
+    data = r.to_json()
     inst = read_cas(cas_file)
     assert data["emissions"] == pytest.approx(inst.emissions(np.array(data["start_times"])), abs=1e-3)
+    assert r.objective == data["emissions"]
     assert sorted(data["sequence"]) == list(range(5)) and len(data["operations"]) == 10
-    assert data["params"] == ma.TUNED and len(data["curve_best"]) == 4
+    assert data["params"] == ma.TUNED and len(data["curve_best"]) == 4 and data["seed"] == 4
     assert plot.stat().st_size > 0
 
 
-def test_solve_ma_bad_params_file(cas_file, tmp_path, capsys):
+def test_ma_module_solve_matches_api(cas_file):
+    inst = read_cas(cas_file)
+    cfg = ma_method.Config(generations=2, pop_size=6)
+    a = ma_method.solve(inst, cfg, jax.random.key(7))
+    b = solve(inst, method="ma", generations=2, pop_size=6, seed=7)
+    assert a.extra["emissions"] == b.extra["emissions"] and a.extra["sequence"] == b.extra["sequence"]
+
+
+def test_solve_ma_bad_params_file(cas_file, tmp_path):
     bad = tmp_path / "p.json"
     bad.write_text(json.dumps({"xi": 0.8}))
-    assert main(["solve", cas_file, "--method", "ma", "--params", str(bad), "--generations", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "field 'chi_j' missing" in err
+    with pytest.raises(JSchedError, match="field 'chi_j' missing") as e:
+        solve(cas_file, method="ma", params=str(bad), generations=1)
+    assert "\n" not in str(e.value)
+    with pytest.raises(JSchedError, match="neither 'default', 'tuned'"):
+        solve(cas_file, method="ma", params="fast", generations=1)
 
 
-def test_ma_rejects_jsp(capsys):
-    from jsched.instances.model import JSPInstance
+@pytest.mark.parametrize("method", ["ma", "ma-dac"])
+def test_option_ranges(cas_file, method):
+    with pytest.raises(JSchedError, match="generations must be >= 1"):
+        solve(cas_file, method=method, generations=0)
+    with pytest.raises(JSchedError, match="pop_size must be >= 2"):
+        solve(cas_file, method=method, pop_size=1)
 
-    assert main(["solve", "ft06", "--method", "ma"]) == 2
-    assert "solves pfsp" in capsys.readouterr().err
+
+def test_ma_rejects_jsp():
+    with pytest.raises(JSchedError, match="solves pfsp"):
+        solve("ft06", method="ma")
+
+
+def test_ma_dac_shipped_policy_small(cas_file):
+    r = solve(cas_file, method="ma-dac", generations=2, pop_size=6)
+    assert r.extra["policy"] == "shipped" and r.extra["policy_generations_trained"] == 614_400
+    assert len(r.extra["params_per_generation"]["sigma_p"]) == 2
 
 
 @pytest.mark.slow
 def test_ma_reaches_m1t1_1_optimum():
     # Published CPLEX optimum-grade value 1576988.957 (data README); 0.1 % tolerance.
-    res = ma.solve_ma(read_cas(instance_path("M1T1", 1)), ma.DEFAULT, seed=0)
+    res = ma.solve_ma(read_cas(instance_path("M1T1", 1)), ma.DEFAULT, jax.random.key(0))
     assert res.emissions <= 1576988.957 * 1.001
 
 
 @pytest.mark.slow
-def test_done_when_m3t1_1_within_3_percent(tmp_path):
-    out = tmp_path / "m.json"
-    assert main(["solve", str(instance_path("M3T1", 1)), "--method", "ma", "--out", str(out)]) == 0
-    data = json.loads(out.read_text())
+def test_done_when_m3t1_1_within_3_percent():
+    data = solve(str(instance_path("M3T1", 1)), method="ma").to_json()
     assert data["emissions"] <= 1.03 * data["best_published_emissions"]
 
 
 @pytest.mark.slow
-def test_ma_dac_shipped_policy_runs(tmp_path):
-    out = tmp_path / "d.json"
-    assert main(["solve", str(instance_path("M3T1", 1)), "--method", "ma-dac", "--out", str(out)]) == 0
-    data = json.loads(out.read_text())
+def test_ma_dac_shipped_policy_runs():
+    data = solve(str(instance_path("M3T1", 1)), method="ma-dac").to_json()
     # One run: it must land inside the published MA-DRL runs' range (their worst is 3.5 % above
     # the best published value on this instance, so a 3 % bound would fail the paper's own runs).
     assert data["emissions"] <= max(published_runs("M3T1", "drl")["CAS-PFSP-M3T1_1"])

@@ -1,4 +1,7 @@
-"""The numpy MA baselines decode exactly like the kernel (bench/dac.py compares their speed)."""
+"""The numpy MA baselines (``bench/numpy_ma.py``) decode exactly like the kernel."""
+
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -6,9 +9,11 @@ import numpy as np
 import pytest
 
 from jsched.dac import ma
-from jsched.dac.numpy_ma import NumpyMA
 from jsched.instances.pfsp import generate_cas
 from jsched.kernels import pfsp as K
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from numpy_ma import NumpyMA  # noqa: E402
 
 
 @pytest.mark.parametrize("m,scale", [(1, 1.0), (3, 1.0), (3, 0.1)])

@@ -54,7 +54,7 @@ def test_to_jsp_validator_sees_pfsp():
 
 def test_published_seed_value_m15t3():
     # File order, no idle, zero-length operations kept in the recurrence: the published
-    # MA_default value of CAS-PFSP-M15T3_1 (dac-code-notes.md, section 1).
+    # MA_default value of CAS-PFSP-M15T3_1 (every published run of it keeps the seed individual).
     inst = read_cas(f"{DATA}/CAS-PFSP-M15T3/CAS-PFSP-M15T3_1.cas")
     d = inst.durations
     c = np.zeros(inst.n_machines, int)

@@ -1,24 +1,8 @@
-"""The DAC environment: one MA generation per step, the PPO agent sets the seven parameters.
+"""The DAC environment: one MA generation per step; the agent sets the seven MA parameters.
 
-MDP of Mencaroni, Reijnen, Zhang, Claeys (2026), section 3.2, as a functional env for
-``jsched.rl.ppo`` (``reset(key, params)``, ``step(key, state, action, params)``), jittable and
-vmappable over envs:
-
-* episode: a training instance drawn uniformly from ``DACEnvParams`` (a stacked, padded set),
-  a fresh population of rho individuals (seed individual included), ``n_gen`` generations;
-* state (5 features, each clipped to [0, 1]): best fitness / f_init, mean fitness / f_init,
-  coefficient of variation std / mean, remaining budget 1 - t / n_gen, and stagnation
-  (generations since the best last improved) / n_gen. f_init is the best fitness of the
-  initial population. The paper gives neither the mean's nor the stagnation's normaliser; the
-  clip keeps the mean feature at 1 while the population is worse than f_init (e.g. early on);
-* action: 7 values in [-1, 1], p = lo + (a + 1) / 2 * (hi - lo) with the Table 1 ranges
-  (``ma.RANGES``), in the order xi, chi_j, chi_p, pi_j, pi_p, sigma_j, sigma_p;
-* reward (Eq. 1-3): delta_cur^2 - delta_prev^2 when the best improves, else 0, with
-  delta = 100 (f_init - f) / (f_init - f_ideal) and f_ideal the best of a double-budget static
-  run (``f_ideal`` in the params, computed by :func:`jsched.dac.train.ideal_values`). Rewards
-  are multiplied by ``reward_scale`` (1e-4 by default, so an episode's return is the squared
-  fraction of the way to f_ideal, about 1; a positive scale leaves the optimal policy unchanged
-  and keeps PPO's value targets small).
+The MDP of Mencaroni, Reijnen, Zhang, Claeys (2026), section 3.2, as a functional env for
+``jsched.rl.ppo`` (jittable, vmappable over envs). An episode is a fresh population on a training
+instance drawn from ``DACEnvParams``; actions in [-1, 1] map linearly to Table 1's ranges.
 """
 
 from __future__ import annotations
@@ -46,7 +30,7 @@ class DACSettings:
     n_gen: int = ma.GENERATIONS
     pop_size: int = ma.POP_SIZE
     ls_steps: int = ma.LS_STEPS
-    reward_scale: float = 1e-4
+    reward_scale: float = 1e-4  # an episode's return becomes about 1: small value targets, same optimum
 
 
 class DACEnvParams(NamedTuple):
@@ -92,7 +76,12 @@ def make_env(settings: DACSettings):
 
 
 def observe(settings: DACSettings, state: DACState) -> jax.Array:
-    """The 5 normalised features (see the module docstring)."""
+    """Best / f_init, mean / f_init, std / mean, remaining budget, stagnation / n_gen; in [0, 1].
+
+    f_init is the initial population's best. The paper gives neither the mean's nor the
+    stagnation's normaliser; the clip keeps the mean feature at 1 while the population is worse
+    than f_init.
+    """
     f = state.pop.fitness
     mean = f.mean()
     obs = jnp.stack([
@@ -115,7 +104,10 @@ def reset(settings: DACSettings, key: jax.Array, params: DACEnvParams):
 
 
 def reward_fn(f_init, f_ideal, f_prev, f_cur):
-    """Eq. 1-3: delta_cur^2 - delta_prev^2 if f_cur < f_prev else 0 (delta in percent)."""
+    """Eq. 1-3: delta_cur^2 - delta_prev^2 if f_cur < f_prev else 0.
+
+    delta = 100 (f_init - f) / (f_init - f_ideal), f_ideal the best of a double-budget static run.
+    """
     span = jnp.maximum(f_init - f_ideal, 1e-6 * jnp.abs(f_init))
     d_cur = 100.0 * (f_init - f_cur) / span
     d_prev = 100.0 * (f_init - f_prev) / span

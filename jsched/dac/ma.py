@@ -1,9 +1,8 @@
-"""Memetic algorithm driver for CAS-PFSP: parameters, device arrays, runs and curves.
+"""Memetic algorithm driver for CAS-PFSP: padded instance arrays, parameter sets, batched runs.
 
-The generation step and operators are in ``kernels/pfsp.py``; this module turns instances into
-padded ``PFSPParams``, holds the published static parameter sets (Table 3 of the DAC paper),
-runs the jitted MA for several seeds and instances at once, and turns the best individual into
-a validated flow-shop schedule with its emissions recomputed in float64 by the numpy model.
+The generation step is ``jsched.kernels.pfsp``; this module pads instances, holds the published
+parameter sets, runs the jitted MA over seeds and instances at once, and turns the best
+individual into a validated schedule with float64 emissions.
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ from jsched.kernels import pfsp as K
 
 POP_SIZE = 250  # rho
 GENERATIONS = 100  # gamma
-LS_STEPS = 2  # adjacent-swap attempts per child and generation (not published; 1, 2, 4 give
-# the same quality within 0.4 % on M3T1/M3T3 with the earlier capped decoder, and each costs one
-# population evaluation)
-INIT_PAUSE_PROB = 0.2  # share of non-zero pause keys in random individuals (not published; 1.0,
-# all uniform, put M3T3 instances 1-3 1.4 % above the published MA-default mean and 0.2 0.7 %
-# below, 4 runs each; it did not change M15T1 or M10T3_1)
+LS_STEPS = 2  # adjacent-swap attempts per child and generation (not published; README, DAC)
+INIT_PAUSE_PROB = 0.2  # share of non-zero pause keys in random individuals (not published; README, DAC)
 
 # Table 3 of the DAC paper: default and Optuna-tuned static parameters.
 DEFAULT = dict(xi=0.85, chi_j=0.5, chi_p=0.5, pi_j=0.05, pi_p=0.05, sigma_j=0.2, sigma_p=0.2)
@@ -55,7 +50,7 @@ def load_params_spec(spec: str) -> dict:
     if spec in PRESETS:
         return dict(PRESETS[spec])
     if not os.path.exists(spec):
-        raise JSchedError(f"--params: {spec!r} is neither 'default', 'tuned' nor an existing JSON file")
+        raise JSchedError(f"params: {spec!r} is neither 'default', 'tuned' nor an existing JSON file")
     try:
         with open(spec) as fh:
             data = json.load(fh)
@@ -156,11 +151,11 @@ def finish(inst: PFSPInstance, params: K.PFSPParams, job_keys, pause_keys, curve
                     np.asarray(curve_mean) if curve_mean is not None else np.zeros(0))
 
 
-def solve_ma(inst: PFSPInstance, values: dict, seed: int = 0, n_gen: int = GENERATIONS,
+def solve_ma(inst: PFSPInstance, values: dict, key: jax.Array, n_gen: int = GENERATIONS,
              pop_size: int = POP_SIZE, ls_steps: int = LS_STEPS) -> MAResult:
-    """One static-parameter MA run on one instance."""
+    """One static-parameter MA run on one instance (``key``: a ``jax.random.key``)."""
     p = pfsp_params(inst)
-    keys = jax.random.split(jax.random.key(seed), 1)[None]
+    keys = jax.random.split(key, 1)[None]
     stacked = jax.tree.map(lambda x: x[None], p)
     (jk, pk, _), curve = run_batch(keys, stacked, make_config(values), pop_size, n_gen, ls_steps)
     return finish(inst, p, jk[0, 0], pk[0, 0], curve.best[0, 0], curve.mean[0, 0])

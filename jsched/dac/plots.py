@@ -1,4 +1,7 @@
-"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity) and MA convergence."""
+"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity) and MA convergence.
+
+Figures get their own Agg canvas; pyplot and the user's backend are left alone.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,15 @@ import os
 import numpy as np
 
 from jsched.instances.pfsp import PFSPInstance
+
+
+def _figure(size: tuple[float, float]):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def _save(fig, path: str) -> None:
@@ -18,11 +30,6 @@ def _save(fig, path: str) -> None:
 
 def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:
     """Stacked load per machine and on-site generation (kW, left axis), carbon intensity (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     start = np.asarray(start).reshape(inst.n_jobs, inst.n_machines)
     h = inst.horizon
     t = np.arange(h) / 4.0  # hours
@@ -32,7 +39,7 @@ def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: 
             d = int(inst.durations[j, m])
             s = int(start[j, m])
             per_machine[m, s : s + d] += inst.power[j, m, :d]
-    fig, ax = plt.subplots(figsize=(11, 4))
+    fig, ax = _figure((11, 4))
     ax.stackplot(t, per_machine, step="post", alpha=0.75,
                  labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else None)
     ax.step(t, inst.generation, where="post", color="green", lw=1.5, label="on-site generation")
@@ -48,17 +55,11 @@ def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: 
     ax.set_xlim(0, h / 4.0)
     ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}")
     _save(fig, path)
-    plt.close(fig)
 
 
 def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", ylabel: str = "best emissions") -> None:
     """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _figure((6, 4))
     for label, c in curves.items():
         c = np.atleast_2d(np.asarray(c, float))
         mean = c.mean(0)
@@ -70,4 +71,3 @@ def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", 
     ax.legend()
     ax.set_title(title)
     _save(fig, path)
-    plt.close(fig)

@@ -1,15 +1,9 @@
-"""Static parameter tuning with the DAC training budget: random search over the Table 1 ranges.
+"""Static MA parameter tuning with the DAC training budget: seeded random search over Table 1's ranges.
 
-The paper tunes with Optuna TPE (333 trials x 12 training instances x 100 generations). Here a
-seeded random search (uniform in the Table 1 ranges, the DAC action box; the published default
-and tuned sets lie inside it) gets a budget in MA generations equal to the DAC policy's
-training budget: each trial costs ``len(instances) * n_gen`` generations, so the number of
-trials is ``budget // (12 * 100)``. A trial's score is the paper's: the mean final objective
-over the training instances (one run each, seeded per trial). Random search is used instead of
-TPE because with tens of trials TPE barely leaves its 10 random start-up trials, and it needs
-no extra dependency. Trials run ``batch`` at a time under one ``jit(vmap)``. Results are
-appended to a JSON file after every batch and a rerun resumes from it; the best parameters are
-written in the ``--params FILE`` format of ``jsched solve --method ma``.
+A trial costs ``len(instances) * n_gen`` generations and scores the mean best fitness over the
+instances (the paper's score; it tunes with Optuna TPE, see the README for why random search).
+Trials run ``batch`` at a time under one ``jit(vmap)``; the results file is rewritten after every
+batch, a rerun resumes from it, and its ``params`` is a ``params`` file for method ``ma``.
 """
 
 from __future__ import annotations
@@ -91,39 +85,7 @@ def _finish(state: dict, out_path: str, per_trial: int) -> dict:
     if state["trials"]:
         best = min(state["trials"], key=lambda t: t["score"])
         state["best"], state["best_score"] = best["params"], best["score"]
-        state["params"] = best["params"]  # the --params FILE format
+        state["params"] = best["params"]  # what ma.load_params_spec reads
     state["budget_used_generations"] = len(state["trials"]) * per_trial
     write_json_atomic(out_path, state)
     return state
-
-
-def main(argv=None) -> int:
-    """``python -m jsched.dac.tune --budget G --out FILE [--sets M1T1,M3T1] [--seed S]``."""
-    import argparse
-
-    from jsched.dac.train import TRAIN_SETS, training_instances
-
-    ap = argparse.ArgumentParser(prog="python -m jsched.dac.tune", description="static MA tuning (random search)")
-    ap.add_argument("--budget", type=int, required=True, help="MA generations in total (match the DAC training)")
-    ap.add_argument("--out", required=True, help="results JSON (resumed if present; usable as --params FILE)")
-    ap.add_argument("--sets", default=",".join(TRAIN_SETS))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--batch", type=int, default=4, help="trials per jitted batch")
-    args = ap.parse_args(argv)
-    insts = training_instances(tuple(s.strip() for s in args.sets.split(",") if s.strip()))
-    r = tune(args.out, args.budget, insts, args.seed, batch=args.batch)
-    print(f"trials={len(r['trials'])} budget_used={r['budget_used_generations']} best_score={r['best_score']:.2f} "
-          f"params={json.dumps(r['best'])}")
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    from jsched.errors import JSchedError
-
-    try:
-        sys.exit(main())
-    except JSchedError as e:
-        print(f"jsched: error: {e}", file=sys.stderr)
-        sys.exit(2)

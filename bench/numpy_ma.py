@@ -1,16 +1,8 @@
-"""The same memetic algorithm in numpy, for the speed comparison in ``bench/dac.py``.
+"""The memetic algorithm of ``kernels/pfsp.py`` in numpy: the CPU baselines ``bench/dac.py`` times.
 
-Two CPU baselines of ``kernels/pfsp.py`` with identical decoding and operators:
-
-* :class:`NumpyMA` vectorised over the population: the recurrences loop over positions and
-  machines with (P,) vectors, the load profile is one ``np.bincount`` over all individuals,
-  operators are whole-population array operations (the strongest numpy version we could write);
-* ``per_individual=True``: the textbook loop, one individual at a time (scalar recurrences,
-  profile slices added per operation, operators per individual).
-
-Both local searches, like the kernel's, swap two positions of the known sequence and decode it
-without re-sorting the keys. Random streams differ from jax's, so runs are not bit-identical to the kernel; the decoder is
-(tested on random keys).
+:class:`NumpyMA` is vectorised over the population; ``per_individual=True`` is the textbook loop,
+one individual at a time. Decoding and operators are the kernel's (the decoder is tested equal on
+random keys); random streams differ from jax's, so runs are not bit-identical.
 """
 
 from __future__ import annotations
