@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from jsched.api import solve
+from jsched import solve
 from jsched.dac import ma, ma_method
 from jsched.dac.published import instance_path, published_runs
 from jsched.errors import JSchedError

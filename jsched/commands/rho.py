@@ -58,7 +58,7 @@ def _reject(args: argparse.Namespace, names, what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.instance == "collect":
         return _collect(args)
-    import jsched.api
+    import jsched
 
     _reject(args, [f.name for f in dataclasses.fields(CollectConfig)], "a solve (only to jsched rho collect)")
     from jsched.commands.solve import check_outputs
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     method = "lrho" if options.get("variant") == "lrho" else "rho"  # the registry's name for what runs
     if method == "lrho":
         del options["variant"]
-    result = jsched.api.solve(instance, method=method, **seed, **options)
+    result = jsched.solve(instance, method=method, **seed, **options)
     print(result.line())
     if args.out:
         result.save(args.out)
