@@ -25,10 +25,9 @@ import numpy as np
 
 from jsched.dfmeta import baselines, daniel
 from jsched.dfmeta.adapt import adapt_instance
-from jsched.dfmeta.daniel_method import POLICY
+from jsched.dfmeta.daniel_method import MODEL, load_model
 from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
-from jsched.dfmeta.train_policy import DANIEL_ENV, load_policy
 from jsched.instances.arrays import fjsp_params
 from jsched.instances.generators import sd2_fjsp_set
 from jsched.rollout import rollout
@@ -47,21 +46,21 @@ def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
     batch = args.mu
     iters = max(1, budget // batch)
     rows = []
-    as_fn = jax.jit(lambda k, fp: baselines.active_search(daniel.policy, DANIEL_ENV, policy_params, fp, k, iters, batch, args.as_lr))
+    as_fn = jax.jit(lambda k, fp: baselines.active_search(daniel.policy, daniel.ENV, policy_params, fp, k, iters, batch, args.as_lr))
     eas0 = daniel.init_eas(jax.random.key(1))
-    eas_fn = jax.jit(lambda k, fp: baselines.eas(daniel.policy_eas, DANIEL_ENV, policy_params, eas0, fp, k, iters, batch, args.eas_lr))
+    eas_fn = jax.jit(lambda k, fp: baselines.eas(daniel.policy_eas, daniel.ENV, policy_params, eas0, fp, k, iters, batch, args.eas_lr))
     for i, (inst, ref) in enumerate(zip(insts, refs)):
         key = jax.random.key(args.seed + i)
         fp = fjsp_params(inst)
         res = {}
         t = time.perf_counter()
-        res["greedy"] = int(rollout(daniel.policy, policy_params, DANIEL_ENV, [inst], key, "greedy").makespan.min())
-        res["sampling"] = int(rollout(daniel.policy, policy_params, DANIEL_ENV, [inst], key, "sample", budget).makespan.min())
+        res["greedy"] = int(rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "greedy").makespan.min())
+        res["sampling"] = int(rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "sample", budget).makespan.min())
         res["active_search"] = int(as_fn(key, fp).best_cost)
         res["eas"] = int(eas_fn(key, fp).best_cost)
-        res["es_no_meta"] = adapt_instance(daniel.policy, DANIEL_ENV, policy_params, inst, cfg, key).makespan
+        res["es_no_meta"] = adapt_instance(daniel.policy, daniel.ENV, policy_params, inst, cfg, key).makespan
         if theta0 is not None:
-            res["dfmeta"] = adapt_instance(daniel.policy, DANIEL_ENV, theta0, inst, cfg, key).makespan
+            res["dfmeta"] = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, key).makespan
         row = {"instance": inst.name, "cpsat": ref, "budget": budget, **res, "seconds": round(time.perf_counter() - t, 1)}
         rows.append(row)
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
@@ -83,20 +82,19 @@ def main():
     ap.add_argument("--as-lr", type=float, default=1e-4)
     ap.add_argument("--eas-lr", type=float, default=1e-3)
     ap.add_argument("--cpsat-time", type=float, default=10.0)
-    ap.add_argument("--policy", default=POLICY)
+    ap.add_argument("--model", default=MODEL, help="DANIEL model file")
     ap.add_argument("--theta0", default=THETA0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta"), help="output prefix (.json and .csv)")
     args = ap.parse_args()
 
-    from jsched import cpsat
+    from jsched import api
 
-    params = load_policy(args.policy)
+    params = load_model(args.model)
     theta0 = load_theta0(args.theta0)[0] if os.path.exists(args.theta0) else None
     insts = sd2_fjsp_set(args.offset + args.instances, args.jobs, args.machines, seed=200)[args.offset:]
     result = {"args": vars(args), "device": str(jax.devices()[0])}
-    opts = cpsat.CPSatOptions(time_limit=args.cpsat_time, num_workers=2, random_seed=0)
-    refs = [int(cpsat.solve(i, "makespan", options=opts).objective) for i in insts]
+    refs = [api.solve(i, method="cpsat", time_limit=args.cpsat_time, workers=2).makespan for i in insts]
     rows = quality(args, params, theta0, insts, refs)
     methods = [k for k in rows[0] if k not in ("instance", "cpsat", "budget", "seconds")]
     table = {m: float(np.mean([gap(r[m], r["cpsat"]) for r in rows])) for m in methods}

@@ -30,7 +30,6 @@ import numpy as np
 from jsched.dfmeta import daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.method import THETA0, load_theta0
-from jsched.dfmeta.train_policy import DANIEL_ENV
 from jsched.instances.generators import sd2_fjsp_set
 from jsched.rollout import rollout
 from jsched.schedule import write_json_atomic
@@ -64,15 +63,15 @@ def main():
         best, mean_after = [], []
         for i, inst in enumerate(insts):
             key = jax.random.key(args.seed + i)
-            out = adapt_instance(daniel.policy, DANIEL_ENV, theta0, inst, cfg, key)
-            samples = rollout(daniel.policy, out.params, DANIEL_ENV, [inst], jax.random.key(99), "sample", 64)
+            out = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, key)
+            samples = rollout(daniel.policy, out.params, daniel.ENV, [inst], jax.random.key(99), "sample", 64)
             best.append(100 * (out.makespan / refs[inst.name] - 1))
             mean_after.append(100 * (float(np.asarray(samples.makespan).mean()) / refs[inst.name] - 1))
         row = {"sigma": sigma, "inner_lr": lr, "gap_best": float(np.mean(best)),
                "gap_mean_sample_after": float(np.mean(mean_after)), "seconds": round(time.perf_counter() - t, 1)}
         rows.append(row)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-    before = rollout(daniel.policy, theta0, DANIEL_ENV, insts, jax.random.key(99), "sample", 64).makespan
+    before = rollout(daniel.policy, theta0, daniel.ENV, insts, jax.random.key(99), "sample", 64).makespan
     base = float(np.mean([100 * (np.asarray(before)[i].mean() / refs[x.name] - 1) for i, x in enumerate(insts)]))
     print(f"theta_0 mean sampled gap (64 samples): {base:.2f} %")
     write_json_atomic(os.path.join(HERE, "results", "dfmeta_sweep.json"),

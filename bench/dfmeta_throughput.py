@@ -33,10 +33,9 @@ import numpy as np
 
 from jsched.dfmeta import daniel, slim_policy
 from jsched.dfmeta.adapt import policy_rollout
-from jsched.dfmeta.daniel_method import POLICY
+from jsched.dfmeta.daniel_method import load_model
 from jsched.dfmeta.es import evaluate_population
 from jsched.dfmeta.method import SLIM_THETA0
-from jsched.dfmeta.train_policy import DANIEL_ENV, load_policy
 from jsched.instances import load
 from jsched.instances.arrays import fjsp_params
 from jsched.instances.generators import sd2_fjsp_set
@@ -87,9 +86,9 @@ def rollout_flops(policy: str, params, inst, cfg) -> tuple[float, float]:
 
 def setup(policy: str):
     if policy == "daniel":
-        params = load_policy(POLICY)
+        params = load_model()
         inst = sd2_fjsp_set(1, 10, 5, seed=200)[0]
-        return params, fjsp_params(inst), policy_rollout(daniel.policy, DANIEL_ENV, "sample"), inst.name, None
+        return params, fjsp_params(inst), policy_rollout(daniel.policy, daniel.ENV, "sample"), inst.name, None
     params, cfg, _ = slim_policy.load_theta0(SLIM_THETA0)
     inst = slim_instance(load("ta01"))
     return params, inst, slim_policy.make_rollout(cfg), "ta01", cfg

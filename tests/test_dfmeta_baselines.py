@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from jsched.dfmeta import baselines, daniel
-from jsched.dfmeta.train_policy import DANIEL_ENV
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import sd2_fjsp
 from jsched.rollout import rollout_fn
@@ -31,9 +30,9 @@ def _replay_makespan(fp, actions):
 
 def test_replay_log_prob_matches_sampled_log_prob(setup):
     params, fp, _ = setup
-    run = jax.jit(rollout_fn(daniel.policy, DANIEL_ENV, "sample", 3))
+    run = jax.jit(rollout_fn(daniel.policy, daniel.ENV, "sample", 3))
     res = run(params, jax.tree.map(lambda x: x[None], fp), jax.random.key(1))
-    replay = jax.jit(lambda a: baselines.replay_log_prob(daniel.policy, DANIEL_ENV, params, fp, a))
+    replay = jax.jit(lambda a: baselines.replay_log_prob(daniel.policy, daniel.ENV, params, fp, a))
     for s in range(3):
         assert float(replay(res.actions[0, s])) == pytest.approx(float(res.log_prob[0, s]), abs=1e-4)
 
@@ -52,10 +51,10 @@ def test_search_reports_a_real_best_rollout(setup, method):
     params, fp, _ = setup
     key = jax.random.key(2)
     if method == "active_search":
-        res = jax.jit(lambda k: baselines.active_search(daniel.policy, DANIEL_ENV, params, fp, k, 3, 4, 1e-3))(key)
+        res = jax.jit(lambda k: baselines.active_search(daniel.policy, daniel.ENV, params, fp, k, 3, 4, 1e-3))(key)
     else:
         eas0 = daniel.init_eas(jax.random.key(3))
-        res = jax.jit(lambda k: baselines.eas(daniel.policy_eas, DANIEL_ENV, params, eas0, fp, k, 3, 4))(key)
+        res = jax.jit(lambda k: baselines.eas(daniel.policy_eas, daniel.ENV, params, eas0, fp, k, 3, 4))(key)
         changed = any(bool(jnp.any(a != b)) for a, b in zip(jax.tree.leaves(res.params), jax.tree.leaves(eas0)))
         assert changed  # only the added layer is trained, and it moved
     assert res.curve.shape == (3,) and bool(jnp.all(jnp.diff(res.curve) <= 0))
@@ -66,7 +65,7 @@ def test_search_reports_a_real_best_rollout(setup, method):
 def test_fomaml_step_updates_theta0(setup):
     params, _, _ = setup
     insts = stack_fjsp_params([sd2_fjsp(3, 2, s) for s in range(2)])
-    init, step = baselines.make_fomaml(daniel.policy, DANIEL_ENV, K=1, batch=4, inner_lr=1e-3, outer_lr=1e-3)
+    init, step = baselines.make_fomaml(daniel.policy, daniel.ENV, K=1, batch=4, inner_lr=1e-3, outer_lr=1e-3)
     state = init(params)
     new, cost = step(jax.random.key(0), state, insts)
     assert cost.shape == (2,) and int(new.step) == 1

@@ -9,9 +9,8 @@ import pytest
 
 from jsched.dfmeta import daniel, fjsp_env
 from jsched.dfmeta.adapt import adapt_instance
-from jsched.dfmeta.checkpoint import save_params
+from jsched.dfmeta.daniel_method import load_model, save_model
 from jsched.dfmeta.es import DFMetaConfig
-from jsched.dfmeta.train_policy import DANIEL_ENV, POLICY_CONFIG, POLICY_KIND, load_policy
 from jsched.errors import CheckpointError
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import sd2_fjsp
@@ -36,7 +35,7 @@ _step = jax.jit(fjsp.step)
 
 
 def test_parameter_count_matches_released_checkpoints(params):
-    # 28,834 = DAN 16,672 + actor 6,849 + critic 5,313 (daniel-code-notes section 7).
+    # 28,834 = DAN 16,672 + actor 6,849 + critic 5,313, as in the released checkpoints.
     assert daniel.n_params(params) == 28834
     p = params["params"]
     assert daniel.n_params(p["dan0"]) + daniel.n_params(p["dan1"]) == 16672
@@ -90,7 +89,7 @@ def test_ppo_env_return_is_lb_decrease(inst):
 
 
 def test_greedy_rollout_gives_valid_schedule_and_ppo_net_matches(params, inst):
-    res = rollout(daniel.policy, params, DANIEL_ENV, [inst], jax.random.key(0), "greedy")
+    res = rollout(daniel.policy, params, daniel.ENV, [inst], jax.random.key(0), "greedy")
     sched = to_schedules([inst], res)[0][0]
     assert sched.makespan == int(res.makespan[0, 0])
     # The PPO wrapper computes the same scores on flat observations.
@@ -103,21 +102,21 @@ def test_greedy_rollout_gives_valid_schedule_and_ppo_net_matches(params, inst):
     np.testing.assert_allclose(value[0], ref_v, rtol=1e-5, atol=1e-5)
 
 
-def test_policy_checkpoint_round_trip(params, tmp_path):
-    path = tmp_path / "p.msgpack"
-    save_params(path, params, POLICY_KIND, POLICY_CONFIG)
-    back = load_policy(str(path))
+def test_model_checkpoint_round_trip(params, tmp_path):
+    path = str(tmp_path / "p.msgpack")
+    save_model(path, params, {"update": 3})
+    back = load_model(path)
     for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(back)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    save_params(path, {"params": {"x": np.zeros(3)}}, POLICY_KIND, POLICY_CONFIG)
-    with pytest.raises(CheckpointError):
-        load_policy(str(path))
+    save_model(path, {"params": {"x": np.zeros(3)}})
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_model(path)
 
 
 @pytest.mark.slow
 def test_adaptation_returns_valid_best_schedule(params, inst):
     cfg = DFMetaConfig(K=1, mu=2, L=2, sigma=0.2)
-    out = adapt_instance(daniel.policy, DANIEL_ENV, params, inst, cfg, jax.random.key(3))
+    out = adapt_instance(daniel.policy, daniel.ENV, params, inst, cfg, jax.random.key(3))
     validate(inst, out.schedule)
     assert out.makespan == int(min(out.curve)) and out.rollouts == 2 * 2 + 2
     assert len(out.curve) == 2 and out.curve[1] <= out.curve[0]

@@ -12,7 +12,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jsched.dfmeta.checkpoint import load_params, save_params
 from jsched.dfmeta.es import (
     DFMetaConfig,
     estimate_fitness,
@@ -20,7 +19,7 @@ from jsched.dfmeta.es import (
     make_adapt,
     make_meta_learner,
 )
-from jsched.errors import CheckpointError, JSchedError
+from jsched.errors import JSchedError
 
 C = jnp.array([1.0, -2.0, 0.5])
 
@@ -121,6 +120,25 @@ def test_config_validation():
         DFMetaConfig(shaping="rank")
 
 
+def test_method_options_take_their_defaults_from_the_es_config():
+    from jsched import api
+    from jsched.dfmeta import method
+    from jsched.options import describe
+    from jsched.registry import get
+
+    es, solve_cfg, train_cfg = DFMetaConfig(), method.Config(), method.TrainConfig()
+    for name in ("K", "mu", "L", "estimator", "sigma", "inner_lr", "chunk"):
+        assert getattr(solve_cfg, name) == getattr(es, name) == getattr(train_cfg, name)
+    assert train_cfg.B == es.B and train_cfg.outer_lr == es.outer_lr
+    assert solve_cfg.es() == es
+    opts = {o[0]: o for o in describe(get("dfmeta").config_class("solve"))}
+    assert opts["K"][2] == es.K and opts["estimator"][3].startswith("an individual's fitness")
+    with pytest.raises(JSchedError, match="even"):
+        api.solve("ft06", method="dfmeta", mu=7)
+    with pytest.raises(JSchedError, match="estimator"):
+        api.solve("ft06", method="dfmeta", estimator="median")
+
+
 SHARDED = textwrap.dedent(
     """
     import jax, jax.numpy as jnp, numpy as np
@@ -159,28 +177,6 @@ def test_sharded_population_gives_same_update():
     out = subprocess.run([sys.executable, "-c", SHARDED], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "SHARDED-OK" in out.stdout
-
-
-def test_checkpoint_round_trip_and_errors(tmp_path):
-    params = {"dense": {"kernel": np.arange(6, dtype=np.float32).reshape(2, 3), "bias": np.ones(3, np.float32)}}
-    cfg = DFMetaConfig(K=2).to_dict()
-    path = tmp_path / "theta0.msgpack"
-    save_params(path, params, "dfmeta-theta0", cfg, {"epoch": 3})
-    template = jax.tree.map(np.zeros_like, params)
-    back, cfg_back, meta = load_params(path, template, "dfmeta-theta0", cfg)
-    np.testing.assert_array_equal(back["dense"]["kernel"], params["dense"]["kernel"])
-    assert cfg_back == cfg and meta == {"epoch": 3}
-    with pytest.raises(CheckpointError, match="config mismatch in K"):
-        load_params(path, template, "dfmeta-theta0", DFMetaConfig(K=5).to_dict())
-    with pytest.raises(CheckpointError, match="expected"):
-        load_params(path, template, "daniel", None)
-    with pytest.raises(CheckpointError, match="shapes"):
-        load_params(path, {"dense": {"kernel": np.zeros((3, 3)), "bias": np.zeros(3)}}, "dfmeta-theta0")
-    with pytest.raises(CheckpointError, match="not found"):
-        load_params(tmp_path / "nope.msgpack", template, "dfmeta-theta0")
-    path.write_bytes(path.read_bytes()[:20])
-    with pytest.raises(CheckpointError, match="corrupt|not a jsched"):
-        load_params(path, template, "dfmeta-theta0")
 
 
 def test_chunked_population_equals_whole_vmap():

@@ -1,4 +1,4 @@
-"""DF-Meta with the SLIM policy on the JSP: rollout, population evaluation, ES, theta_0 files, CLI."""
+"""DF-Meta with the SLIM policy on the JSP: rollout, population evaluation, ES, theta_0 files, solve."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jsched.cli import main
+from jsched import api
 from jsched.dfmeta import slim_policy
 from jsched.dfmeta.es import DFMetaConfig, evaluate_population, make_adapt
-from jsched.errors import CheckpointError
+from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.generators import taillard_jsp
 from jsched.schedule import Schedule, validate
 from jsched.slim.checkpoint import save_model
@@ -96,27 +96,26 @@ def test_theta0_checkpoint_round_trip_and_errors(tmp_path, adapted):
         slim_policy.load_theta0(path)
 
 
-def test_solve_dfmeta_picks_slim_on_a_jsp(tmp_path, capsys):
+def test_solve_dfmeta_picks_slim_on_a_jsp(tmp_path):
     ckpt = tmp_path / "tiny.ckpt"
     slim_policy.save_theta0(ckpt, THETA, CFG, {})
-    rc = main(["solve", "ft06", "--method", "dfmeta", "--K", "1", "--mu", "4", "--L", "2", "--theta0", str(ckpt)])
-    out = capsys.readouterr().out
-    assert rc == 0 and "policy=slim" in out and "rollouts=10" in out
-    rc = main(["solve", MK01, "--method", "dfmeta", "--policy", "slim"])
-    assert rc == 2 and "JSP" in capsys.readouterr().err
+    r = api.solve("ft06", method="dfmeta", K=1, mu=4, L=2, checkpoint=str(ckpt))
+    assert r.extra["base"] == "slim" and r.extra["rollouts"] == 10 and "base=slim" in r.line()
+    with pytest.raises(JSchedError, match="JSP"):
+        api.solve(MK01, method="dfmeta", base="slim")
 
 
 @pytest.mark.slow
 def test_meta_train_slim_smoke_and_resume(tmp_path):
-    from jsched.dfmeta.train import MetaTrainConfig, meta_train
-
     init = tmp_path / "init.ckpt"
     save_model(init, THETA, CFG)
-    es = DFMetaConfig(K=1, mu=2, L=1, B=2)
-    mcfg = MetaTrainConfig(policy="slim", n_jobs=3, n_machines=2, steps=1, pool_size=4, save_every=1)
     out = str(tmp_path / "meta")
-    meta_train(out, str(init), es, mcfg, progress=False)
-    log = meta_train(out, str(init), es, MetaTrainConfig(**{**mcfg.__dict__, "steps": 2}), resume=True, progress=False)
-    assert [s["step"] for s in log["steps"]] == [1, 2] and mcfg.data == "taillard"
-    _, cfg, meta = slim_policy.load_theta0(os.path.join(out, "theta0.ckpt"))
-    assert cfg == CFG and meta["dfmeta"]["step"] == 2
+    opts = dict(out=out, base="slim", init=str(init), K=1, mu=2, L=1, B=2, jobs=3, machines=2, pool=4, save_every=1,
+                progress=False)  # fmt: skip
+    api.train("dfmeta", steps=1, **opts)
+    res = api.train("dfmeta", steps=2, resume=True, **opts)
+    assert res["updates"] == 2
+    _, cfg, meta = slim_policy.load_theta0(res["model"])
+    assert cfg == CFG and meta["dfmeta"]["step"] == 2 and meta["dfmeta"]["config"]["base"] == "slim"
+    with pytest.raises(JSchedError, match="does not suit"):
+        api.train("dfmeta", base="slim", data="sd2")

@@ -1,10 +1,8 @@
-"""Test-time adaptation of a policy on one instance: DF-Meta's deployment, on jsched's rollout.
+"""Test-time adaptation of a dispatch policy on one instance: DF-Meta's deployment on jsched's rollout.
 
 :func:`policy_rollout` turns ``policy(params, obs) -> logits`` and a dispatch ``Env`` into the
-``rollout(key, params, instance) -> (cost, solution)`` that :mod:`jsched.dfmeta.es` evolves
-(one sampled episode of ``jsched.rollout``; the solution is its start times and machines).
-:func:`adapt_instance` runs K ES steps from theta_0 on a numpy instance and returns the best
-schedule seen, validated.
+ES's ``rollout(key, params, instance) -> (cost, (start, machine))``; :func:`adapt_instance`
+runs K ES steps from theta_0 and returns the best schedule seen.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
-"""Gradient-based per-instance baselines of DF-Meta, at a given rollout budget.
+"""Gradient-based per-instance baselines of DF-Meta at a given rollout budget (pure, jittable).
 
-* **Active Search** (Bello et al. 2017): REINFORCE fine-tuning of *all* policy parameters on
-  the test instance; each iteration samples ``batch`` rollouts, the baseline is their mean cost.
-* **EAS** (Hottung et al. 2022, EAS-Lay): only an added residual layer of the DANIEL actor
-  (zero-initialised, so the policy starts unchanged) is trained, with REINFORCE plus an
-  imitation term, ``lambda`` times the negative log-likelihood of the best solution found so
-  far (teacher-forced replay of its actions).
-* **FOMAML** (Finn et al. 2017, first order): meta-training of theta_0 where each instance's
-  inner loop is K REINFORCE steps (``adapt_reinforce``) and the outer gradient is the REINFORCE
-  gradient at the adapted parameters, averaged over the mini-batch (no second-order terms),
-  the gradient counterpart of DF-Meta's outer loop under the same budget.
-
-``ES without meta`` is :func:`jsched.dfmeta.es.make_adapt` from the PPO policy itself. All
-functions return the best cost seen and are pure and jittable (``lax.scan`` over iterations).
+Active Search (Bello et al. 2017): REINFORCE on all policy parameters. EAS-Lay (Hottung et al.
+2022): REINFORCE plus imitation of the best solution, on an added zero-initialised residual
+layer only. FOMAML (Finn et al. 2017, first order): meta-training whose inner loop is K
+REINFORCE steps. ES without meta is :func:`jsched.dfmeta.es.make_adapt` from the PPO policy.
 """
 
 from __future__ import annotations

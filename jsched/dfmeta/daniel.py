@@ -1,29 +1,11 @@
-"""DANIEL-style dual-attention FJSP policy (Wang et al., TNNLS 2023) in flax linen.
+"""DANIEL's dual-attention FJSP policy (Wang et al., TNNLS 2023) in flax linen, on jsched's FJSP kernel.
 
-The network follows the released code (wrqccc/FJSP-DRL @2cf81b1; see
-``shared/specs/daniel-code-notes.md``): an action is a (job, machine) pair ``j * M + k`` for
-job j's next operation, restricted to the *non-delay candidates* (pairs whose earliest start
-equals t*, the minimum over all eligible pairs). Inputs are 10 operation, 8 machine and 8
-pair features; two dual-attention (DAN) layers (4 heads, head sizes 32 then 8, concatenated
-then averaged, ELU) embed operations (GAT over {predecessor, self, successor} in the job) and
-machines (attention over machines sharing an unscheduled operation, with an edge term built
-from the candidate operations both machines can process); mean pooling over live nodes; an
-actor MLP (40 -> 64 -> 64 -> 1, tanh) scores every pair and a critic MLP (16 -> 64 -> 64 -> 1)
-values the state. With these sizes the model has 28,834 parameters, as every released
-checkpoint (DAN 16,672, actor 6,849, critic 5,313).
-
-Features are computed on demand from the lean ``jsched.kernels.fjsp`` state (``observe``). Where this
-port differs from the released code (documented choices):
-
-* processing times and times are divided by the instance's largest processing time;
-* the per-feature z-score uses the live nodes of the instance (population std + 1e-8) as the
-  released code does; dead operations (scheduled and finished by t*) and dead machines (no
-  unscheduled compatible operation) are zeroed and excluded from attention and pooling;
-* the "min pt" machine feature holds the *max* pt, like the released code (notes, section 2).
-
-``policy(params, obs) -> logits`` (-inf outside the candidates) is the interface of
-``jsched.rollout`` and of DF-Meta's ES; :class:`DanielPPONet` wraps the network for the shared
-PPO, which sees one flat observation vector per env.
+A port of the released network (wrqccc/FJSP-DRL @2cf81b1; 28,834 parameters): an action is a
+(job, machine) pair ``j * M + k`` among the non-delay candidates. Where the port differs:
+times are divided by the instance's largest processing time, dead operations and machines are
+zeroed and left out of attention and pooling, and (as in the released code) the "min pt" machine
+feature holds the max pt. ``policy(params, obs) -> logits`` is what ``jsched.rollout`` and the ES
+read; :class:`DanielPPONet` is the same network on flat observations for ``jsched.rl.ppo``.
 """
 
 from __future__ import annotations
@@ -36,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.kernels import fjsp
+from jsched.kernels.env import FJSP_ENV
 
 N_OP_FEATURES, N_MACHINE_FEATURES, N_PAIR_FEATURES = 10, 8, 8
 EPS = 1e-8
@@ -287,6 +270,9 @@ def policy(params, obs: DanielObs) -> jax.Array:
     """
     scores, _ = NET.apply(params, obs)
     return jnp.where(obs.cand.reshape(-1), scores, -jnp.inf)
+
+
+ENV = FJSP_ENV._replace(observe=observe)  # the FJSP dispatch env as DANIEL sees it
 
 
 EAS_NET = DanielNet(eas=True)

@@ -1,39 +1,11 @@
-"""DF-Meta: derivative-free meta-learning of a policy initialisation with evosax's OpenAI-ES.
+"""DF-Meta ("Instance-wise Adaptive Scheduling via Derivative-Free Meta-Learning", ICLR 2026) with evosax.
 
-Paper: "Instance-wise Adaptive Scheduling via Derivative-Free Meta-Learning" (ICLR 2026).
-The method learns theta_0 such that K steps of per-instance ES fine-tuning give a short
-makespan: theta_0* = argmin E_G[F(theta_G^(K) | G)].
-
-* **Inner loop** (:func:`make_adapt`): from theta_0, K OpenAI-ES steps on one instance. Each
-  step asks evosax's :class:`~evosax.algorithms.Open_ES` for ``mu`` perturbations
-  theta + sigma * eps (antithetic pairs by default), rolls every individual out ``L`` times in
-  one ``vmap(vmap(rollout))``, turns the (mu, L) costs into one fitness per individual with an
-  estimator, and tells evosax (fitness shaping, ES gradient, optax update). The best schedule
-  of every rollout seen is kept: test-time adaptation returns it.
-* **Estimators**: ``nes`` (one sampled rollout, L = 1), ``mc-mean`` (mean of L sampled
-  rollouts: for greedy deployment) and ``mc-best`` (min of L sampled rollouts: for sampling
-  deployment, the paper's strongest).
-* **Outer loop** (:func:`make_meta_step`): first-order. For a mini-batch of B instances the
-  inner loop runs from theta_0 to theta_tau^(K) (vmapped over instances); one more population
-  is asked at each theta_tau^(K) and shaped per instance; the outer evosax ``Open_ES`` whose mean
-  is theta_0 is then *told* the same noise vectors, re-centred on theta_0, with the shaped
-  fitness. Its ``tell`` computes (1 / (B mu sigma)) sum_tau sum_i F_tau,i eps_tau,i =
-  (1 / B) sum_tau g_tau, the mean of the per-instance ES gradients at theta_tau^(K), and applies
-  the outer optax optimiser: exactly theta_0 <- theta_0 - (beta / B) sum_tau g_tau for SGD
-  (Adam by default). No second-order terms, as in the paper.
-
-The code is generic: a *rollout* is any pure function ``rollout(key, params, instance) ->
-(cost, solution)`` (cost a float scalar to minimise, solution any pytree, e.g. start times and
-machines), typically built from ``policy(params, obs) -> logits`` and an environment. The
-population x instances x samples evaluation is one ``jit(vmap(vmap(vmap(rollout))))``; the
-population axis can be sharded over devices by passing a ``jax.sharding.Mesh`` with a
-``"pop"`` axis (``mu`` must be divisible by its size).
-
-Choices where the paper is silent (all configurable in :class:`DFMetaConfig`): L = 8,
-B = 8, Adam 1e-3 inner, Adam 1e-4 outer (the spec's starting values), centred-rank fitness
-shaping per instance (evosax's default for OpenAI-ES), the inner ES state (Adam moments) is
-fresh for every instance, and the outer gradient sample is drawn with the inner ES's ``ask``
-at theta_tau^(K).
+DF-Meta learns a policy initialisation theta_0 such that K steps of per-instance OpenAI-ES give
+a short makespan. :func:`make_adapt` is the inner loop (test-time adaptation),
+:func:`make_meta_learner` the first-order outer loop. A *rollout* is any pure
+``rollout(key, params, instance) -> (cost, solution)``, so the code is model-agnostic. Choices
+where the paper is silent are :class:`DFMetaConfig`'s defaults: L = 8, B = 8, inner Adam 1e-3,
+outer Adam 1e-4, centred-rank shaping, a fresh inner ES state per instance.
 """
 
 from __future__ import annotations
@@ -58,6 +30,7 @@ from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jsched.errors import JSchedError
+from jsched.options import option
 
 Params = Any  # a policy parameter pytree
 Rollout = Callable[[jax.Array, Params, Any], tuple[jax.Array, Any]]
@@ -74,38 +47,26 @@ OPTIMIZERS = {"adam": optax.adam, "sgd": optax.sgd}
 
 @dataclass(frozen=True)
 class DFMetaConfig:
-    """Hyper-parameters of the inner (per-instance) and outer (meta) loops.
+    """Hyper-parameters of the inner (per-instance) and outer (meta) loops, defaults written once.
 
-    Attributes:
-        K: ES steps per instance (paper: 3).
-        mu: population size, even (paper: 100).
-        sigma: perturbation standard deviation (paper: 0.2; for the small CPU-trained DANIEL
-            policy 0.01-0.05 does better at 244 rollouts: ``bench/dfmeta_sweep.py``).
-        L: sampled rollouts per individual (forced to 1 by ``nes``).
-        estimator: ``nes`` | ``mc-mean`` | ``mc-best``.
-        inner_lr, inner_optimizer: optax optimiser of the inner ES update.
-        outer_lr, outer_optimizer: optax optimiser of the meta update.
-        B: instances per meta mini-batch.
-        antithetic: antithetic (mirrored) sampling of perturbations.
-        shaping: fitness shaping, one of ``SHAPING``.
-        chunk: individuals rolled out together (0: the whole population in one vmap; a
-            smaller group, run by ``lax.map``, is faster on a CPU for large mu * L, with the
-            same results; see :func:`evaluate_population`).
+    ``jsched.dfmeta.method.Config`` and the training ``TrainConfig`` take their ES options from
+    these fields (:func:`es_option`). ``chunk`` changes speed, not results (up to float rounding).
     """
 
-    K: int = 3
-    mu: int = 100
-    sigma: float = 0.2
-    L: int = 8
-    estimator: str = "mc-best"
-    inner_lr: float = 1e-3
-    inner_optimizer: str = "adam"
-    outer_lr: float = 1e-4
-    outer_optimizer: str = "adam"
-    B: int = 8
-    antithetic: bool = True
-    shaping: str = "centered-rank"
-    chunk: int = 0
+    K: int = option(3, "ES steps per instance (paper: 3)", min=0)
+    mu: int = option(100, "ES population, even (paper: 100)", min=2)
+    sigma: float = option(0.2, "perturbation standard deviation (paper: 0.2)", min=0)
+    L: int = option(8, "sampled rollouts per individual (nes: 1)", min=1)
+    estimator: str = option("mc-best", "an individual's fitness from its L rollouts: nes (one), mc-mean (mean), mc-best (min)",
+                            choices=ESTIMATORS)  # fmt: skip
+    inner_lr: float = option(1e-3, "step size of the inner (per-instance) ES optimiser", min=0)
+    inner_optimizer: str = option("adam", "inner ES optimiser", choices=tuple(OPTIMIZERS))
+    outer_lr: float = option(1e-4, "step size of the outer (meta) optimiser", min=0)
+    outer_optimizer: str = option("adam", "outer (meta) optimiser", choices=tuple(OPTIMIZERS))
+    B: int = option(8, "instances per meta mini-batch", min=1)
+    antithetic: bool = option(True, "antithetic (mirrored) perturbations")
+    shaping: str = option("centered-rank", "fitness shaping", choices=tuple(SHAPING))
+    chunk: int = option(0, "individuals rolled out together (0: the whole population in one vmap)", min=0)
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -116,7 +77,8 @@ class DFMetaConfig:
             if getattr(self, name) not in OPTIMIZERS:
                 raise JSchedError(f"{name} {getattr(self, name)!r}: choose one of {', '.join(OPTIMIZERS)}")
         if self.K < 0 or self.L < 1 or self.B < 1 or self.sigma <= 0 or self.chunk < 0:
-            raise JSchedError(f"need K >= 0, L >= 1, B >= 1, sigma > 0, chunk >= 0; got {self}")
+            raise JSchedError(f"need K >= 0, L >= 1, B >= 1, sigma > 0, chunk >= 0; got K={self.K}, L={self.L}, "
+                              f"B={self.B}, sigma={self.sigma}, chunk={self.chunk}")  # fmt: skip
         if self.mu < 2 or (self.antithetic and self.mu % 2):
             raise JSchedError(f"population mu={self.mu} must be >= 2 (and even with antithetic sampling)")
         if self.estimator == "nes" and self.L != 1:
@@ -129,6 +91,12 @@ class DFMetaConfig:
     def rollouts_per_instance(self) -> int:
         """Rollout budget of one adaptation: K populations of mu x L, plus L at theta_K."""
         return self.K * self.mu * self.L + self.L
+
+
+def es_option(name: str) -> Any:
+    """A Config field with the default, help and range of :class:`DFMetaConfig`'s field ``name``."""
+    f = DFMetaConfig.__dataclass_fields__[name]
+    return dataclasses.field(default=f.default, metadata=f.metadata)
 
 
 def make_es(config: DFMetaConfig, template: Params) -> Open_ES:
@@ -278,8 +246,12 @@ def make_adapt(
 ) -> Callable[[jax.Array, Params, Any], AdaptResult]:
     """Jitted test-time adaptation ``adapt(key, theta0, instance) -> AdaptResult``.
 
-    Runs K inner ES steps from ``theta0`` and returns theta^(K) and the best rollout seen
-    (budget: ``config.rollouts_per_instance`` rollouts). ``vmap`` it over instances for a batch.
+    Each of the K steps asks evosax's OpenAI-ES for ``mu`` perturbations theta + sigma * eps,
+    rolls every one out ``L`` times, turns the (mu, L) costs into a fitness per individual with
+    the estimator and tells evosax (fitness shaping, ES gradient, optax update). Returns
+    theta^(K) and the best rollout seen (``config.rollouts_per_instance`` rollouts, the L of
+    theta^(K) included). ``vmap`` it over instances for a batch; with a ``mesh`` (axis ``"pop"``)
+    the population is sharded over devices.
     """
     es = make_es(config, template)
     return jax.jit(_inner(es, rollout, config, mesh, _solution_template(rollout, template)))
@@ -312,8 +284,12 @@ def make_meta_learner(
 ) -> MetaLearner:
     """Build the first-order outer loop; ``step(key, state, instances)`` takes a batch.
 
-    ``instances`` is a pytree whose leaves carry a leading axis of size ``config.B``
-    (padded to a common shape). Each meta step costs B * (K + 1) * mu * L rollouts.
+    ``instances`` is a pytree whose leaves carry a leading axis of size ``config.B`` (padded to
+    a common shape). A step runs the inner loop from theta_0 on each instance (vmapped), asks
+    one more population at each theta_tau^(K), shapes its fitness per instance, and tells the
+    outer ES (mean theta_0) the same noise re-centred on theta_0: its gradient is
+    (1 / B) sum_tau g_tau, the mean per-instance ES gradient at theta_tau^(K), with no
+    second-order terms. Each step costs B * (K + 1) * mu * L rollouts.
     """
     es = make_es(config, template)
     outer = make_outer_es(config, template)

@@ -1,86 +1,197 @@
-"""``jsched solve INSTANCE --method dfmeta``: DF-Meta test-time adaptation from a theta_0.
+"""Method ``dfmeta``: DF-Meta test-time adaptation, K ES steps on the instance from a theta_0
+(DANIEL on an FJSP, SLIM on a JSP); and the meta-training of theta_0 (through ``jsched.training``).
 
-``--policy auto`` (default) picks the policy from the instance: DANIEL on an FJSP, SLIM on a
-JSP (the paper's two base models); ``--policy daniel|slim`` forces one. theta_0 is
-``--theta0 PATH`` or the shipped default: the meta-trained DANIEL initialisation
-(``jsched/assets/dfmeta/``), or for SLIM the shipped SLIM model (``jsched/assets/slim/slim.ckpt``;
-no meta-trained SLIM theta_0 ships, so this is ES without meta-learning unless ``--theta0``
-names a file from ``jsched train dfmeta --policy slim``). It runs K OpenAI-ES steps on the
-instance (population ``--mu``, ``--L`` sampled rollouts per individual, ``--estimator``) and
-returns the best schedule of every rollout seen (K * mu * L + L rollouts), validated by the
-caller.
+No meta-trained SLIM theta_0 ships: on a JSP the default starts from the shipped SLIM model
+(ES without meta-learning) unless ``checkpoint`` names a theta_0 from ``train`` with base slim.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Any
 
 import jax
+import numpy as np
 
+from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.dfmeta import daniel
-from jsched.dfmeta.checkpoint import load_params
-from jsched.dfmeta.es import ESTIMATORS, DFMetaConfig
+from jsched.dfmeta.es import DFMetaConfig, es_option
 from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
-from jsched.methods import SolveOutput
+from jsched.options import option
+from jsched.result import Result
+from jsched.training import RunConfig, run_training
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
 THETA0 = os.path.join(ASSETS, "dfmeta", "daniel_theta0.msgpack")
 SLIM_THETA0 = os.path.join(ASSETS, "slim", "slim.ckpt")
-THETA0_KIND = "dfmeta-theta0"
-POLICIES = ("auto", "daniel", "slim")
+KIND = "dfmeta-theta0"
+BASES = ("auto", "daniel", "slim")
 
 
-def load_theta0(path: str = THETA0):
-    """Meta-trained DANIEL variables and the meta-training record."""
-    params, cfg, meta = load_params(path, daniel.init_params(jax.random.key(0)), THETA0_KIND)
-    return jax.tree.map(jax.numpy.asarray, params), cfg, meta
+@dataclass(frozen=True)
+class Config:
+    base: str = option("auto", "base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim", choices=BASES)
+    K: int = es_option("K")
+    mu: int = es_option("mu")
+    L: int = es_option("L")
+    estimator: str = es_option("estimator")
+    sigma: float = es_option("sigma")
+    inner_lr: float = es_option("inner_lr")
+    chunk: int = es_option("chunk")
+    checkpoint: str | None = option(None, "theta_0 file (default: the shipped DANIEL theta_0, or the shipped SLIM model)")
+
+    def __post_init__(self):
+        self.es()  # the ES's cross-field checks (mu even, ...)
+
+    def es(self) -> DFMetaConfig:
+        return _es_config(self)
 
 
-def add_arguments(p) -> None:
-    d = DFMetaConfig()
-    p.add_argument("--policy", choices=POLICIES, default="auto",
-                   help="base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim")
-    p.add_argument("--K", type=int, default=d.K, help="ES steps per instance (default %(default)s)")
-    p.add_argument("--mu", type=int, default=d.mu, help="ES population (even; default %(default)s)")
-    p.add_argument("--L", type=int, default=d.L, help="sampled rollouts per individual (default %(default)s)")
-    p.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
-    p.add_argument("--sigma", type=float, default=d.sigma, help="perturbation std (default %(default)s)")
-    p.add_argument("--inner-lr", type=float, default=d.inner_lr, help="inner Adam step (default %(default)s)")
-    p.add_argument("--chunk", type=int, default=d.chunk,
-                   help="individuals rolled out together (0: whole population; on a 2-core CPU 5 was fastest at mu 100)")
-    p.add_argument("--theta0", default=None,
-                   help="theta_0 checkpoint (default: shipped DANIEL theta_0, or the shipped SLIM model)")
-
-
-def pick_policy(instance, policy: str) -> str:
-    """The policy ``--policy`` names, ``auto`` resolved from the instance kind; checks the match."""
-    is_jsp = isinstance(instance, JSPInstance)
-    if policy == "auto":
-        return "slim" if is_jsp else "daniel"
-    if policy == "slim" and not is_jsp:
-        raise JSchedError(f"--policy slim solves JSP instances; {instance.name} is an FJSP (use --policy daniel)")
-    return policy
-
-
-def solve(instance, args) -> SolveOutput:
-    cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, estimator=args.estimator, sigma=args.sigma,
-                       inner_lr=args.inner_lr, chunk=args.chunk)
-    policy = pick_policy(instance, getattr(args, "policy", "auto"))
-    key = jax.random.key(args.seed)
-    if policy == "slim":
+def solve(instance, config: Config, key) -> Result:
+    cfg = config.es()
+    base = pick_base(instance, config.base)
+    if base == "slim":
         from jsched.dfmeta import slim_policy
 
-        path = args.theta0 or SLIM_THETA0
+        path = config.checkpoint or SLIM_THETA0
         theta0, model_cfg, _ = slim_policy.load_theta0(path)
         out = slim_policy.adapt_instance(theta0, instance, cfg, key, model_cfg)
     else:
         from jsched.dfmeta.adapt import adapt_instance
-        from jsched.dfmeta.train_policy import DANIEL_ENV
 
-        path = args.theta0 or THETA0
-        theta0, _, _ = load_theta0(path)
-        out = adapt_instance(daniel.policy, DANIEL_ENV, theta0, instance, cfg, key)
-    extra = {"policy": policy, "K": cfg.K, "mu": cfg.mu, "L": cfg.L, "estimator": cfg.estimator,
-             "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}
-    return SolveOutput(out.schedule, extra, summary=("policy", "rollouts"))
+        path = config.checkpoint or THETA0
+        out = adapt_instance(daniel.policy, daniel.ENV, load_theta0(path)[0], instance, cfg, key)
+    extra = {"base": base, "K": cfg.K, "mu": cfg.mu, "L": cfg.L, "estimator": cfg.estimator,
+             "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
+    return Result(instance, out.schedule, extra=extra, summary=("base", "rollouts"))
+
+
+def pick_base(instance, base: str) -> str:
+    """The base policy ``base`` names, ``auto`` resolved from the instance kind; checks the match."""
+    is_jsp = isinstance(instance, JSPInstance)
+    if base == "auto":
+        return "slim" if is_jsp else "daniel"
+    if base == "slim" and not is_jsp:
+        raise JSchedError(f"base slim solves JSP instances; {instance.name} is an FJSP (use base daniel)")
+    return base
+
+
+def load_theta0(path: str = THETA0) -> tuple[Any, dict, dict]:
+    """A DANIEL theta_0 (``dfmeta-theta0``): (variables, meta-training config, meta)."""
+    cp = load_checkpoint(path, KIND, template=daniel.init_params(jax.random.key(0)))
+    return jax.tree.map(jax.numpy.asarray, cp.tree), cp.config, cp.meta
+
+
+def _es_config(cfg: Any) -> DFMetaConfig:
+    """The DFMetaConfig of a Config or TrainConfig (its ES fields; the rest keep their defaults)."""
+    names = DFMetaConfig.__dataclass_fields__
+    return DFMetaConfig(**{k: v for k, v in vars(cfg).items() if k in names})
+
+
+# ---------------------------------------------------------------------------------------------
+# Meta-training of theta_0
+
+
+DATA = {"daniel": ("sd2", "sd1"), "slim": ("taillard",)}  # first: the base's default
+
+
+@dataclass(frozen=True)
+class TrainConfig(RunConfig):
+    """First-order DF-Meta meta-training from a trained policy. Each meta step draws B instances
+    from a pool (numpy Generator seeded by (seed, step), so a resumed run draws the same
+    batches) and costs B * (K + 1) * mu * L rollouts. Base daniel: SD1/SD2 FJSP instances;
+    base slim: Taillard-style JSP instances, theta_0 saved as a SLIM model file (which
+    ``--method slim --checkpoint`` also reads)."""
+
+    base: str = option("daniel", "policy meta-trained: daniel (FJSP) or slim (JSP)", choices=("daniel", "slim"))
+    init: str | None = option(None, "theta_0 at step 0: a DANIEL or SLIM model file (default: the shipped one)")
+    data: str | None = option(None, "instance generator (default: sd2 for daniel, taillard for slim)",
+                              choices=("sd1", "sd2", "taillard"))  # fmt: skip
+    jobs: int = option(10, "jobs per training instance", min=1)
+    machines: int = option(5, "machines per training instance", min=1)
+    steps: int = option(200, "meta steps (mini-batches)", min=1)
+    pool: int = option(1000, "pre-generated training instances (seed 400 + seed)", min=1)
+    save_every: int = option(5, "meta steps between checkpoints (one chunk)", min=1)
+    K: int = es_option("K")
+    mu: int = es_option("mu")
+    L: int = es_option("L")
+    B: int = es_option("B")
+    estimator: str = es_option("estimator")
+    sigma: float = es_option("sigma")
+    inner_lr: float = es_option("inner_lr")
+    outer_lr: float = es_option("outer_lr")
+    chunk: int = es_option("chunk")
+
+    def __post_init__(self):
+        if self.data is not None and self.data not in DATA[self.base]:
+            raise JSchedError(f"data {self.data} does not suit base {self.base}: choose {', '.join(DATA[self.base])}")
+        _es_config(self)
+
+
+def train(config: TrainConfig, key) -> dict:
+    """Meta-train theta_0; the run folder's ``model.msgpack`` is theta_0 (``dfmeta --checkpoint``)."""
+    return run_training(_MetaTrainer(config, key), config, key)
+
+
+class _MetaTrainer:
+    name = "dfmeta"
+    extendable = ("steps", "chunk")  # chunk changes speed, not results
+
+    def __init__(self, cfg: TrainConfig, key):
+        from jsched.dfmeta.es import make_meta_learner
+        from jsched.seeds import seed_of
+
+        self.cfg, self.es = cfg, _es_config(cfg)
+        self.key = jax.random.key_data(key)
+        self.seed = seed_of(key)
+        data = cfg.data or DATA[cfg.base][0]
+        if cfg.base == "slim":
+            from jsched.dfmeta import slim_policy
+            from jsched.instances.generators import taillard_jsp
+            from jsched.slim.graph import stack_slim_instances
+
+            self.theta, self.model_cfg, _ = slim_policy.load_theta0(cfg.init or SLIM_THETA0)
+            rng = np.random.default_rng(400 + self.seed)
+            self.pool = stack_slim_instances([taillard_jsp(cfg.jobs, cfg.machines, rng) for _ in range(cfg.pool)])
+            rollout = slim_policy.make_rollout(self.model_cfg)
+        else:
+            from jsched.dfmeta.adapt import policy_rollout
+            from jsched.dfmeta.daniel_method import MODEL, load_model, make_instances
+            from jsched.instances.arrays import stack_fjsp_params
+
+            self.theta = load_model(cfg.init or MODEL)
+            self.pool = stack_fjsp_params(make_instances(data, cfg.pool, cfg.jobs, cfg.machines, seed=400 + self.seed))
+            rollout = policy_rollout(daniel.policy, daniel.ENV, "sample")
+        self.ml = make_meta_learner(rollout, self.es, self.theta)
+        self.total, self.chunk = cfg.steps, cfg.save_every
+
+    def init(self, key):
+        return self.ml.init(jax.random.key_data(key), self.theta)
+
+    def run_chunk(self, state, n: int):
+        rows = []
+        for _ in range(n):
+            step = int(state.step)
+            batch = _batch(self.pool, self.seed, self.es.B, step)
+            state, m = self.ml.step(jax.random.fold_in(self.key, step), state, batch)
+            rows.append([float(m.fitness_before.mean()), float(m.fitness_after.mean()), float(m.best.mean())])
+        before, after, best = np.asarray(rows).T
+        return state, {"fitness_before": before, "fitness_after": after, "best": best}
+
+    def export(self, state, path: str, meta: dict) -> None:
+        theta0 = self.ml.theta0(state)
+        meta = {**meta, "step": int(state.step)}
+        if self.cfg.base == "slim":
+            from jsched.dfmeta import slim_policy
+
+            slim_policy.save_theta0(path, theta0, self.model_cfg, meta)
+        else:
+            save_checkpoint(path, KIND, theta0, meta["config"], meta)
+
+
+def _batch(pool, seed: int, B: int, step: int):
+    rng = np.random.default_rng([seed, step])
+    idx = rng.choice(jax.tree.leaves(pool)[0].shape[0], size=B, replace=False)
+    return jax.tree.map(lambda x: x[idx], pool)

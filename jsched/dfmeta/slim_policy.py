@@ -1,30 +1,10 @@
-"""SLIM (Corsini et al., NeurIPS 2024) as DF-Meta's JSP policy: rollout, adaptation, theta_0 files.
+"""SLIM (Corsini et al., NeurIPS 2024) as DF-Meta's JSP policy: the ES rollout, adaptation, theta_0 files.
 
-DF-Meta is model-agnostic; on the JSP its paper uses the SLIM pointer network. Here the
-network's whole parameter pytree (``jsched.slim.model.SlimNet``, GATv2 encoder included) is the
-ES solution, and :func:`make_rollout` is the ``rollout(key, params, inst) -> (cost, solution)``
-that :mod:`jsched.dfmeta.es` evolves: one sampled SLIM construction on a padded
-:class:`~jsched.slim.graph.SlimInstance`, cost = makespan, solution = the (J, O) start times
-(machines are fixed by the JSP).
-
-**The encoder runs once per individual.** The rollout encodes the instance with the
-individual's (perturbed) weights, then scans ``J * O`` decoder steps that only gather the
-cached embeddings (as :func:`jsched.slim.decode.decode` does). In
-:func:`jsched.dfmeta.es.evaluate_population` the L samples of one individual are an inner
-``vmap`` over keys with the parameters unbatched, so JAX's batching leaves the encoder (a
-function of parameters and instance only) unbatched there: one encoder pass per individual,
-shared by its L samples, and mu passes per population. The generic
-``policy(params, obs) -> logits`` of :mod:`jsched.slim.decode` would re-encode every step.
-
-Sampling draws each step from one uniform by inverse CDF
-(:func:`jsched.rollout.sample_from_uniform`, exact categorical sampling, cheaper on CPU than
-Gumbel-max), so a rollout consumes ``J * O`` uniforms.
-
-theta_0 files: a DF-Meta SLIM initialisation is saved as an ordinary SLIM model checkpoint
-(:func:`jsched.slim.checkpoint.save_model`: msgpack, version, model config, SHA-256) whose
-``meta`` records the DF-Meta configuration under ``"dfmeta"``, so ``--method slim
---checkpoint`` also decodes it. Without a meta-trained file, test-time adaptation starts from
-the shipped SLIM model (ES without meta-learning).
+The whole SLIM parameter pytree is the ES solution. :func:`make_rollout` encodes the instance
+once per individual (the L samples of an individual share the encoder pass under
+``evaluate_population``'s inner vmap) and then scans the J * O decoder steps on cached
+embeddings. A SLIM theta_0 is saved as an ordinary SLIM model file (``--method slim`` reads it
+too) whose meta records the DF-Meta run under ``"dfmeta"``.
 """
 
 from __future__ import annotations
