@@ -10,10 +10,12 @@ Every file jsched writes (schedules, instances, checkpoints, datasets, plots) go
   one, never a torn one.
 * **Symlinks** are written through: the file the link points to (after every link in the
   chain) is replaced, and the link itself stays a link.  A dangling link creates its target.
-* **FIFOs and character devices** (``/dev/null``, ``/dev/stdout``, a named pipe) are never
-  replaced: the content is written to a private temporary file elsewhere, then copied into the
-  target in one stream (not atomic, as with any pipe).  Directories, block devices and sockets
-  are refused.
+* **FIFOs, character devices and files reached through /dev or /proc** (``/dev/null``,
+  ``/dev/stdout`` even when redirected to a file, a named pipe) are never replaced: the content
+  is written to a private temporary file elsewhere, then copied into the target in one stream
+  (not atomic, as with any pipe); ``/dev/stdout``, ``/dev/stderr`` and ``/dev/fd/N`` go to the
+  process's own descriptor, in order with its other output.  Directories, block devices and
+  sockets are refused.
 * **Permissions**: a new file gets ``0666 & ~umask`` (the creating process's umask, like any
   ``open()``); an existing file keeps its permission bits (not its owner: a rename makes the
   writer the owner).
@@ -40,6 +42,7 @@ import secrets
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -91,24 +94,29 @@ def _resolve(path: str, make_parents: bool) -> _Target:
         raise JSchedError("cannot write to an empty path")
     if path.endswith(("/", os.sep)):
         raise _err(path, "is a folder path (ends with a slash), not a file")
-    real = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
     try:
-        st = os.stat(real)
+        st = os.stat(path)  # follows links as the kernel does (also /proc/self/fd/N magic links)
     except (FileNotFoundError, NotADirectoryError):
-        st = None  # a missing file, or a file where a folder should be (named below)
+        st = None  # a missing file, a dangling link, or a file where a folder should be (named below)
     except OSError as e:
         raise _os_err(path, e) from None
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
     if st is not None:
         kind = st.st_mode
         if stat.S_ISDIR(kind):
             raise _err(path, "is a directory")
-        if stat.S_ISFIFO(kind) or stat.S_ISCHR(kind):
+        if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind) or stat.S_ISCHR(kind)):
+            what = "a block device" if stat.S_ISBLK(kind) else "a socket" if stat.S_ISSOCK(kind) else "not a regular file"
+            raise _err(path, f"is {what}; refusing to replace it")
+        # FIFOs, devices, and anything reached through /dev or /proc (e.g. /dev/stdout redirected
+        # to a file: its link target is no path one could rename over) are written in place.
+        special = not stat.S_ISREG(kind) or not os.path.exists(real) or any(
+            _in_dev_or_proc(x) for x in (os.path.abspath(path), real)
+        )
+        if special:
             if not os.access(path, os.W_OK):
                 raise _err(path, "permission denied")
             return _Target(path, path, True, None)
-        if not stat.S_ISREG(kind):
-            what = "a block device" if stat.S_ISBLK(kind) else "a socket" if stat.S_ISSOCK(kind) else "not a regular file"
-            raise _err(path, f"is {what}; refusing to replace it")
     folder = os.path.dirname(real)
     # The nearest existing ancestor must be a writable folder.
     probe, missing = folder, []
@@ -125,6 +133,26 @@ def _resolve(path: str, make_parents: bool) -> _Target:
     if not os.access(probe, os.W_OK | os.X_OK):
         raise _err(path, f"folder {probe} is not writable" if not missing else f"cannot create {folder} (folder {probe} is not writable)")
     return _Target(path, real, False, None if st is None else stat.S_IMODE(st.st_mode))
+
+
+def _own_fd(path: str) -> int | None:
+    """The descriptor N of /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N, else None.
+
+    Reopening such a link would start a new file offset (and truncate a redirected file);
+    writing to the descriptor itself keeps the output in order with the process's own."""
+    p = os.path.normpath(os.path.abspath(path))
+    named = {"/dev/stdout": 1, "/dev/stderr": 2}
+    if p in named:
+        return named[p]
+    for prefix in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
+        if p.startswith(prefix) and p[len(prefix) :].isdigit():
+            return int(p[len(prefix) :])
+    return None
+
+
+def _in_dev_or_proc(p: str) -> bool:
+    """True under /dev or /proc (fd links such as /dev/stdout), except the /dev/shm file system."""
+    return p.startswith(("/dev/", "/proc/")) and not p.startswith("/dev/shm/")
 
 
 def check_writable(
@@ -289,8 +317,16 @@ def _direct(target: _Target, suffix: str) -> Iterator[str]:
                 raise _err(target.path, f"preparing the output failed: {e.strerror or e}") from None
             raise
         try:
-            with open(tmp, "rb") as src, open(target.path, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            fd = _own_fd(target.path)
+            if fd is None:
+                with open(tmp, "rb") as src, open(target.path, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            else:  # /dev/stdout and friends: write at the descriptor's own offset, after what is buffered
+                for stream in (sys.stdout, sys.stderr):
+                    with contextlib.suppress(Exception):
+                        stream.flush()
+                with open(tmp, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
         except OSError as e:
             raise _os_err(target.path, e) from None
     finally:

@@ -289,3 +289,24 @@ def test_gantt_path_checked_before_drawing(tmp_path):
         check_gantt_path(tmp_path / "d.svg")
     with pytest.raises(JSchedError, match="same file"):
         check_gantt_path(tmp_path / "x.pdf", avoid=[tmp_path / "x.pdf"])
+
+
+@pytest.mark.parametrize("redirect", ["file", "pipe"])
+def test_dev_stdout_is_written_in_place(tmp_path, redirect):
+    code = (
+        "import sys, jsched.atomic as a\n"
+        "print('before', flush=True)\n"
+        "a.write_text_atomic('/dev/stdout', 'payload\\n')\n"
+        "print('after', flush=True)\n"
+    )
+    if redirect == "file":
+        out = tmp_path / "out.txt"
+        with open(out, "w") as fh:
+            r = subprocess.run([sys.executable, "-c", code], stdout=fh, stderr=subprocess.PIPE, text=True)
+        got = out.read_text()
+        assert _temps(tmp_path) == []
+    else:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        got = r.stdout
+    assert r.returncode == 0, r.stderr
+    assert got == "before\npayload\nafter\n"
