@@ -16,12 +16,12 @@ import os
 
 import numpy as np
 
-from jsched.atomic import atomic_path
+from jsched.atomic import atomic_path, check_writable
 from jsched.errors import JSchedError
 from jsched.instances.model import Instance, as_fjsp
 from jsched.schedule import Schedule
 
-__all__ = ["gantt_figure", "job_colors", "plot_gantt"]
+__all__ = ["check_gantt_path", "gantt_figure", "job_colors", "plot_gantt"]
 
 _LEGEND_MAX_JOBS = 20
 FORMATS = (".png", ".svg", ".pdf")
@@ -41,12 +41,23 @@ def job_colors(n_jobs: int) -> np.ndarray:
     return cols
 
 
-def plot_gantt(instance: Instance, schedule: Schedule, path: str | os.PathLike, title: str | None = None) -> None:
-    """Draw ``schedule`` of ``instance`` and save it to ``path`` (.png, .svg or .pdf)."""
+def check_gantt_path(path: str | os.PathLike, avoid=()) -> str:
+    """Check a Gantt output path before a long solve: a known extension (.png, .svg, .pdf) and a
+    writable destination (see :func:`jsched.atomic.check_writable`; ``avoid`` lists paths it must
+    not be, e.g. the input instance or the schedule output). Returns the extension; raises a
+    one-line JSchedError."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
         raise JSchedError(f"{path}: Gantt chart format must be one of {', '.join(FORMATS)}")
+    check_writable(path, avoid=avoid)
+    return ext
+
+
+def plot_gantt(instance: Instance, schedule: Schedule, path: str | os.PathLike, title: str | None = None) -> None:
+    """Draw ``schedule`` of ``instance`` and save it to ``path`` (.png, .svg or .pdf)."""
+    path = os.fspath(path)
+    ext = check_gantt_path(path)
     fig = gantt_figure(instance, schedule, title)
     with atomic_path(path, suffix=ext) as tmp:
         fig.savefig(tmp, format=ext[1:])

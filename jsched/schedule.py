@@ -23,11 +23,80 @@ from jsched.errors import ScheduleError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 
 
+MAX_TIME = 2**40
+"""Every schedule value (job, op, machine, start, end) is an integer with ``0 <= v < MAX_TIME``.
+
+2**40 time units is far beyond any instance the readers accept (sums of durations and releases
+stay below 2**31), and keeps every sum or difference the validator or a caller computes on
+int64 far from wrapping."""
+
+_FIELDS = ("job", "op", "machine", "start", "end")
+
+
+def _flat(values: Any, field: str) -> np.ndarray:
+    """A 1-d array of ``values`` as given: numpy (or JAX) arrays keep their dtype, anything else
+    (lists, tuples, scalars) becomes an object array, so that ``True`` or ``"3"`` inside a list
+    is seen as such and not converted by numpy."""
+    try:
+        if isinstance(values, np.ndarray) or hasattr(values, "__array__"):
+            return np.asarray(values).ravel()
+        return np.asarray(values, dtype=object).ravel()
+    except (TypeError, ValueError) as e:
+        raise ScheduleError(f"schedule field {field}: not an array of integers ({str(e)[:80]})") from None
+
+
+def _bad_value(field: str, i: int, v: Any, why: str) -> ScheduleError:
+    return ScheduleError(f"schedule field {field}, operation {i}: {str(v)[:40]!r} {why}")
+
+
+def _int_column(field: str, values: Any) -> np.ndarray:
+    """Strict conversion of one schedule field to int64: integers (or floats with an exact
+    integer value) in ``0 <= v < MAX_TIME``; fractions, NaN/inf, booleans, strings, None and
+    other objects raise ScheduleError naming the field and the operation."""
+    a = _flat(values, field)
+    kind = a.dtype.kind
+    if kind == "b" and a.size:
+        raise _bad_value(field, 0, a[0].item(), "is a boolean, not an integer")
+    if kind == "O":
+        out = np.empty(a.shape, np.int64)
+        for i, v in enumerate(a):
+            if isinstance(v, (bool, np.bool_)):
+                raise _bad_value(field, i, v, "is a boolean, not an integer")
+            if isinstance(v, (int, np.integer)):
+                iv = int(v)
+            elif isinstance(v, (float, np.floating)):
+                if not np.isfinite(v) or not float(v).is_integer():
+                    raise _bad_value(field, i, v, "is not an integer")
+                iv = int(v)
+            else:
+                raise _bad_value(field, i, v, f"is a {type(v).__name__}, not an integer")
+            if not 0 <= iv < MAX_TIME:
+                raise _bad_value(field, i, v, f"out of range 0 <= {field} < 2**40")
+            out[i] = iv
+        return out
+    if kind == "f":
+        bad = ~np.isfinite(a) | (a != np.floor(a))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _bad_value(field, i, a[i].item(), "is not an integer")
+    elif kind not in "iub":
+        v = a[0].item() if a.size else None
+        raise ScheduleError(f"schedule field {field}: {a.dtype} values ({str(v)[:40]!r}, ...) are not integers")
+    bad = (a < 0) | (a >= MAX_TIME)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _bad_value(field, i, a[i].item(), f"out of range 0 <= {field} < 2**40")
+    return a.astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Schedule:
     """One start time and machine per operation, in flat order (job, op) sorted.
 
-    Attributes (all (N,) int arrays): job, op, machine, start, end.
+    Attributes (all (N,) read-only int64 arrays): job, op, machine, start, end. Every value is
+    an integer with ``0 <= v < MAX_TIME`` (2**40); construction raises ScheduleError for
+    fractions, NaN/inf, booleans, strings or values out of that range (nothing is truncated
+    or wrapped), and when the arrays have different lengths.
     """
 
     job: np.ndarray
@@ -37,11 +106,12 @@ class Schedule:
     end: np.ndarray
 
     def __post_init__(self):
-        arrs = [np.asarray(getattr(self, k), np.int64).ravel() for k in ("job", "op", "machine", "start", "end")]
+        arrs = [_int_column(k, getattr(self, k)) for k in _FIELDS]
         if len({a.shape for a in arrs}) != 1:
-            raise ScheduleError("schedule arrays have different lengths")
+            lens = ", ".join(f"{k} {a.shape[0]}" for k, a in zip(_FIELDS, arrs))
+            raise ScheduleError(f"schedule arrays have different lengths ({lens})")
         order = np.lexsort((arrs[1], arrs[0]))
-        for k, a in zip(("job", "op", "machine", "start", "end"), arrs):
+        for k, a in zip(_FIELDS, arrs):
             a = a[order]
             a.setflags(write=False)
             object.__setattr__(self, k, a)
@@ -58,15 +128,21 @@ class Schedule:
         """Build from per-operation start times (and machines for the FJSP).
 
         ``start`` is (J, O) for a JSP (machines then come from the instance) or (N,) flat for
-        an FJSP, with ``machine`` (N,) the chosen machine of each operation.
+        an FJSP, with ``machine`` (N,) the chosen machine of each operation. Values beyond the
+        instance's N operations (padding) are ignored; the rest must be valid schedule values.
         """
         f = as_fjsp(instance)
-        start = np.asarray(start, np.int64).ravel()[: f.n_ops]
+        n = f.n_ops
+        start = _int_column("start", _flat(start, "start")[:n])
         if machine is None:
             machine = f.eligible.argmax(axis=1)
-        machine = np.asarray(machine, np.int64).ravel()[: f.n_ops]
-        end = start + f.durations[np.arange(f.n_ops), machine]
-        return cls(f.op_job, f.op_index, machine, start, end)
+        machine = _int_column("machine", _flat(machine, "machine")[:n])
+        for k, a in (("start", start), ("machine", machine)):
+            if a.shape[0] != n:
+                raise ScheduleError(f"{k} has {a.shape[0]} values, instance {f.name!r} has {n} operations")
+        # A machine out of range is reported by validate(); look up a placeholder duration here.
+        dur = f.durations[np.arange(n), np.clip(machine, 0, max(f.n_machines - 1, 0))] if f.n_machines else np.zeros(n, np.int64)
+        return cls(f.op_job, f.op_index, machine, start, start + dur)
 
     def operations(self) -> list[dict[str, int]]:
         return [
@@ -76,21 +152,31 @@ class Schedule:
 
     @classmethod
     def from_operations(cls, ops: list[dict[str, Any]]) -> "Schedule":
-        try:
-            cols = {k: [int(o[k]) for o in ops] for k in ("job", "op", "machine", "start", "end")}
-        except (KeyError, TypeError, ValueError) as e:
-            raise ScheduleError(f"malformed operations list: {e!r}") from None
-        return cls(**{k: np.array(v, np.int64) for k, v in cols.items()})
+        """Build from the JSON contract's ``operations`` list (values checked as in the class doc)."""
+        if not isinstance(ops, (list, tuple)):
+            raise ScheduleError(f"malformed operations list: expected a list, got {type(ops).__name__}")
+        cols: dict[str, list] = {k: [] for k in _FIELDS}
+        for i, o in enumerate(ops):
+            if not isinstance(o, dict):
+                raise ScheduleError(f"malformed operations list: entry {i} is a {type(o).__name__}, not an object")
+            for k in _FIELDS:
+                if k not in o:
+                    raise ScheduleError(f"malformed operations list: entry {i} has no {k!r}")
+                cols[k].append(o[k])
+        return cls(**cols)
 
 
 def validate(instance: Instance, schedule: Schedule) -> Schedule:
     """Check a schedule against its instance; return it unchanged or raise ScheduleError.
 
-    Checks, in order: completeness (every operation exactly once), machine eligibility,
+    Value types and ranges (integers, ``0 <= v < MAX_TIME``) are enforced when the Schedule is
+    built. Checks, in order: completeness (every operation exactly once), machine eligibility,
     durations (end - start equals the processing time on the chosen machine), release times,
     precedence within each job, and machine capacity (no two operations overlap on a machine;
     zero-length operations never conflict).
     """
+    if not isinstance(schedule, Schedule):
+        raise ScheduleError(f"expected a Schedule, got {type(schedule).__name__}")
     f: FJSPInstance = as_fjsp(instance)
     n = f.n_ops
     s = schedule

@@ -38,7 +38,8 @@ _SEEDS = [
     json.dumps(instance_to_json(sd2_fjsp(2, 2, 5))),
     "2 3\n1 2 3\n4 5 6\n1 2 3\n3 1 2\n",  # Taillard matrix layout
 ]
-_TOKENS = ["0", "1", "2", "3", "-1", "7", "99", "1.5", "x", "", "\n", " ", "#", "Times", "Machines", "1e9", "99999999999", "{", "]", '"', "\x00", "\t"]
+_TOKENS = ["0", "1", "2", "3", "-1", "7", "99", "1.5", "x", "", "\n", " ", "#", "Times", "Machines", "1e9", "99999999999", "{", "]", '"', "\x00", "\t",
+           "nan", "inf", "NaN", "Infinity", "1_0", "\uff13", "9" * 40, "9" * 5000, "2147483647", "1073741824"]
 
 
 def _check(fn, text: str):
@@ -109,7 +110,8 @@ def test_random_bytes_never_crash(data):
         _check(p, text)
 
 
-_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 5), st.floats(allow_nan=True), st.text(max_size=5))
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 5), st.floats(allow_nan=True), st.text(max_size=5),
+                       st.sampled_from([2**31 - 1, 2**31, 10**100, -(10**100)]))
 _json = st.recursive(_json_leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(
     ["kind", "n_machines", "jobs", "machine", "duration", "machines", "durations", "release", "due", "name", "version", "format"]
 ), c, max_size=5), max_leaves=12)  # fmt: skip

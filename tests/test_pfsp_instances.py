@@ -1,14 +1,22 @@
 """CAS-PFSP instance model, .cas reader/writer, generator and hand-computed objectives."""
 
+import os
+
 import numpy as np
 import pytest
 
 from jsched.errors import InstanceFormatError, ScheduleError
+from jsched.instances.benchmarks import data_dir
 from jsched.instances.model import as_fjsp
 from jsched.instances.pfsp import PFSPInstance, generate_cas, read_cas, write_cas
 from jsched.schedule import Schedule, validate
 
-DATA = "/work/shared/data/cas_pfsp/Data"
+# The shared data folder ($JSCHED_DATA or <repo>/../shared/data), never a fixed machine path.
+_ROOT = data_dir()
+DATA = None if _ROOT is None else str(_ROOT / "cas_pfsp" / "Data")
+needs_data = pytest.mark.skipif(
+    DATA is None or not os.path.isdir(DATA), reason="CAS-PFSP data folder not found (set JSCHED_DATA)"
+)
 
 
 def tiny(days=1):
@@ -52,6 +60,7 @@ def test_to_jsp_validator_sees_pfsp():
         inst.check_schedule([1, 0], start)
 
 
+@needs_data
 def test_published_seed_value_m15t3():
     # File order, no idle, zero-length operations kept in the recurrence: the published
     # MA_default value of CAS-PFSP-M15T3_1 (every published run of it keeps the seed individual).
@@ -67,6 +76,7 @@ def test_published_seed_value_m15t3():
     assert round(inst.emissions(s), 2) == 78580470.77
 
 
+@needs_data
 def test_read_all_kinds():
     m1 = read_cas(f"{DATA}/CAS-PFSP-M1T1/CAS-PFSP-M1T1_1.cas")
     assert (m1.n_jobs, m1.n_machines, m1.horizon, m1.kind) == (10, 1, 96, "pfsp")
@@ -75,6 +85,7 @@ def test_read_all_kinds():
     assert tr.price is None and tr.horizon == 288
 
 
+@needs_data
 @pytest.mark.parametrize(
     "mutate, match",
     [
@@ -94,6 +105,7 @@ def test_read_errors(tmp_path, mutate, match):
     assert "bad.cas:" in str(e.value)
 
 
+@needs_data
 def test_header_totals_checked(tmp_path):
     src = open(f"{DATA}/CAS-PFSP-M1T1/CAS-PFSP-M1T1_1.cas").read().splitlines()
     src[0] = src[0].replace("1,1,10,86,", "1,1,10,87,")

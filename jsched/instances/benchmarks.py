@@ -192,9 +192,30 @@ def _all_names() -> list[str]:
     return names
 
 
-def _unknown(name: str) -> UnknownInstanceError:
+_FJSP_ROOTS = ("brandimarte/", "hurink/", "dauzere/", "fjsp/")
+
+
+def _looks_like_path(name: str) -> bool:
+    """True for a spec that is clearly a file path rather than a benchmark name."""
+    s = name.strip().replace("\\", "/")
+    if s.startswith(("/", "./", "../", "~")) or os.path.isabs(name):
+        return True
+    return "/" in s and not s.lower().startswith(_FJSP_ROOTS)
+
+
+def _unknown(name: str) -> JSchedError:
+    """The error for a name that is neither a benchmark nor an existing file (``name`` as given)."""
+    if _looks_like_path(name):
+        from jsched.errors import InstanceFormatError
+
+        return InstanceFormatError("no such file (and not a benchmark name)", name)
     close = difflib.get_close_matches(canonical_name(name), _all_names(), n=5, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; see jsched.instances.list_benchmarks()"
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else " (benchmark names look like ta01, dmu42, ft06, la01, abz5, orb01, swv01, yn1, mk01, "
+        "hurink/edata/la01, dauzere/01a; or give an instance file path)"
+    )
     return UnknownInstanceError(f"unknown benchmark instance {name!r}{hint}")
 
 
@@ -219,7 +240,10 @@ def load_benchmark(name: str) -> Instance:
     s = canonical_name(name)
     key = _fjsp_key(name)
     d = data_dir() if key is not None else None
-    return _load_cached(s, None if d is None else str(d))
+    try:
+        return _load_cached(s, None if d is None else str(d))
+    except UnknownInstanceError:
+        raise _unknown(name) from None  # the name as the user wrote it, not its canonical form
 
 
 @functools.lru_cache(maxsize=512)
@@ -229,12 +253,12 @@ def _load_cached(s: str, data: str | None) -> Instance:
         return JSPInstance(s, arr[0], arr[1])
     key = _fjsp_key(s)
     if key is None:
-        raise _unknown(s)
+        raise UnknownInstanceError(s)  # load_benchmark words it
     if data is None:
         _require_data_dir(s)  # raises: no data folder
     path = Path(data) / "fjsp" / f"{key}.fjs"
     if not path.is_file():
-        raise _unknown(s)
+        raise UnknownInstanceError(s)  # load_benchmark words it
     from jsched.instances.io import parse_fjsp_text, read_text
 
     short = key.split("/", 1)[1] if key.startswith("brandimarte/") else key

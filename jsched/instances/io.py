@@ -77,8 +77,11 @@ __all__ = [
 
 JSON_FORMAT = "jsched-instance"
 JSON_VERSION = 1
-# Larger values are certainly a corrupt file, and they would overflow the int32 device arrays.
+# Larger values are certainly a corrupt file, and they would overflow the int32 device arrays
+# (the instance models also bound the total: latest release + total processing < 2**31).
 _MAX_VALUE = 2**31 - 1
+_INT_TOKEN = re.compile(r"[+-]?[0-9]+\Z")  # ASCII digits only (no '1_000', no other scripts)
+_MAX_DIGITS = 30  # longer integers are out of range anyway; never convert them (int() is quadratic)
 _MAX_JOBS = 10**7
 _MAX_MACHINES = 10**5  # FJSP arrays are (operations x machines); bigger headers are corrupt files
 
@@ -235,10 +238,11 @@ class _Line:
             raise self.error(f"line ends early (truncated): missing {field} after {len(self.tokens)} numbers")
         tok = self.tokens[self.pos]
         self.pos += 1
-        try:
-            v = int(tok)
-        except ValueError:
-            raise self.error(f"{field}: {tok[:40]!r} is not an integer") from None
+        if not _INT_TOKEN.match(tok):
+            raise self.error(f"{field}: {tok[:40]!r} is not an integer")
+        if len(tok) > _MAX_DIGITS:
+            raise self.error(f"{field}: {tok[:20]}... ({len(tok.lstrip('+-'))} digits) out of range {lo}..{hi}")
+        v = int(tok)
         if v < lo or v > hi:
             if "duration" in field and v < 0:
                 raise self.error(f"{field}: negative duration {v}")
@@ -448,7 +452,7 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
     if isinstance(data, str):
         text = data
         try:
-            data = json.loads(data)
+            data = json.loads(data, parse_int=_json_int, parse_constant=_JSONOdd)
         except json.JSONDecodeError as e:
             raise InstanceFormatError(f"invalid JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
         except RecursionError:
@@ -533,6 +537,25 @@ def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int) -> FJSPInst
     )
 
 
+class _JSONOdd:
+    """A JSON number Python should not convert: NaN, Infinity, or an integer of more than
+    ``_MAX_DIGITS`` digits (``int()`` refuses over 4,300 digits and is slow before that). Kept as
+    text so that the field that holds it is reported as out of range or not an integer."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        t = self.text.lstrip("-")
+        return self.text if not t.isdigit() else f"{self.text[:20]}... ({len(t)} digits)"
+
+
+def _json_int(text: str):
+    return _JSONOdd(text) if len(text) > _MAX_DIGITS else int(text)
+
+
 class _JSONReader:
     """Type checks for decoded JSON; errors name the file, the field path and its line."""
 
@@ -558,6 +581,8 @@ class _JSONReader:
     def int(self, x, field: str, lo: int = 0, hi: int = _MAX_VALUE) -> int:
         if x is None:
             raise self.error(field, "missing")
+        if isinstance(x, _JSONOdd) and x.text.lstrip("-").isdigit():
+            raise self.error(field, f"{x} out of range {lo}..{hi}")
         if isinstance(x, bool) or not isinstance(x, int):
             raise self.error(field, f"expected an integer, got {str(x)[:40]!r}")
         if x < lo or x > hi:
@@ -590,7 +615,7 @@ def _json_field_line(text: str, field: str) -> int | None:
 
         return scan
 
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(parse_int=_json_int, parse_constant=_JSONOdd)
     dec.parse_object = lambda se, strict, so, *a: json.decoder.JSONObject(se, strict, wrap(so), *a)
     dec.parse_array = lambda se, so: json.decoder.JSONArray(se, wrap(so))
     dec.scan_once = wrap(json.scanner.py_make_scanner(dec))

@@ -7,6 +7,12 @@ gives the FJSP view of a JSP, which the one validator and CP-SAT use for both pr
 
 Release times are per operation (an operation may not start before its release); due times
 ("target end times" in L-RHO's delay setting) are optional, per operation.
+
+Size limit: the device kernels compute times in int32, so every instance must satisfy
+``latest release + sum over operations of the longest eligible duration <= MAX_TIME_BOUND``
+(2**31 - 1); that sum bounds the makespan of every semi-active schedule (any schedule a
+dispatching rule, a policy or CP-SAT's search reports), so no kernel time can wrap. Due times
+must lie in 0..MAX_TIME_BOUND as well. Larger instances raise InstanceFormatError.
 """
 
 from __future__ import annotations
@@ -16,6 +22,50 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jsched.errors import InstanceFormatError
+
+
+MAX_TIME_BOUND = 2**31 - 1
+
+
+def _check_time_bound(name: str, per_op_max: np.ndarray, release: np.ndarray) -> None:
+    """Raise unless latest release + total (longest) processing time fits in int32."""
+    if (per_op_max > MAX_TIME_BOUND).any() or (release > MAX_TIME_BOUND).any():
+        big = int(max(per_op_max.max(initial=0), release.max(initial=0)))
+        raise InstanceFormatError(f"{name}: time value {big} does not fit the solvers' 32-bit times (max {MAX_TIME_BOUND})")
+    total = int(per_op_max.sum(dtype=np.int64))  # < N * 2**31: no int64 wrap for N < 2**32
+    rel = int(release.max(initial=0))
+    if total + rel > MAX_TIME_BOUND:
+        raise InstanceFormatError(
+            f"{name}: too large for the solvers' 32-bit times: latest release {rel} + total processing "
+            f"time {total} = {rel + total} > {MAX_TIME_BOUND}"
+        )
+
+
+def _ints(name: str, field: str, x) -> np.ndarray:
+    """``x`` as int64 without silent truncation or wrap-around: integer arrays, or floats with
+    exact integer values; fractions, NaN/inf, strings and values beyond +-2**62 raise."""
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise InstanceFormatError(f"{name}: {field} is not a rectangular array of integers ({str(e)[:60]})") from None
+    kind = a.dtype.kind
+    if kind == "O":
+        flat = a.ravel()
+        for v in flat:
+            if not isinstance(v, (int, np.integer)) and not (isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer()):
+                raise InstanceFormatError(f"{name}: {field} value {str(v)[:40]!r} is not an integer")
+        if any(abs(int(v)) > 2**62 for v in flat):
+            raise InstanceFormatError(f"{name}: {field} value out of range (beyond 2**62)")
+        return np.array([int(v) for v in flat], np.int64).reshape(a.shape)
+    if kind == "f":
+        bad = ~np.isfinite(a) | (a != np.floor(a))
+        if bad.any():
+            raise InstanceFormatError(f"{name}: {field} value {a[bad].ravel()[0].item()!r} is not an integer")
+    elif kind not in "iub":
+        raise InstanceFormatError(f"{name}: {field} must be integers, got {a.dtype} values")
+    if a.size and kind != "b" and (a.max() > 2**62 or a.min() < -(2**62)):
+        raise InstanceFormatError(f"{name}: {field} value out of range (beyond 2**62)")
+    return a.astype(np.int64)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -51,8 +101,8 @@ class FJSPInstance:
     op_index: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
-        jl = np.asarray(self.job_lengths, dtype=np.int64)
-        d = np.asarray(self.durations, dtype=np.int64)
+        jl = _ints(self.name, "job_lengths", self.job_lengths)
+        d = _ints(self.name, "durations", self.durations)
         e = np.asarray(self.eligible, dtype=bool)
         n = int(jl.sum())
         if jl.ndim != 1 or (jl < 0).any():
@@ -68,17 +118,20 @@ class FJSPInstance:
             bad = int(np.flatnonzero(~e.any(axis=1))[0])
             raise InstanceFormatError(f"{self.name}: operation {bad} has no eligible machine")
         d = np.where(e, d, 0)
-        rel = np.zeros(n, np.int64) if self.release is None else np.asarray(self.release, np.int64)
+        rel = np.zeros(n, np.int64) if self.release is None else _ints(self.name, "release", self.release)
         if rel.shape != (n,) or (rel < 0).any():
             raise InstanceFormatError(f"{self.name}: release must be ({n},) and >= 0")
+        _check_time_bound(self.name, d.max(axis=1, initial=0), rel)
         object.__setattr__(self, "job_lengths", _frozen(jl))
         object.__setattr__(self, "durations", _frozen(d))
         object.__setattr__(self, "eligible", _frozen(e))
         object.__setattr__(self, "release", _frozen(rel))
         if self.due is not None:
-            due = np.asarray(self.due, np.int64)
+            due = _ints(self.name, "due", self.due)
             if due.shape != (n,):
                 raise InstanceFormatError(f"{self.name}: due must be ({n},)")
+            if ((due < 0) | (due > MAX_TIME_BOUND)).any():
+                raise InstanceFormatError(f"{self.name}: due times must lie in 0..{MAX_TIME_BOUND}")
             object.__setattr__(self, "due", _frozen(due))
         start = np.concatenate([[0], np.cumsum(jl)[:-1]]).astype(np.int64)
         object.__setattr__(self, "job_start", _frozen(start))
@@ -100,6 +153,11 @@ class FJSPInstance:
     def op_id(self, job: int, op: int) -> int:
         """Flat row of operation ``op`` of ``job``."""
         return int(self.job_start[job] + op)
+
+    def horizon_bound(self) -> int:
+        """Latest release + sum over operations of the longest eligible duration: an upper bound
+        on the makespan of every semi-active schedule (at most MAX_TIME_BOUND, see module doc)."""
+        return int(self.release.max(initial=0)) + int(self.durations.max(axis=1, initial=0).sum())
 
     def trivial_lower_bound(self) -> int:
         """max(longest job by min durations, total min work / machines): a valid makespan LB."""
@@ -129,8 +187,8 @@ class JSPInstance:
     release: np.ndarray | None = None
 
     def __post_init__(self):
-        m = np.asarray(self.machines, dtype=np.int64)
-        d = np.asarray(self.durations, dtype=np.int64)
+        m = _ints(self.name, "machines", self.machines)
+        d = _ints(self.name, "durations", self.durations)
         if m.ndim != 2 or m.shape != d.shape:
             raise InstanceFormatError(
                 f"{self.name}: machines and durations must be equal 2-d arrays, "
@@ -141,9 +199,10 @@ class JSPInstance:
             raise InstanceFormatError(f"{self.name}: machine index out of range 0..{nm - 1}")
         if (d < 0).any():
             raise InstanceFormatError(f"{self.name}: negative duration")
-        rel = np.zeros(m.shape[0], np.int64) if self.release is None else np.asarray(self.release, np.int64)
+        rel = np.zeros(m.shape[0] if m.ndim else 0, np.int64) if self.release is None else _ints(self.name, "release", self.release)
         if rel.shape != (m.shape[0],) or (rel < 0).any():
             raise InstanceFormatError(f"{self.name}: release must be ({m.shape[0]},) and >= 0")
+        _check_time_bound(self.name, d.ravel(), rel)
         object.__setattr__(self, "machines", _frozen(m))
         object.__setattr__(self, "durations", _frozen(d))
         object.__setattr__(self, "n_machines", nm)
@@ -178,6 +237,10 @@ class JSPInstance:
         if o:
             rel[np.arange(j) * o] = self.release
         return FJSPInstance(self.name, self.n_machines, np.full(j, o), dur, elig, release=rel)
+
+    def horizon_bound(self) -> int:
+        """Latest release + total processing time (see FJSPInstance.horizon_bound)."""
+        return int(self.release.max(initial=0)) + int(self.durations.sum())
 
     def trivial_lower_bound(self) -> int:
         return self.to_fjsp().trivial_lower_bound()

@@ -21,6 +21,7 @@ adds what the JSP view cannot see (the horizon and the common job sequence).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,10 @@ from jsched.instances.model import JSPInstance, _frozen
 
 SLOTS_PER_DAY = 96
 SLOT_HOURS = 0.25  # one slot is 15 minutes: kW * slot -> kWh
+MAX_SERIES = 1e12  # |generation|, |carbon|, |price| and power beyond this are corrupt data
+_MAX_INT = 2**31 - 1  # header numbers and per-slot power values in a .cas file
+_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT_RE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?\Z")
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +70,8 @@ class PFSPInstance:
         if (d < 0).any():
             raise InstanceFormatError(f"{self.name}: negative operation length")
         p = np.asarray(self.power, np.float64)
+        if not np.isfinite(p).all() or (np.abs(p) > MAX_SERIES).any():
+            raise InstanceFormatError(f"{self.name}: power values must be finite and at most {MAX_SERIES:g}")
         dmax = max(int(d.max()), 1)
         if p.ndim != 3 or p.shape[:2] != d.shape or p.shape[2] < dmax:
             raise InstanceFormatError(f"{self.name}: power must be (N, M, >= {dmax}), got {p.shape}")
@@ -73,8 +80,8 @@ class PFSPInstance:
         beyond = np.arange(p.shape[2])[None, None, :] >= d[:, :, None]
         if (p[beyond] != 0).any():
             raise InstanceFormatError(f"{self.name}: power must be zero beyond each operation's length")
-        if int(self.days) < 1:
-            raise InstanceFormatError(f"{self.name}: days must be >= 1, got {self.days}")
+        if not 1 <= int(self.days) <= _MAX_INT // SLOTS_PER_DAY:
+            raise InstanceFormatError(f"{self.name}: days must be in 1..{_MAX_INT // SLOTS_PER_DAY}, got {self.days}")
         h = SLOTS_PER_DAY * int(self.days)
         series = {"generation": self.generation, "carbon": self.carbon, "price": self.price}
         for key, val in series.items():
@@ -83,6 +90,9 @@ class PFSPInstance:
             a = np.asarray(val, np.float64)
             if a.shape != (h,):
                 raise InstanceFormatError(f"{self.name}: {key} must have {h} values (96 * {self.days} days), got {a.shape}")
+            if not np.isfinite(a).all() or (np.abs(a) > MAX_SERIES).any():
+                bad = a[~np.isfinite(a) | (np.abs(a) > MAX_SERIES)][0].item()
+                raise InstanceFormatError(f"{self.name}: {key} value {bad!r} is not a finite number of at most {MAX_SERIES:g}")
             object.__setattr__(self, key, _frozen(a))
         if (self.generation < 0).any() or (self.carbon < 0).any():
             raise InstanceFormatError(f"{self.name}: generation and carbon intensity must be >= 0")
@@ -266,10 +276,20 @@ def _numbers(text: str, typ, path: str, line: int, what: str, allow_empty: bool 
         raise InstanceFormatError(f"{what}: no values", path, line)
     out = []
     for i, p in enumerate(parts):
-        try:
-            out.append(typ(p))
-        except ValueError:
-            raise InstanceFormatError(f"{what}: field {i + 1} is {p!r}, not a number", path, line) from None
+        if typ is int:
+            if not _INT_RE.match(p):
+                kind = "an integer" if _FLOAT_RE.match(p) or p.lower() in ("nan", "inf", "-inf", "+inf") else "a number"
+                raise InstanceFormatError(f"{what}: field {i + 1} is {p[:40]!r}, not {kind}", path, line)
+            v = int(p) if len(p) <= 30 else None  # never convert absurdly long digit strings
+            if v is None or abs(v) > _MAX_INT:
+                raise InstanceFormatError(f"{what}: field {i + 1} is {p[:20]}, out of range (max {_MAX_INT})", path, line)
+        else:
+            v = float(p) if _FLOAT_RE.match(p) else None
+            if v is None or not abs(v) <= MAX_SERIES:
+                why = "not a number" if v is None and p.lower().lstrip("+-") not in ("nan", "inf", "infinity") else "not a finite number"
+                why = why if v is None else f"out of range (|value| <= {MAX_SERIES:g})"
+                raise InstanceFormatError(f"{what}: field {i + 1} is {p[:40]!r}, {why}", path, line)
+        out.append(v)
     return out
 
 
