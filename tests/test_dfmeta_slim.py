@@ -15,7 +15,8 @@ from jsched.dfmeta.es import DFMetaConfig, evaluate_population, make_adapt
 from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.generators import taillard_jsp
 from jsched.schedule import Schedule, validate
-from jsched.slim.checkpoint import save_model
+from jsched.checkpoint import read_kind
+from jsched.slim.model import save_model
 from jsched.slim.graph import slim_instance
 from jsched.slim.model import ModelConfig, init_params
 
@@ -84,11 +85,11 @@ def test_theta0_checkpoint_round_trip_and_errors(tmp_path, adapted):
     path = tmp_path / "theta0.ckpt"
     slim_policy.save_theta0(path, adapted.params, CFG, {"config": {"K": 8}, "step": 3})
     back, cfg, meta = slim_policy.load_theta0(path)
-    assert cfg == CFG and meta["dfmeta"] == {"config": {"K": 8}, "step": 3} and meta["kind"] == slim_policy.THETA0_KIND
+    assert cfg == CFG and meta["dfmeta"] == {"config": {"K": 8}, "step": 3} and read_kind(path) == slim_policy.THETA0_KIND
     for a, b in zip(jax.tree.leaves(adapted.params), jax.tree.leaves(back)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     other = tmp_path / "other.ckpt"
-    save_model(other, THETA, CFG, {"kind": "something-else"})
+    save_model(other, THETA, CFG, kind="something-else")
     with pytest.raises(CheckpointError, match="expected"):
         slim_policy.load_theta0(other)
     path.write_bytes(path.read_bytes()[:-10])

@@ -18,11 +18,11 @@ import numpy as np
 
 from jsched.dfmeta.adapt import AdaptOutcome, cached_adapter
 from jsched.dfmeta.es import DFMetaConfig
-from jsched.errors import CheckpointError, JSchedError
+from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
 from jsched.rollout import sample_from_uniform
 from jsched.schedule import Schedule, validate
-from jsched.slim.checkpoint import load_model, save_model
+from jsched.slim.model import MODEL_KIND, load_model, save_model
 from jsched.slim.decode import encode, step_logits
 from jsched.slim.graph import SlimInstance, slim_instance
 from jsched.slim.model import ModelConfig
@@ -76,16 +76,13 @@ def adapt_instance(
 
 def save_theta0(path, params: Any, cfg: ModelConfig, dfmeta: dict) -> None:
     """Write a SLIM theta_0 as a SLIM model checkpoint; ``dfmeta`` (config, step) goes in its meta."""
-    save_model(path, jax.tree.map(np.asarray, params), cfg, {"kind": THETA0_KIND, "dfmeta": dfmeta})
+    save_model(path, jax.tree.map(np.asarray, params), cfg, {"dfmeta": dfmeta}, kind=THETA0_KIND)
 
 
 def load_theta0(path) -> tuple[Any, ModelConfig, dict]:
     """(params, model config, meta) of a SLIM model or DF-Meta SLIM theta_0 checkpoint.
 
     Raises:
-        CheckpointError: missing, corrupt or foreign file (see :mod:`jsched.slim.checkpoint`).
+        CheckpointError: missing, corrupt or foreign file (see :mod:`jsched.checkpoint`).
     """
-    params, cfg, meta = load_model(path)
-    if meta.get("kind", THETA0_KIND) != THETA0_KIND:
-        raise CheckpointError(f"{path}: holds {meta.get('kind')!r}, expected a SLIM model or {THETA0_KIND!r}")
-    return params, cfg, meta
+    return load_model(path, kind=(MODEL_KIND, THETA0_KIND))
