@@ -33,3 +33,15 @@ def test_unknown_benchmark_one_line(capsys, any_method):
     assert cli.main(["solve", "ta81", "--method", any_method]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean ta80" in err
+
+
+def test_outputs_are_checked_before_the_solve(tmp_path, capsys):
+    inst = tmp_path / "i.txt"
+    inst.write_text("2 2\n0 1 1 2\n1 3 0 1\n")
+    assert cli.main(["solve", str(inst), "--method", "mwkr", "--out", str(inst)]) == 2
+    assert cli.main(["solve", str(inst), "--method", "mwkr", "--out", str(tmp_path / "a.png"), "--gantt", str(tmp_path / "a.png")]) == 2
+    assert cli.main(["solve", str(inst), "--method", "mwkr", "--gantt", str(tmp_path / "g.jpg")]) == 2
+    assert cli.main(["solve", str(inst), "--method", "mwkr", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("jsched: error:") == 4 and "Traceback" not in err
+    assert inst.read_text().startswith("2 2")

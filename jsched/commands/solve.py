@@ -19,23 +19,16 @@ def register(sub) -> None:
     p.set_defaults(func=run, refine_parser=lambda parser, args: refine(p, args.method, "solve"))
 
 
-def check_outputs(instance: str, *paths: str | None) -> None:
-    """Fail before a long solve on an output path that cannot work."""
-    from jsched.gantt import FORMATS
+def check_outputs(instance: str, out: str | None, gantt: str | None) -> None:
+    """Fail before a long solve on output paths that cannot work (or would clobber the input)."""
+    from jsched.atomic import check_writable
+    from jsched.gantt import check_gantt_path
 
-    given = [os.path.abspath(x) for x in paths if x]
-    if len(set(given)) < len(given):
-        raise JSchedError("--out and --gantt name the same file")
-    if os.path.isfile(instance) and os.path.abspath(instance) in given:
-        raise JSchedError(f"{instance}: refusing to overwrite the input instance")
-    for x in given:
-        if os.path.isdir(x):
-            raise JSchedError(f"{x}: is a directory")
-        if not os.path.isdir(os.path.dirname(x)):
-            raise JSchedError(f"{os.path.dirname(x)}: no such directory")
-    gantt = paths[1] if len(paths) > 1 else None
-    if gantt and os.path.splitext(gantt)[1].lower() not in FORMATS:
-        raise JSchedError(f"{gantt}: Gantt chart format must be one of {', '.join(FORMATS)}")
+    inputs = [instance] if os.path.exists(instance) else []
+    if out:
+        check_writable(out, avoid=[*inputs, gantt])
+    if gantt:
+        check_gantt_path(gantt, avoid=[*inputs, out])
 
 
 def run(args: argparse.Namespace) -> int:
