@@ -7,7 +7,7 @@
    decisions of x = 5), evaluated greedily on the Taillard group. Each trains with the shipped
    agents' settings (random instances, LTWR-normalised reward, lr 1e-3, entropy 0.001).
 3. Environment speed: allocations per second of the jitted, vmapped CTPN (batch B, rule FIFO)
-   against the plain-Python net (jsched.hh.pynet) on the same instance.
+   against the plain-Python net (tests/petri_reference.py) on the same instance.
 
 Writes bench/results/hh.json and prints the tables. Example (what the report quotes):
 
@@ -25,24 +25,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # the plain-Python reference net
 
 from jsched import api  # noqa: E402
 from jsched.hh.instances import best_known, taillard, taillard_names  # noqa: E402
-from jsched.hh.pynet import run_rule  # noqa: E402
 from jsched.hh.train import TrainConfig, train  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
 from jsched.training import CHECKPOINT, MODEL  # noqa: E402
 from jsched.kernels import petri  # noqa: E402
-from jsched.kernels import petri_rules as R  # noqa: E402
+from jsched.hh import env as R  # noqa: E402
+from petri_reference import run_rule  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 @jax.jit
 def _all_rules(p):
-    return jax.vmap(lambda rule: petri.rollout(p, lambda q, s: R.choose(rule, q, s)))(jnp.arange(len(R.RULES)))
+    return jax.vmap(lambda rule: R.rollout_rule(p, rule))(jnp.arange(len(R.RULES)))
 
 
 def rule_makespans(inst) -> dict[str, int]:
@@ -151,10 +153,10 @@ def speed(name, batch, repeats):
     t0 = time.perf_counter()
     n = 0
     while time.perf_counter() - t0 < 3.0:
-        run_rule(inst, "FIFO")
+        run_rule(inst, "fifo")
         n += 1
     py_rate = n * inst.n_ops / (time.perf_counter() - t0)
-    assert int(petri.makespan(jax.tree.map(lambda a: a[0], out))) == run_rule(inst, "FIFO").makespan()
+    assert int(petri.makespan(jax.tree.map(lambda a: a[0], out))) == run_rule(inst, "fifo").makespan()
     print(f"\n== CTPN speed on {name} ({inst.shape}), rule FIFO ==")
     print(f"jitted vmapped CTPN, batch {batch}: {jax_rate:,.0f} allocations/s")
     print(f"plain-Python net, one at a time:   {py_rate:,.0f} allocations/s")

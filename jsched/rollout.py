@@ -6,6 +6,7 @@ number of operations (finished episodes turn into no-op steps, so one scan serve
 mixed sizes). The policy is ``policy(params, obs) -> logits`` with ``obs = env.observe(...)``;
 the env's action mask is applied afterwards (``-inf``), then ``argmax`` (greedy, ties to the
 lowest index) or a categorical draw (sample). Rules are policies too (``jsched.kernels.rules``).
+The env is a ``jsched.kernels.env.Env`` of a dispatch problem (its state has ``start``).
 
 ``rollout_fn`` gives the same computation un-jitted, to be vmapped over a population of
 policy parameters (ES) or jitted inside a training step. ``rollout`` is jitted with
@@ -51,11 +52,13 @@ def rollout_fn(policy: Callable, env: Env, mode: str = "greedy", n_samples: int 
         raise JSchedError(f"n_samples must be >= 1, got {n_samples}")
 
     def episode(params, inst, key):
-        state = env.reset(inst)
+        k_env = jax.random.fold_in(key, 1)  # env randomness, apart from the sampling stream
+        state = env.reset(k_env, inst)
         n_t = state.start.size  # padded operation count: a static episode length
 
-        def body(carry, u):
+        def body(carry, xs):
             state, logp = carry
+            u, t = xs
             mask = env.action_mask(inst, state)
             logits = jnp.where(mask, policy(params, env.observe(inst, state)), -jnp.inf)
             if mode == "greedy":
@@ -66,12 +69,13 @@ def rollout_fn(policy: Callable, env: Env, mode: str = "greedy", n_samples: int 
                 # cheaper on CPU than Gumbel-max (one random number per step instead of A).
                 a, lp = sample_from_uniform(logits, u)
             live = mask.any()
-            state, _, _ = env.step(inst, state, a)
+            state, _, _ = env.step(jax.random.fold_in(k_env, t), inst, state, a)
             logp = logp + jnp.where(live, lp, 0.0)
             return (state, logp), jnp.where(live, a, -1).astype(jnp.int32)
 
         us = jax.random.uniform(key, (n_t,)) if mode == "sample" else jnp.zeros((n_t,))
-        (state, logp), actions = jax.lax.scan(body, (state, jnp.zeros((), jnp.float32)), us)
+        xs = (us, jnp.arange(n_t, dtype=jnp.int32))
+        (state, logp), actions = jax.lax.scan(body, (state, jnp.zeros((), jnp.float32)), xs)
         return RolloutResult(actions, env.makespan(state), state.start, env.op_machines(inst, state), logp)
 
     def run(params, instances, key):

@@ -1,10 +1,12 @@
-"""A dispatch environment as a static bundle of pure functions, for generic rollouts.
+"""One env convention for rollouts and PPO: a static bundle of pure functions over (key, params, state).
 
-``Env`` is a hashable NamedTuple of module-level functions, so it can be a static argument of
-``jax.jit`` (one compile per env, policy and shape). ``observe`` is the observation function a
-policy reads; the default gives the policy the instance and the lean state (``Obs``) so that
-each policy computes only the features it needs (rules read ``job_features``; a neural
-policy builds its own inputs). Swap it with ``env._replace(observe=fn)``.
+``params`` is one instance (padded arrays) or whatever else is fixed for an episode; an
+instance generator (``jsched.instances.generators``: ``key -> params``, as Jumanji's
+``Generator``) draws it, so the env itself never picks instances. Keys are arguments (envs
+without randomness ignore them), never state. ``Env`` is a hashable NamedTuple of module-level
+functions, so it can be a static argument of ``jax.jit``. The dispatch envs observe
+``Obs(params, state)`` by default, so each policy computes only the features it needs; swap
+it with ``env._replace(observe=fn)``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,20 @@ import jax
 from jsched.kernels import fjsp, jsp
 
 
+class Env(NamedTuple):
+    """Static description of an env (every field but ``name`` a pure function)."""
+
+    name: str
+    reset: Callable  # (key, params) -> state
+    step: Callable  # (key, params, state, action) -> (state, reward () float32, done () bool)
+    observe: Callable  # (params, state) -> observation pytree
+    action_mask: Callable | None = None  # (params, state) -> (A,) bool; None: every action valid
+    makespan: Callable | None = None  # (state) -> () int32, for schedule rollouts
+    op_machines: Callable | None = None  # (params, state) -> (J, O) int32 machine of each operation
+
+
 class Obs(NamedTuple):
-    """Default observation: the padded instance and the current state."""
+    """Default observation of the dispatch envs: the padded instance and the current state."""
 
     params: Any  # JSPParams | FJSPParams
     state: Any  # JSPState | FJSPState
@@ -28,25 +42,29 @@ def default_observe(params, state) -> Obs:
     return Obs(params, state)
 
 
-class Env(NamedTuple):
-    """Static description of a dispatch env (every field a pure function except ``name``)."""
+def _jsp_reset(key, params: jsp.JSPParams) -> jsp.JSPState:
+    return jsp.reset(params)
 
-    name: str  # "jsp" or "fjsp"
-    reset: Callable
-    step: Callable  # (params, state, action) -> (state, reward, done)
-    action_mask: Callable  # (params, state) -> (A,) bool
-    observe: Callable  # (params, state) -> observation pytree
-    makespan: Callable  # (state) -> ()
-    op_machines: Callable  # (params, state) -> (J, O) int32 machine of each operation
+
+def _jsp_step(key, params: jsp.JSPParams, state: jsp.JSPState, action):
+    return jsp.step(params, state, action)
 
 
 def _jsp_machines(params: jsp.JSPParams, state: jsp.JSPState) -> jax.Array:
     return params.machines
 
 
+def _fjsp_reset(key, params: fjsp.FJSPParams) -> fjsp.FJSPState:
+    return fjsp.reset(params)
+
+
+def _fjsp_step(key, params: fjsp.FJSPParams, state: fjsp.FJSPState, action):
+    return fjsp.step(params, state, action)
+
+
 def _fjsp_machines(params: fjsp.FJSPParams, state: fjsp.FJSPState) -> jax.Array:
     return state.machine
 
 
-JSP_ENV = Env("jsp", jsp.reset, jsp.step, jsp.action_mask, default_observe, jsp.makespan, _jsp_machines)
-FJSP_ENV = Env("fjsp", fjsp.reset, fjsp.step, fjsp.action_mask, default_observe, fjsp.makespan, _fjsp_machines)
+JSP_ENV = Env("jsp", _jsp_reset, _jsp_step, default_observe, jsp.action_mask, jsp.makespan, _jsp_machines)
+FJSP_ENV = Env("fjsp", _fjsp_reset, _fjsp_step, default_observe, fjsp.action_mask, fjsp.makespan, _fjsp_machines)

@@ -4,17 +4,13 @@ An action picks a job; its next operation is appended to its machine and starts 
 ``max(job ready, machine ready)``. An episode has exactly as many steps as the instance has
 operations, so a batch needs no reset. Shapes are static: jobs, operations and machines are
 padded, a padded job has ``job_len == 0`` and is never eligible, and a step with an ineligible
-action (or after the episode ends) leaves the state unchanged.
+or out-of-range action (or after the episode ends) leaves the state unchanged.
 
 The instance is the ``JSPParams`` pytree, passed alongside the lean ``JSPState`` and never
 copied into it. Features that only some policies need (``job_features``, ``op_features``,
-``candidates``) are computed on demand from the state, so rollouts that do not need them do
-not pay for them.
-
-Speed (measured with ``bench/env_throughput.py``, 15x15, 2 shared CPU cores): the step is a
-handful of scalar gathers and scatters. A one-hot ``where`` formulation of the updates was
-measured 1.2x (batch 1) to 3x (batch 1024) slower on CPU than scatters; an ineligible step is made a no-op
-by pointing its scatters out of range (``mode="drop"``), which avoids re-reading old values.
+``candidates``) are computed on demand from the state. Updates are scalar gathers and
+scatters; an invalid step points its scatters out of range (``mode="drop"``), which was
+measured faster on CPU than one-hot ``where`` updates (``bench/env_throughput.py``).
 """
 
 from __future__ import annotations
@@ -117,12 +113,15 @@ def step(params: JSPParams, state: JSPState, action: jax.Array) -> tuple[JSPStat
     """Dispatch job ``action``; returns (state, reward, done).
 
     The reward is minus the increase of the partial makespan, so an episode's return is
-    minus the makespan (plus the largest release). An ineligible action is a no-op.
+    minus the makespan (plus the largest release). An ineligible action, or one outside
+    ``0..J-1``, is a no-op.
     """
     j, o_max = params.machines.shape
-    a = action.astype(jnp.int32)
+    a = jnp.asarray(action).astype(jnp.int32)
+    inside = (a >= 0) & (a < j)
+    a = jnp.clip(a, 0, j - 1)
     o = state.next_op[a]
-    valid = o < params.job_len[a]
+    valid = inside & (o < params.job_len[a])
     oc = jnp.minimum(o, o_max - 1)
     m = params.machines[a, oc]
     d = params.durations[a, oc]

@@ -1,9 +1,8 @@
-"""The JSP as a colored timed Petri net (CTPN) in arrays: marking, guard, fire, time advance.
+"""The JSP as a colored timed Petri net (CTPN): marking, guard, incidence and clock as views of
+the JSP dispatch state.
 
-After Lassoued & Schwung, "PetriRL" (J. Manuf. Systems 2024) and "Policy-based DRL
-hyper-heuristics for the JSP" (see ``shared/specs/hh.md``), with exact event times (every
-operation lasts exactly its processing time, unlike the public code's p + 2 clock ticks).
-
+After Lassoued & Schwung, "PetriRL" (J. Manuf. Systems 2024) and their policy-based DRL
+hyper-heuristics for the JSP, with exact event times (an operation lasts its processing time).
 Net (P = J + 3M + 1 places, T = J + 2M transitions)::
 
     places       queue_j (J)    one colored token per remaining operation of job j; color (j, i)
@@ -15,45 +14,22 @@ Net (P = J + 3M + 1 places, T = J + 2M transitions)::
                  start_m (M)    immediate: buffer_m + idle_m -> proc_m
                  finish_m (M)   timed: proc_m -> idle_m + finished, when the token's p has elapsed
 
-The arc of ``allocate_j`` depends on the head token's color (its machine), so the incidence
-matrix is evaluated at the current marking (:func:`incidence`). ``start_m`` fires immediately
-after an allocation (the guard only allows allocating to an idle machine), so at every decision
-point the buffers are empty.
-
-Guard = action mask: ``allocate_j`` is enabled iff queue_j holds a token, the machine of its
-color is idle, and job j's previous operation has finished (and its release time has passed).
-Dispatching is event-based and non-delay: an allocation happens at the current time; time only
-moves when no allocation is enabled, then to the next event. Because finish transitions only
-free resources, jumping straight to the earliest time at which some allocation becomes enabled,
-``min_j max(job_ready_j, machine_ready[m_j])``, fires exactly the timed transitions an
-event-by-event loop would (``jsched.hh.pynet`` is that loop, and the tests compare the two).
-
-The state is lean (like ``jsched.kernels.jsp``): the marking is computed on demand from it. One
-:func:`step` allocates one operation, so an episode has exactly the instance's operation count
-(a fixed maximum length for padded batches); a step with a disabled action, or after the end,
-is a no-op. The instance is ``jsched.kernels.jsp.JSPParams``.
+The net's state is ``jsp.JSPState``: an allocation is ``jsp.step`` of an enabled job. Time moves
+only when no allocation is enabled, to the earliest time one is, so the clock is the
+Giffler-Thompson t* of the state and the guard (queue not empty, head's machine idle, job's
+previous operation finished) is the non-delay candidate set; buffers are empty at every
+decision point. Everything else (clock, marking, incidence, observation) is a function of
+(params, state). ``tests/petri_reference.py`` is the explicit event-by-event net they are
+tested against.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 
-from jsched.kernels.jsp import JSPParams
-
-
-class PetriState(NamedTuple):
-    """Lean CTPN state; the marking is derived from it by :func:`marking`."""
-
-    next_op: jax.Array  # (J,) int32, index of the head token in queue_j (= tokens already allocated)
-    job_ready: jax.Array  # (J,) int32, time the head token reached the queue head (prev op end / release)
-    machine_ready: jax.Array  # (M,) int32, time machine m's running token finishes
-    start: jax.Array  # (J, O) int32, start times (-1 while in the queue)
-    time: jax.Array  # () int32, the net's clock
-    waited: jax.Array  # (J,) int32, total time job j's allocated tokens waited at the queue head
-    steps: jax.Array  # () int32, allocations fired
+from jsched.kernels import jsp
+from jsched.kernels.jsp import JSPParams, JSPState
 
 
 def n_places(params: JSPParams) -> int:
@@ -64,103 +40,79 @@ def n_transitions(params: JSPParams) -> int:
     return params.machines.shape[0] + 2 * params.machine_mask.shape[0]
 
 
-def reset(params: JSPParams) -> PetriState:
-    """Initial marking: all tokens in the job queues, every machine idle, clock at the first event."""
-    j, o = params.machines.shape
-    m = params.machine_mask.shape[0]
-    state = PetriState(
-        next_op=jnp.zeros((j,), jnp.int32),
-        job_ready=params.release.astype(jnp.int32),
-        machine_ready=jnp.zeros((m,), jnp.int32),
-        start=jnp.full((j, o), -1, jnp.int32),
-        time=jnp.zeros((), jnp.int32),
-        waited=jnp.zeros((j,), jnp.int32),
-        steps=jnp.zeros((), jnp.int32),
-    )
-    return advance(params, state)
+def reset(params: JSPParams) -> JSPState:
+    """Initial marking: all tokens in the job queues, every machine idle."""
+    return jsp.reset(params)
 
 
-def head_info(params: JSPParams, state: PetriState) -> tuple[jax.Array, jax.Array]:
-    """(J,) machine (color) and processing time of each job's head token (clipped when empty)."""
-    o = jnp.minimum(state.next_op, params.machines.shape[1] - 1)
-    mach = jnp.take_along_axis(params.machines, o[:, None], axis=1)[:, 0]
-    dur = jnp.take_along_axis(params.durations, o[:, None], axis=1)[:, 0]
-    return mach, dur
-
-
-def has_token(params: JSPParams, state: PetriState) -> jax.Array:
+def has_token(params: JSPParams, state: JSPState) -> jax.Array:
     """(J,) bool: queue_j is not empty."""
-    return state.next_op < params.job_len
+    return jsp.action_mask(params, state)
 
 
-def action_mask(params: JSPParams, state: PetriState) -> jax.Array:
-    """(J,) bool guard of the allocate transitions at the current time."""
-    mach, _ = head_info(params, state)
-    job_free = state.job_ready <= state.time
-    machine_idle = state.machine_ready[mach] <= state.time
-    return has_token(params, state) & job_free & machine_idle
-
-
-def done(params: JSPParams, state: PetriState) -> jax.Array:
+def done(params: JSPParams, state: JSPState) -> jax.Array:
     return ~has_token(params, state).any()
 
 
-def makespan(state: PetriState) -> jax.Array:
+def makespan(state: JSPState) -> jax.Array:
     """Completion time of everything allocated so far (the makespan once done)."""
-    return jnp.maximum(state.job_ready.max(), state.machine_ready.max())
+    return jsp.makespan(state)
 
 
-def fire(params: JSPParams, state: PetriState, job: jax.Array) -> PetriState:
-    """Fire allocate_job and the immediate start_m it enables, at the current time (no advance).
+def clock(params: JSPParams, state: JSPState) -> jax.Array:
+    """() int32: the net's time, the earliest start of any remaining operation (t*).
 
-    A disabled transition leaves the state unchanged.
+    Finish transitions only free resources, so jumping to that time fires exactly what an
+    event-by-event loop would. Once the net is empty: the last allocation's time.
     """
+    _, t_star = _est_t_star(params, state)
+    return jnp.where(done(params, state), jnp.maximum(state.start.max(), 0), t_star)
+
+
+def action_mask(params: JSPParams, state: JSPState) -> jax.Array:
+    """(J,) bool guard of the allocate transitions at the clock (= ``jsp.candidates``' non-delay set)."""
+    est, t_star = _est_t_star(params, state)
+    return has_token(params, state) & (est == t_star)
+
+
+def _est_t_star(params: JSPParams, state: JSPState) -> tuple[jax.Array, jax.Array]:
+    est = jsp.earliest_start(params, state)
+    return est, jnp.where(has_token(params, state), est, jnp.iinfo(jnp.int32).max).min()
+
+
+def step(params: JSPParams, state: JSPState, job: jax.Array) -> tuple[JSPState, jax.Array, jax.Array]:
+    """Fire allocate_job (and the immediate start it enables); returns (state, reward, done) as
+    ``jsp.step``. A disabled transition is a no-op."""
+    j = params.machines.shape[0]
     a = jnp.asarray(job, jnp.int32)
-    ok = action_mask(params, state)[a]
-    mach, dur = head_info(params, state)
-    m, d, t = mach[a], dur[a], state.time
-    o = jnp.minimum(state.next_op[a], params.machines.shape[1] - 1)
-    w = jnp.where(ok, t - state.job_ready[a], 0)
-    return PetriState(
-        next_op=state.next_op.at[a].add(ok.astype(jnp.int32)),
-        job_ready=state.job_ready.at[a].set(jnp.where(ok, t + d, state.job_ready[a])),
-        machine_ready=state.machine_ready.at[m].set(jnp.where(ok, t + d, state.machine_ready[m])),
-        start=state.start.at[a, o].set(jnp.where(ok, t, state.start[a, o])),
-        time=t,
-        waited=state.waited.at[a].add(w),
-        steps=state.steps + ok.astype(jnp.int32),
-    )
+    ok = action_mask(params, state)[jnp.clip(a, 0, j - 1)] & (a >= 0) & (a < j)
+    return jsp.step(params, state, jnp.where(ok, a, j))
 
 
-def next_event_time(params: JSPParams, state: PetriState) -> jax.Array:
-    """Earliest time at which some allocate transition becomes enabled (current time if one is)."""
-    mach, _ = head_info(params, state)
-    ready = jnp.maximum(state.job_ready, state.machine_ready[mach])
-    big = jnp.iinfo(jnp.int32).max
-    t_next = jnp.where(has_token(params, state), ready, big).min()
-    return jnp.where(done(params, state), state.time, jnp.maximum(state.time, t_next))
+def waited(params: JSPParams, state: JSPState) -> jax.Array:
+    """(J,) int32: total time job j's allocated tokens waited at the queue head.
 
-
-def advance(params: JSPParams, state: PetriState) -> PetriState:
-    """Fire timed finish transitions until an allocation is enabled (or the net is empty)."""
-    return state._replace(time=next_event_time(params, state))
-
-
-def step(params: JSPParams, state: PetriState, job: jax.Array) -> tuple[PetriState, jax.Array]:
-    """Allocate ``job``'s head token, then advance time to the next decision point.
-
-    Returns (state, done). Once done, the clock is left at the last decision time; the
-    makespan is :func:`makespan`.
+    The waits telescope to ready time - release - processing time done.
     """
-    state = advance(params, fire(params, state, job))
-    return state, done(params, state)
+    work_done = jsp.job_features(params, state).work_done
+    return state.job_ready - params.release - work_done
 
 
-def marking(params: JSPParams, state: PetriState) -> jax.Array:
-    """(P,) int32 token counts: [queue (J), buffer (M), proc (M), idle (M), finished (1)]."""
+def total_wait(params: JSPParams, state: JSPState) -> jax.Array:
+    """(J,) int32: :func:`waited` plus the head token's current wait at the clock."""
+    return waited(params, state) + jnp.maximum(clock(params, state) - state.job_ready, 0)
+
+
+def marking(params: JSPParams, state: JSPState, time: jax.Array | None = None) -> jax.Array:
+    """(P,) int32 token counts: [queue (J), buffer (M), proc (M), idle (M), finished (1)].
+
+    ``time`` defaults to the :func:`clock`; an earlier time shows the marking before the
+    finish transitions up to the clock fire.
+    """
+    t = clock(params, state) if time is None else time
     m = params.machine_mask.shape[0]
     queue = jnp.where(params.job_len > 0, params.job_len - state.next_op, 0)
-    proc = (state.machine_ready > state.time) & params.machine_mask
+    proc = (state.machine_ready > t) & params.machine_mask
     idle = ~proc & params.machine_mask
     finished = state.next_op.sum() - proc.sum()
     return jnp.concatenate(
@@ -168,7 +120,7 @@ def marking(params: JSPParams, state: PetriState) -> jax.Array:
     ).astype(jnp.int32)
 
 
-def incidence(params: JSPParams, state: PetriState) -> jax.Array:
+def incidence(params: JSPParams, state: JSPState) -> jax.Array:
     """(P, T) int32 incidence matrix, colored arcs evaluated at the current head tokens.
 
     Columns: [allocate (J), start (M), finish (M)]; rows as in :func:`marking`. Firing a vector
@@ -176,7 +128,7 @@ def incidence(params: JSPParams, state: PetriState) -> jax.Array:
     """
     j = params.machines.shape[0]
     m = params.machine_mask.shape[0]
-    mach, _ = head_info(params, state)
+    mach, _ = jsp.next_op_info(params, state)
     q0, b0, p0, i0, f0 = 0, j, j + m, j + 2 * m, j + 3 * m
     P, T = f0 + 1, j + 2 * m
     c = jnp.zeros((P, T), jnp.int32)
@@ -192,12 +144,6 @@ def incidence(params: JSPParams, state: PetriState) -> jax.Array:
     return c
 
 
-def remaining_work(params: JSPParams, state: PetriState) -> jax.Array:
-    """(J,) sum of processing times of the tokens still in queue_j (head included)."""
-    o = jnp.arange(params.machines.shape[1])
-    return jnp.where(o[None, :] >= state.next_op[:, None], params.durations, 0).sum(axis=1)
-
-
 def time_scale(params: JSPParams) -> jax.Array:
     """A makespan lower bound, max(largest machine load, longest job): the unit of time features."""
     m = params.machine_mask.shape[0]
@@ -206,7 +152,7 @@ def time_scale(params: JSPParams) -> jax.Array:
     return jnp.maximum(lb, 1).astype(jnp.float32)
 
 
-def observation(params: JSPParams, state: PetriState) -> jax.Array:
+def observation(params: JSPParams, state: JSPState) -> jax.Array:
     """(4J + 4M + 2,) float32: marking plus temporal features, all scaled to about [0, 1].
 
     [queue counts / O (J), buffer (M), proc (M), idle (M), finished / N (1),
@@ -215,27 +161,28 @@ def observation(params: JSPParams, state: PetriState) -> jax.Array:
     with LB = :func:`time_scale`.
     """
     j, o = params.machines.shape
-    mk = marking(params, state).astype(jnp.float32)
+    time = clock(params, state)
+    mk = marking(params, state, time).astype(jnp.float32)
     n = jnp.maximum(params.job_len.sum(), 1).astype(jnp.float32)
     mk = jnp.concatenate([mk[:j] / o, mk[j:-1], mk[-1:] / n])
     lb = time_scale(params)
-    t = state.time.astype(jnp.float32)
-    avail = jnp.maximum(state.machine_ready - state.time, 0) * params.machine_mask
-    _, dur = head_info(params, state)
+    t = time.astype(jnp.float32)
+    avail = jnp.maximum(state.machine_ready - time, 0) * params.machine_mask
+    f = jsp.job_features(params, state)
     dmax = jnp.maximum(params.durations.max(), 1).astype(jnp.float32)
     return jnp.concatenate(
         [
             mk,
             (t / lb)[None],
-            remaining_work(params, state) / lb,
+            f.work_left / lb,
             avail / lb,
             action_mask(params, state).astype(jnp.float32),
-            jnp.where(has_token(params, state), dur, 0) / dmax,
+            jnp.where(has_token(params, state), f.duration, 0) / dmax,
         ]
     ).astype(jnp.float32)
 
 
-def rollout(params: JSPParams, choose, state: PetriState | None = None) -> PetriState:
+def rollout(params: JSPParams, choose, state: JSPState | None = None) -> JSPState:
     """Run ``choose(params, state) -> job`` until done, in a ``lax.scan`` of J * O steps."""
     state = reset(params) if state is None else state
     n = params.machines.shape[0] * params.machines.shape[1]

@@ -1,57 +1,14 @@
 """Carbon-aware permutation flow shop: dual-random-key decoding and a vmapped memetic algorithm.
 
-MA-CAS-PFSP (Mencaroni et al. 2025) as pure jax: one generation is one jitted function of a
-whole population, and ``jax.vmap`` of it runs independent runs and instances side by side.
-
-Representation (dual random keys, per individual):
-  * ``job_keys`` (N,) in [0, 1]: the job sequence is their stable argsort (one sequence for
-    all machines). Padded jobs sort last.
-  * ``pause_keys`` (N, M) in [0, 1]: idle time before the job at sequence *position* i on
-    machine m. Pause keys belong to positions, not jobs, so swapping two jobs keeps the idle
-    pattern in time.
-
-Decoding (timing recurrence pinned down by the published values, dac-code-notes.md section 1):
-  E(i, m) = max(C(i, m-1), C(i-1, m)), with zero-length operations kept in the recurrence (the
-  job waits until the machine it skips is free). The sequence's slack is S = max(H - C0, 0),
-  C0 its makespan without idle time, and a pause key p(i, m) inserts
-      idle(i, m) = min(floor(p(i, m) * (S + 1)), S)
-  slots before the operation at position i on machine m (none before a zero-length one: the job
-  skips that machine), s = E + idle. Each key thus asks for a share of the *whole* available
-  slack, independently of the others, so idle times add up along the schedule and a schedule
-  can overrun the horizon; it is then penalised, fitness = emissions + penalty * (1 + excess)
-  with ``penalty`` above any feasible emissions (every feasible individual beats every
-  infeasible one; the 2025 paper penalises infeasible schedules, its form is not published).
-  The paper says only that the keys "distribute available slack". This reading was chosen
-  against the published MA results (``bench/dac_decoder.py`` and ``bench/dac.py``, results in
-  ``bench/results/``): jsched's first decoder capped each idle time by the operation's latest
-  start, so no schedule could overrun; that MA was much stronger than the published one on the
-  3-day sets (M3T3 instances 1-3: 8% below the published MA-default mean, 15% on _3) and gained
-  little from the tuned parameters. With this decoder the default MA lands at +0.01% (M1T1),
-  -0.77% (M3T1) and -0.10% (M3T3) of the published MA-default means (3 instances x 10 runs) and
-  Table 3's tuned parameters at -0.23% of the published MA-tuned mean on M3T3. What remains:
-  on the large unknown sets jsched's default MA still escapes the seed individual (M10T3 _1-_2:
-  4.9% below it in every run) where the published one returns it unchanged (M10T3 270/500 runs,
-  M15T3 500/500); the cause is not in the published material (no code is public).
-  All-zero pause keys give the no-idle (semi-active) schedule.
-
-Objective: emissions = 0.25 * sum_t CI_t * max(0, P_t - G_t), P_t the summed per-slot power
-of the running operations (scatter-add of the power profiles at their start slots).
-
-Operators, per generation (parameters ``MAConfig``, which the DAC policy may change every
-generation):
-  * parents by binary tournament; the first round(xi * rho) children are made by controlled
-    swap crossover (each job key taken from the second parent with probability chi_j, each
-    pause key with chi_p), the rest are copies of their first parent;
-  * mutation: each job key with probability pi_j gets a N(0, sigma_j) step, each pause key
-    with pi_p a N(0, sigma_p) step, clipped to [0, 1] ("non-uniform" as in the paper: normal,
-    not uniform, steps; no decay, because the step sizes are the controlled parameters);
-  * local search: ``ls_steps`` attempts per child, each swapping two adjacent jobs of its
-    sequence (position uniform) and keeping the swap if the fitness improves (first
-    improvement; pause keys stay with positions);
-  * elitist (mu + lambda) selection: the best rho of parents and children survive.
-The initial population holds the seed individual (file order, no idle; dac-code-notes.md
-section 3) and rho - 1 random ones: uniform job keys, pause keys zero with probability
-1 - ``init_pause_prob`` and uniform otherwise.
+MA-CAS-PFSP (Mencaroni et al. 2025) in pure jax: one generation (tournament, controlled swap
+crossover, Gaussian mutation, adjacent-swap local search, (mu + lambda) selection; the seven
+``MAConfig`` parameters that DAC may change every generation) is one jitted function of a whole
+population, and ``jax.vmap`` runs independent runs and instances side by side. An individual is
+a job-key vector (its stable argsort is the sequence) and pause keys by sequence position (idle
+time before an operation); :func:`decode` gives start slots and the penalised emissions. The
+paper says only that pause keys "distribute available slack"; the reading here (each key a share
+of the sequence's whole slack, overruns of the horizon penalised) is the one that matches the
+published MA results (README, ``bench/dac_decoder.py``).
 """
 
 from __future__ import annotations
@@ -126,7 +83,16 @@ def sequence_of(params: PFSPParams, job_keys: jax.Array) -> jax.Array:
 
 
 def decode(params: PFSPParams, job_keys: jax.Array, pause_keys: jax.Array) -> Decoded:
-    """Start slots, emissions and fitness of one individual (see the module docstring)."""
+    """Start slots, emissions and fitness of one individual.
+
+    E(i, m) = max(C(i, m-1), C(i-1, m)) over sequence positions i, zero-length operations kept
+    in the recurrence (the job waits for the machine it skips). With the sequence's slack
+    S = max(H - C0, 0), C0 its makespan without idle time, the pause key p(i, m) inserts
+    min(floor(p(i, m) * (S + 1)), S) idle slots before the operation (none before a zero-length
+    one): s = E + idle. Keys ask independently, so idle adds up and a schedule may overrun H;
+    fitness = emissions + penalty * (1 + excess) then, with ``penalty`` above any feasible
+    emissions. All-zero pause keys give the no-idle (semi-active) schedule.
+    """
     return decode_sequence(params, sequence_of(params, job_keys), pause_keys)
 
 
@@ -201,7 +167,8 @@ def seed_individual(params: PFSPParams) -> tuple[jax.Array, jax.Array]:
 
 
 def init_population(key: jax.Array, params: PFSPParams, pop_size: int, init_pause_prob: float = 0.2) -> Population:
-    """Seed individual at index 0, then ``pop_size - 1`` random individuals; evaluated."""
+    """Seed individual at index 0, then ``pop_size - 1`` random individuals (uniform job keys;
+    pause keys 0 with probability 1 - ``init_pause_prob``, else uniform); evaluated."""
     n, m = params.durations.shape
     k1, k2, k3 = jax.random.split(key, 3)
     jk = jax.random.uniform(k1, (pop_size, n))

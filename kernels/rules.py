@@ -1,18 +1,15 @@
-"""Priority dispatching rules as pure functions over the dispatch env state.
+"""Priority dispatching rules: one table of definitions, pure functions over the dispatch state.
 
-A JSP rule is a priority over jobs computed from ``jsp.job_features`` (higher is preferred);
-the rule picks the highest priority among the candidate jobs, ties to the lowest job index
-(``argmax`` over a masked ``-inf`` vector). Candidates (``jsp.candidates``) default to the
-Giffler-Thompson non-delay set (the jobs whose next operation can start earliest), the usual
-setting of published rule baselines; ``"active"`` and ``"all"`` are options.
+A JSP rule (:data:`RULES`) maps ``jsp.job_features`` to priority keys over jobs (higher first),
+compared lexicographically; it picks the best candidate job, remaining ties to the lowest job
+index. Candidates (``jsp.candidates``) default to the Giffler-Thompson non-delay set, which is
+also the guard of the Petri net (``kernels.petri``), so the HH agents' seven rules are entries of
+the same table (:data:`HH_RULES`). Where the HH paper (Lassoued & Schwung 2024) defines a rule
+differently, the difference is a named variant (``sps_fifo``); its LWT (the job's total wait,
+the current one included) equals ``lwt`` on every candidate, so it needs none.
 
 Rules are policies: ``rule_policy(name)`` returns ``policy(params, obs) -> logits`` for the
-generic rollout, with 0 on the chosen action and ``-inf`` elsewhere, so greedy and sampling
-rollouts agree.
-
-Definitions follow the HH paper (``specs/hh.md``) where the paper and its code differ:
-SPT ranks the candidate operation, LTWR is the longest work remaining, LPTN reads the
-operation after the candidate. Where a name has no state to act on, the choice is noted.
+generic rollout, 0 on the chosen action and ``-inf`` elsewhere.
 
 FJSP rules pick a (job, machine) pair among the non-delay candidate pairs (DANIEL's t*
 eligibility): a job rule chooses the job, then a machine rule chooses among its candidate
@@ -37,37 +34,47 @@ def _f(x):
     return x.astype(f32)
 
 
-# One line each: priority over jobs (higher first), from jsp.JobFeatures and the state.
-JSP_RULES: dict[str, Callable[[jsp.JobFeatures, jsp.JSPState, jsp.JSPParams], jax.Array]] = {
-    # FIFO: first in, first out: the job that arrived in its queue first (earliest ready time).
-    "fifo": lambda f, s, p: -_f(s.job_ready),
-    # SPT: shortest processing time of the candidate operation.
-    "spt": lambda f, s, p: -_f(f.duration),
+# The rule table: name -> keys over jobs (higher first, lexicographic; then the lowest index),
+# from jsp.JobFeatures f, the state s and the instance p.
+RULES: dict[str, Callable[[jsp.JobFeatures, jsp.JSPState, jsp.JSPParams], tuple[jax.Array, ...]]] = {
+    # FIFO: first in, first out: the job whose candidate entered its queue first (earliest ready time).
+    "fifo": lambda f, s, p: (-_f(s.job_ready),),
+    # SPT: shortest processing time of the candidate operation (the HH authors' code ranks by
+    # the job's total time; the paper and this table by the candidate's).
+    "spt": lambda f, s, p: (-_f(f.duration),),
     # LPT: longest processing time of the candidate operation.
-    "lpt": lambda f, s, p: _f(f.duration),
-    # SPS: shortest processing sequence: fewest operations in the job (static; ties = index order).
-    "sps": lambda f, s, p: -_f(f.n_ops),
-    # LTWR: longest total work remaining (candidate included); the same rule as MWKR.
-    "ltwr": lambda f, s, p: _f(f.work_left),
+    "lpt": lambda f, s, p: (_f(f.duration),),
+    # SPS: shortest processing sequence: fewest operations in the job's route (static).
+    "sps": lambda f, s, p: (-_f(f.n_ops),),
+    # SPS as the HH agents use it: ties in FIFO order (on equal-length jobs it is FIFO).
+    "sps_fifo": lambda f, s, p: (-_f(f.n_ops), -_f(s.job_ready)),
+    # LTWR: longest total work remaining, the candidate included (the HH authors' code takes the
+    # least: that is lwkr).
+    "ltwr": lambda f, s, p: (_f(f.work_left),),
     # MWKR: most work remaining (= LTWR).
-    "mwkr": lambda f, s, p: _f(f.work_left),
-    # LWKR: least work remaining (what the HH authors' code calls LTWR; offered for comparison).
-    "lwkr": lambda f, s, p: -_f(f.work_left),
-    # SPSR: shortest processing sequence remaining: fewest operations left.
-    "spsr": lambda f, s, p: -_f(f.ops_left),
-    # LPTN: longest processing time of the next operation after the candidate (0 if none).
-    "lptn": lambda f, s, p: _f(f.next_duration),
-    # LWT: longest waiting time: the job's total time spent waiting so far, if it started now
+    "mwkr": lambda f, s, p: (_f(f.work_left),),
+    # LWKR: least work remaining.
+    "lwkr": lambda f, s, p: (-_f(f.work_left),),
+    # SPSR: shortest processing sequence remaining: fewest operations left, the candidate included.
+    "spsr": lambda f, s, p: (-_f(f.ops_left),),
+    # LPTN: longest processing time of the operation after the candidate (0 if none).
+    "lptn": lambda f, s, p: (_f(f.next_duration),),
+    # LWT: longest waiting time: the job's total time spent waiting if its candidate started now
     # (earliest start - release - work done); the queue-time reading would equal FIFO.
-    "lwt": lambda f, s, p: _f(f.est - p.release - f.work_done),
+    "lwt": lambda f, s, p: (_f(f.est - p.release - f.work_done),),
     # MOR: most operations remaining.
-    "mor": lambda f, s, p: _f(f.ops_left),
+    "mor": lambda f, s, p: (_f(f.ops_left),),
     # LOR: least operations remaining (the same ranking as SPSR).
-    "lor": lambda f, s, p: -_f(f.ops_left),
+    "lor": lambda f, s, p: (-_f(f.ops_left),),
 }
 
-# The seven low-level heuristics of the HH agent (specs/hh.md), in the paper's order.
-HH_RULES = ("fifo", "spt", "sps", "ltwr", "spsr", "lptn", "lwt")
+# Variants: entries that redefine another entry's rule (offered by the HH agents, not as methods).
+VARIANTS = ("sps_fifo",)
+# The JSP dispatching rules (the rule methods and the columns of ``jsched rules``).
+JSP_RULES = tuple(n for n in RULES if n not in VARIANTS)
+# The seven low-level heuristics of the HH agents, in the paper's order (FIFO, SPT, SPS, LTWR,
+# SPSR, LPTN, LWT).
+HH_RULES = ("fifo", "spt", "sps_fifo", "ltwr", "spsr", "lptn", "lwt")
 
 
 def masked_argmax(priority: jax.Array, mask: jax.Array) -> jax.Array:
@@ -75,16 +82,39 @@ def masked_argmax(priority: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.argmax(jnp.where(mask, priority, -jnp.inf))
 
 
-def jsp_priority(name: str, params: jsp.JSPParams, state: jsp.JSPState, candidates: str = "nondelay") -> jax.Array:
-    """(J,) float32 priorities of rule ``name``, ``-inf`` outside the candidate set."""
+def lex_argmax(mask: jax.Array, keys: tuple[jax.Array, ...]) -> jax.Array:
+    """Index of the best masked entry by ``keys`` in lexicographic order, then the lowest index.
+
+    Returns 0 for an empty mask (a no-op action of the dispatch kernels).
+    """
+    if len(keys) == 1:
+        return masked_argmax(keys[0], mask)
+    cand = mask
+    for k in keys:
+        best = jnp.where(cand, k, -jnp.inf).max()
+        cand = cand & (k == best)
+    return jnp.argmax(cand)
+
+
+def rule_keys(name: str, feats: jsp.JobFeatures, state: jsp.JSPState, params: jsp.JSPParams) -> tuple[jax.Array, ...]:
+    """The (J,) float32 priority keys of rule ``name`` (see :data:`RULES`)."""
+    if name not in RULES:
+        raise ValueError(f"unknown JSP rule {name!r}; choose one of {sorted(RULES)}")
+    return RULES[name](feats, state, params)
+
+
+def jsp_rule_actions(
+    names: tuple[str, ...], params: jsp.JSPParams, state: jsp.JSPState, candidates: str = "nondelay"
+) -> jax.Array:
+    """(len(names),) int32: the job each rule dispatches next, from one feature computation."""
     f = jsp.job_features(params, state)
     cand = jsp.candidates(params, state, candidates, f)
-    return jnp.where(cand, JSP_RULES[name](f, state, params), -jnp.inf)
+    return jnp.stack([lex_argmax(cand, rule_keys(n, f, state, params)) for n in names]).astype(jnp.int32)
 
 
 def jsp_rule_action(name: str, params: jsp.JSPParams, state: jsp.JSPState, candidates: str = "nondelay") -> jax.Array:
-    """The job rule ``name`` dispatches next (ties to the lowest index)."""
-    return jnp.argmax(jsp_priority(name, params, state, candidates))
+    """The job rule ``name`` dispatches next (0 when no job is left)."""
+    return jsp_rule_actions((name,), params, state, candidates)[0]
 
 
 # FJSP: job rules (priority over jobs, higher first) then a machine rule over the job's pairs.
@@ -108,6 +138,8 @@ def _exact_work_left(f: fjsp.OpFeatures) -> jax.Array:
     order, so ties (and hence choices) never depend on padding or on the reduction order."""
     unsched = f.stats.op_mask & ~f.scheduled
     return jnp.where(unsched, jnp.round(f.stats.mean_pt * 64.0) / 64.0, 0.0).sum(1)
+
+
 FJSP_RULES = ("spt",) + tuple(FJSP_JOB_RULES)
 
 
@@ -143,6 +175,25 @@ def _one_hot_logits(action: jax.Array, n: int) -> jax.Array:
     return jnp.where(jnp.arange(n) == action, 0.0, -jnp.inf).astype(f32)
 
 
+def _check(names: tuple[str, ...], problem: str, candidates: str, machine_rule: str) -> None:
+    if problem == "jsp":
+        for n in names:
+            if n not in RULES:
+                raise ValueError(f"unknown JSP rule {n!r}; choose one of {sorted(RULES)}")
+        if candidates not in jsp.CANDIDATE_MODES:
+            raise ValueError(f"candidate mode must be one of {jsp.CANDIDATE_MODES}, got {candidates!r}")
+    elif problem == "fjsp":
+        for n in names:
+            if n not in FJSP_RULES:
+                raise ValueError(f"unknown FJSP rule {n!r}; choose one of {sorted(FJSP_RULES)}")
+        if candidates not in fjsp.CANDIDATE_MODES:
+            raise ValueError(f"candidate mode must be one of {fjsp.CANDIDATE_MODES}, got {candidates!r}")
+        if machine_rule not in FJSP_MACHINE_RULES:
+            raise ValueError(f"machine rule must be one of {FJSP_MACHINE_RULES}, got {machine_rule!r}")
+    else:
+        raise ValueError(f"problem must be 'jsp' or 'fjsp', got {problem!r}")
+
+
 @functools.lru_cache(maxsize=None)
 def rule_policy(name: str, problem: str = "jsp", candidates: str = "nondelay", machine_rule: str = "spt") -> Callable:
     """Rule ``name`` as a rollout policy ``policy(params, obs) -> logits`` over the default obs.
@@ -150,27 +201,18 @@ def rule_policy(name: str, problem: str = "jsp", candidates: str = "nondelay", m
     The result is cached, so the same arguments give the same function object and a rollout
     compiles once per rule and shape.
     """
+    _check((name,), problem, candidates, machine_rule)
     if problem == "jsp":
-        if name not in JSP_RULES:
-            raise ValueError(f"unknown JSP rule {name!r}; choose one of {sorted(JSP_RULES)}")
-        if candidates not in jsp.CANDIDATE_MODES:
-            raise ValueError(f"candidate mode must be one of {jsp.CANDIDATE_MODES}, got {candidates!r}")
 
         def policy(_, obs):
             return _one_hot_logits(jsp_rule_action(name, obs.params, obs.state, candidates), obs.state.next_op.shape[0])
 
-    elif problem == "fjsp":
-        if name not in FJSP_RULES:
-            raise ValueError(f"unknown FJSP rule {name!r}; choose one of {sorted(FJSP_RULES)}")
-        if candidates not in fjsp.CANDIDATE_MODES:
-            raise ValueError(f"candidate mode must be one of {fjsp.CANDIDATE_MODES}, got {candidates!r}")
+    else:
 
         def policy(_, obs):
             n = obs.params.durations.shape[0] * obs.params.durations.shape[2]
             return _one_hot_logits(fjsp_rule_action(name, obs.params, obs.state, machine_rule, candidates), n)
 
-    else:
-        raise ValueError(f"problem must be 'jsp' or 'fjsp', got {problem!r}")
     policy.__name__ = policy.__qualname__ = f"rule_{problem}_{name}_{candidates}_{machine_rule}"
     return policy
 
@@ -185,17 +227,13 @@ def rule_set_policy(
     ``jnp.arange(len(names))`` runs every rule in one compiled call (the rule table, and the
     action space of a hyper-heuristic agent that picks a rule per step).
     """
-    for n in names:
-        rule_policy(n, problem, candidates, machine_rule)  # validates the names and options
+    _check(tuple(names), problem, candidates, machine_rule)
 
     if problem == "jsp":
 
         def policy(index, obs):
-            p, s = obs.params, obs.state
-            f = jsp.job_features(p, s)
-            cand = jsp.candidates(p, s, candidates, f)
-            prio = jnp.stack([JSP_RULES[n](f, s, p) for n in names])[index]
-            return _one_hot_logits(masked_argmax(prio, cand), cand.shape[0])
+            acts = jsp_rule_actions(names, obs.params, obs.state, candidates)
+            return _one_hot_logits(acts[index], obs.state.next_op.shape[0])
 
     else:
 

@@ -11,6 +11,7 @@ from jsched.checkpoint import read_kind, save_checkpoint
 from jsched.dac import env as E
 from jsched.dac import ma, method, policy, train
 from jsched.errors import CheckpointError, JSchedError
+from jsched.instances.generators import pool_generator
 from jsched.instances.pfsp import generate_cas
 from jsched.registry import get
 from jsched.rl import ppo
@@ -43,14 +44,18 @@ def test_reward_eq_1_3():
 def test_env_jit_vmap_episode():
     params = E.DACEnvParams(ma.stack_params(insts()), jnp.array([1.0, 1.0]))
     env = E.make_env(TINY)
-    reset = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))
-    step = jax.jit(jax.vmap(env.step, in_axes=(0, 0, 0, None)))
-    obs, st = reset(jax.random.split(jax.random.key(0), 3), params)
+    reset = jax.jit(jax.vmap(env.reset))
+    step = jax.jit(jax.vmap(env.step))
+    observe = jax.jit(jax.vmap(env.observe))
+    ps = jax.vmap(pool_generator(params))(jax.random.split(jax.random.key(9), 3))  # one instance per env
+    st = reset(jax.random.split(jax.random.key(0), 3), ps)
+    obs = observe(ps, st)
     assert obs.shape == (3, E.OBS_DIM)
     np.testing.assert_allclose(np.asarray(obs[:, 0]), 1.0)  # best / f_init at the start
     total = np.zeros(3)
     for t in range(TINY.n_gen):
-        obs, st, r, done, _ = step(jax.random.split(jax.random.key(t + 1), 3), st, jnp.zeros((3, 7)), params)
+        st, r, done = step(jax.random.split(jax.random.key(t + 1), 3), ps, st, jnp.zeros((3, 7)))
+        obs = observe(ps, st)
         assert ((np.asarray(obs) >= 0) & (np.asarray(obs) <= 1)).all()
         assert (np.asarray(r) >= 0).all()
         total += np.asarray(r)
@@ -90,7 +95,8 @@ def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
     assert (base.log_std_init, base.ent_coef, base.num_minibatches, base.total_timesteps) == (0.0, 0.0, 16, 2048)
     low = train.ppo_config(2048, log_std_init=-1.5, ent_coef=0.01)
     assert (low.log_std_init, low.ent_coef) == (-1.5, 0.01)
-    tr = ppo.make_train(low, E.make_env(TINY), policy.network(), E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
+    gen = pool_generator(E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
+    tr = ppo.make_train(low, E.make_env(TINY), policy.network(), gen)
     log_std = tr.init(jax.random.PRNGKey(0)).train_state.params["log_std"]
     assert log_std.shape == (E.ACT_DIM,)
     np.testing.assert_allclose(log_std, -1.5)

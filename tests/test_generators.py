@@ -9,7 +9,14 @@ import pytest
 
 from jsched.errors import JSchedError
 from jsched.instances import load
-from jsched.instances.generators import sd1_fjsp, sd1_fjsp_set, sd2_fjsp, sd2_fjsp_set, taillard_jsp, taillard_jsp_seeded
+from jsched.instances.generators import (
+    sd1_fjsp,
+    sd1_fjsp_set,
+    sd2_fjsp,
+    sd2_fjsp_set,
+    taillard_jsp,
+    taillard_jsp_seeded,
+)
 from jsched.instances.io import fjsp_text, instances_equal
 
 
@@ -83,3 +90,49 @@ def test_bad_sizes():
     for bad in (lambda: taillard_jsp(0, 3, 0), lambda: sd1_fjsp(2, 0, 0), lambda: taillard_jsp(2, 2, 0, low=5, high=1)):
         with pytest.raises(JSchedError):
             bad()
+
+
+# ------------------------------------------------------------------ in-graph generators (key -> arrays)
+
+
+def test_taillard_generator_jit_vmap_and_ranges():
+    import jax
+
+    from jsched.instances.generators import taillard_generator
+
+    gen = taillard_generator(6, 4, low=3, high=7)
+    keys = jax.random.split(jax.random.key(0), 50)
+    batch = jax.jit(jax.vmap(gen))(keys)
+    assert batch.machines.shape == (50, 6, 4) and batch.durations.dtype == np.int32
+    assert all(sorted(r) == [0, 1, 2, 3] for r in np.asarray(batch.machines).reshape(-1, 4).tolist())
+    d = np.asarray(batch.durations)
+    assert d.min() == 3 and d.max() == 7
+    np.testing.assert_array_equal(batch.job_len, 4)
+    assert bool(np.asarray(batch.machine_mask).all()) and not np.asarray(batch.release).any()
+    one = gen(keys[7])  # the vmapped batch equals one call per key, and is reproducible
+    jax.tree.map(lambda a, b: np.testing.assert_array_equal(a[7], b), batch, one)
+    assert not np.array_equal(np.asarray(gen(keys[8]).durations), np.asarray(one.durations))
+    with pytest.raises(JSchedError):
+        taillard_generator(0, 3)
+
+
+def test_pool_and_fixed_generators():
+    import jax
+
+    from jsched.instances.arrays import stack_jsp_params
+    from jsched.instances.generators import fixed_generator, pool_generator
+
+    insts = [taillard_jsp(3, 2, s) for s in range(3)]
+    pool = stack_jsp_params(insts)
+    gen = pool_generator(pool)
+    draws = jax.jit(jax.vmap(gen))(jax.random.split(jax.random.key(1), 60))
+    seen = set()
+    for k in range(60):
+        d = np.asarray(draws.durations[k])
+        i = next(i for i, inst in enumerate(insts) if np.array_equal(d, inst.durations))
+        np.testing.assert_array_equal(draws.machines[k], insts[i].machines)
+        seen.add(i)
+    assert seen == {0, 1, 2}
+    np.testing.assert_array_equal(fixed_generator(pool)(jax.random.key(5)).durations, pool.durations)
+    with pytest.raises(JSchedError):
+        pool_generator(jax.tree.map(lambda a: a[:0], pool))

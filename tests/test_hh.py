@@ -19,7 +19,6 @@ from jsched.hh.train import TrainConfig, train
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.kernels import petri
-from jsched.kernels import petri_rules as R
 from jsched.schedule import Schedule, validate
 from jsched.training import METRICS, MODEL
 
@@ -39,7 +38,7 @@ def tiny_instance(seed=0, nj=J, nm=M):
 
 def rule_makespans(inst: JSPInstance) -> dict[str, int]:
     p = jsp_params(inst)
-    return {r: int(petri.makespan(R.rollout_rule(p, r))) for r in R.RULES}
+    return {r: int(petri.makespan(hh_env.rollout_rule(p, r))) for r in hh_env.RULES}
 
 
 @pytest.fixture(scope="session")
@@ -53,22 +52,21 @@ def test_env_commitment_and_terminal_reward():
     cfg = hh_env.HHEnvConfig(J, M, commitment=5, reference="LTWR")
     e = hh_env.make_env(cfg)
     inst = jsp_params(tiny_instance(1))
-    pool = jax.tree.map(lambda a: a[None], inst)
-    obs, s = e.reset(jax.random.PRNGKey(0), pool)
-    assert obs.shape == (cfg.obs_dim,)
+    s = e.reset(jax.random.PRNGKey(0), inst)
+    assert e.observe(inst, s).shape == (cfg.obs_dim,)
     assert cfg.n_decisions == 3  # 12 allocations, 5 per decision
-    ltwr = int(petri.makespan(R.rollout_rule(inst, "LTWR")))
+    ltwr = int(petri.makespan(hh_env.rollout_rule(inst, "LTWR")))
     assert float(s.ref) == ltwr
     step = jax.jit(e.step)
     rewards, dones = [], []
     for _ in range(cfg.n_decisions):
-        obs, s, r, d, info = step(jax.random.PRNGKey(1), s, jnp.int32(R.RULES.index("LTWR")), pool)
+        s, r, d = step(jax.random.PRNGKey(1), inst, s, jnp.int32(hh_env.RULES.index("LTWR")))
         rewards.append(float(r))
         dones.append(bool(d))
     assert dones == [False, False, True]
     assert rewards[:2] == [0.0, 0.0]
     assert rewards[2] == pytest.approx(-1.0)  # LTWR all the way is the reference itself
-    assert int(s.net.steps) == J * M
+    assert int(s.net.t) == J * M
 
 
 def test_full_commitment_equals_single_rule():
@@ -77,7 +75,7 @@ def test_full_commitment_equals_single_rule():
     cfg = hh_env.HHEnvConfig(J, M, commitment=J * M)
     assert cfg.n_decisions == 1
     want = rule_makespans(inst)
-    for k, name in enumerate(R.RULES):
+    for k, name in enumerate(hh_env.RULES):
         assert int(petri.makespan(agent.fixed_rule_rollout(p, k, cfg).net)) == want[name]
 
 
@@ -148,7 +146,7 @@ def test_solve_with_checkpoint_and_render(trained, tmp_path):
     model = os.path.join(trained[0].out, MODEL)
     inst = tiny_instance(7)
     r = api.solve(inst, method="hh", checkpoint=model, samples=2, render_every=4, render_dir=str(tmp_path / "frames"))
-    assert r.extra["agent"] == f"{J}x{M}" and r.extra["commitment"] == 2 and set(r.extra["rules"]) <= set(R.RULES)
+    assert r.extra["agent"] == f"{J}x{M}" and r.extra["commitment"] == 2 and set(r.extra["rules"]) <= set(hh_env.RULES)
     assert r.extra["frames"] == len(os.listdir(tmp_path / "frames")) == 4  # steps 0, 4, 8 + final
     with open(tmp_path / "frames" / "frame_0000.png", "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"

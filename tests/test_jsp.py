@@ -105,6 +105,17 @@ def test_eager_step_equals_jit():
     np.testing.assert_array_equal(s.start, states.start[-1])
 
 
+def test_out_of_range_actions_are_noops():
+    rng = np.random.default_rng(4)
+    p = jsp_params(random_jsp(rng), *PAD)
+    s = jsp.reset(p)
+    step = jax.jit(jsp.step)
+    for a in (-1, PAD[0], PAD[0] + 7, -PAD[0]):
+        s2, r, _ = step(p, s, jnp.int32(a))
+        jax.tree.map(np.testing.assert_array_equal, s, s2)
+        assert float(r) == 0.0
+
+
 def test_done_and_makespan_after_all_ops():
     inst = JSPInstance("t", [[0, 1], [1, 0]], [[3, 2], [2, 4]])
     p = jsp_params(inst)

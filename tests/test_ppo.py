@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jsched.kernels.env import Env
+
 from jsched.rl import ppo
 
 ARM_VALUES = jnp.array([0.1, 0.9, 0.3, 1.0, 0.5, 0.2])
@@ -13,34 +15,36 @@ ARM_VALUES = jnp.array([0.1, 0.9, 0.3, 1.0, 0.5, 0.2])
 # A masked contextual bandit: each episode (one step) a random subset of arms is valid and the
 # obs is that mask; the reward is the arm's value. Invalid arms would pay 2.0, so a policy that
 # ignores the mask would learn to pick them: learning the valid best arm proves masking works.
-def _bandit_reset(key, params):
+# The generator draws the mask (the episode's "instance"); the state is the mask too.
+def _draw_mask(key):
     mask = jax.random.bernoulli(key, 0.5, ARM_VALUES.shape)
-    mask = mask.at[jax.random.randint(key, (), 0, 6)].set(True)
-    return mask.astype(jnp.float32), mask
+    return mask.at[jax.random.randint(key, (), 0, 6)].set(True)
 
 
-def _bandit_step(key, state, action, params):
-    r = jnp.where(state[action], ARM_VALUES[action], 2.0)
-    obs, st = _bandit_reset(key, params)
-    return obs, st, r, jnp.bool_(True), {}
+def _bandit_step(key, params, state, action):
+    return state, jnp.where(state[action], ARM_VALUES[action], 2.0), jnp.bool_(True)
 
 
-BANDIT = ppo.Env(_bandit_reset, _bandit_step, lambda state, params: state)
+BANDIT = Env(
+    "bandit",
+    reset=lambda key, params: params,
+    step=_bandit_step,
+    observe=lambda params, state: state.astype(jnp.float32),
+    action_mask=lambda params, state: state,
+)
 
 
 # Continuous: match a random target vector in [-0.8, 0.8]^2 given as obs (one-step episodes).
-def _target_reset(key, params):
-    t = jax.random.uniform(key, (2,), minval=-0.8, maxval=0.8)
-    return t, t
+def _draw_target(key):
+    return jax.random.uniform(key, (2,), minval=-0.8, maxval=0.8)
 
 
-def _target_step(key, state, action, params):
-    r = -jnp.sum((action - state) ** 2)
-    obs, st = _target_reset(key, params)
-    return obs, st, r, jnp.bool_(True), {}
-
-
-TARGET = ppo.Env(_target_reset, _target_step)
+TARGET = Env(
+    "target",
+    reset=lambda key, params: params,
+    step=lambda key, params, state, action: (state, -jnp.sum((action - state) ** 2), jnp.bool_(True)),
+    observe=lambda params, state: state,
+)
 
 
 def _gae_reference(rewards, values, dones, last_value, gamma, lam):
@@ -114,11 +118,12 @@ BANDIT_CFG = ppo.PPOConfig(num_envs=32, num_steps=8, total_timesteps=32 * 8 * 40
 
 def test_ppo_learns_masked_bandit():
     net = ppo.ActorCritic(out_dim=6, hidden=(32,))
-    train = ppo.make_train(BANDIT_CFG, BANDIT, net)
+    train = ppo.make_train(BANDIT_CFG, BANDIT, net, _draw_mask)
     runner, metrics = jax.jit(train)(jax.random.PRNGKey(0))
     assert metrics["episode_return"].shape == (BANDIT_CFG.num_updates,)
     # Greedy policy on fresh masks: always valid, nearly always the best valid arm.
-    obs, masks = jax.vmap(_bandit_reset, in_axes=(0, None))(jax.random.split(jax.random.PRNGKey(9), 500), None)
+    masks = jax.vmap(_draw_mask)(jax.random.split(jax.random.PRNGKey(9), 500))
+    obs = masks.astype(jnp.float32)
     a = ppo.select_action(BANDIT_CFG, net.apply, runner.train_state.params, obs, masks)
     assert bool(masks[jnp.arange(500), a].all())
     best = jnp.argmax(jnp.where(masks, ARM_VALUES, -1.0), axis=1)
@@ -130,9 +135,9 @@ def test_ppo_learns_continuous_target():
     cfg = ppo.PPOConfig(action_type="continuous", action_dim=2, num_envs=32, num_steps=8,
                         total_timesteps=32 * 8 * 60, lr=3e-3, gamma=0.0, ent_coef=0.0, log_std_init=-0.5)
     net = ppo.ActorCritic(out_dim=2, hidden=(32,))
-    train = ppo.make_train(cfg, TARGET, net)
+    train = ppo.make_train(cfg, TARGET, net, _draw_target)
     runner, metrics = jax.jit(train)(jax.random.PRNGKey(1))
-    obs, _ = jax.vmap(_target_reset, in_axes=(0, None))(jax.random.split(jax.random.PRNGKey(5), 200), None)
+    obs = jax.vmap(_draw_target)(jax.random.split(jax.random.PRNGKey(5), 200))
     a = ppo.select_action(cfg, net.apply, runner.train_state.params, obs, None)
     err = float(jnp.sum((a - obs) ** 2, axis=1).mean())
     assert err < 0.05, err  # a zero action would give about 0.43
@@ -142,7 +147,7 @@ def test_ppo_learns_continuous_target():
 def test_ppo_seeded_and_chunked_resume_equal():
     cfg = ppo.PPOConfig(num_envs=8, num_steps=4, total_timesteps=8 * 4 * 4, num_minibatches=2)
     net = ppo.ActorCritic(out_dim=6, hidden=(8,))
-    train = ppo.make_train(cfg, BANDIT, net)
+    train = ppo.make_train(cfg, BANDIT, net, _draw_mask)
     r1, m1 = jax.jit(train)(jax.random.PRNGKey(3))
     r2, m2 = jax.jit(train)(jax.random.PRNGKey(3))
     ra = train.init(jax.random.PRNGKey(3))

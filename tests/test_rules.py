@@ -22,6 +22,7 @@ EXPECTED_ALL = {
     "spt": 0,  # durations 1, 9, 3
     "lpt": 1,
     "sps": 2,  # 3, 3, 2 operations
+    "sps_fifo": 2,
     "ltwr": 1,  # work left 2, 18, 5
     "mwkr": 1,
     "lwkr": 0,
@@ -34,8 +35,8 @@ EXPECTED_ALL = {
 
 
 def test_every_jsp_rule_has_an_expectation():
-    assert set(EXPECTED_ALL) == set(rules.JSP_RULES)
-    assert set(rules.HH_RULES) <= set(rules.JSP_RULES)
+    assert set(EXPECTED_ALL) == set(rules.RULES) == set(rules.JSP_RULES) | set(rules.VARIANTS)
+    assert set(rules.HH_RULES) <= set(rules.RULES) and not set(rules.VARIANTS) & set(rules.JSP_RULES)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ALL))
@@ -54,7 +55,7 @@ def test_active_set_choice():
 
 
 def ref_priority(name, inst, nxt, jr, mr):
-    """Independent slow version of the rule definitions (higher first), per job."""
+    """Independent slow version of the rule definitions (key tuples, higher first), per job."""
     out = []
     for j in range(inst.n_jobs):
         o = min(nxt[j], inst.n_ops_per_job - 1)
@@ -66,9 +67,10 @@ def ref_priority(name, inst, nxt, jr, mr):
         after = int(inst.durations[j, nxt[j] + 1]) if nxt[j] + 1 < inst.n_ops_per_job else 0
         out.append(
             {
-                "fifo": -jr[j], "spt": -dur, "lpt": dur, "sps": -inst.n_ops_per_job, "ltwr": work, "mwkr": work,
-                "lwkr": -work, "spsr": -left, "lptn": after, "lwt": est - int(inst.release[j]) - done_w,
-                "mor": left, "lor": -left,
+                "fifo": (-jr[j],), "spt": (-dur,), "lpt": (dur,), "sps": (-inst.n_ops_per_job,),
+                "sps_fifo": (-inst.n_ops_per_job, -jr[j]), "ltwr": (work,), "mwkr": (work,), "lwkr": (-work,),
+                "spsr": (-left,), "lptn": (after,), "lwt": (est - int(inst.release[j]) - done_w,), "mor": (left,),
+                "lor": (-left,),
             }[name]
         )
     return out
@@ -95,7 +97,7 @@ def ref_dispatch(name, inst):
     return start
 
 
-ALL = tuple(sorted(rules.JSP_RULES))
+ALL = tuple(sorted(rules.RULES))
 
 
 @settings(max_examples=8, deadline=None)

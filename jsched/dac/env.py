@@ -69,10 +69,31 @@ def _instance(params: DACEnvParams, i) -> K.PFSPParams:
 
 
 def make_env(settings: DACSettings):
-    """``jsched.rl.ppo.Env`` with the static settings bound."""
-    from jsched.rl.ppo import Env
+    """The env as a ``jsched.kernels.env.Env`` with the static settings bound.
 
-    return Env(partial(reset, settings), partial(step, settings))
+    Its params are ONE instance's ``DACEnvParams`` (instance arrays and a scalar f_ideal): draw
+    them from the stacked training set with ``jsched.instances.generators.pool_generator``.
+    """
+    from jsched.kernels.env import Env
+
+    return Env("dac", partial(_env_reset, settings), partial(_env_step, settings), partial(_env_observe, settings))
+
+
+def _one(params: DACEnvParams) -> DACEnvParams:
+    return jax.tree.map(lambda x: x[None], params)
+
+
+def _env_reset(settings: DACSettings, key: jax.Array, params: DACEnvParams) -> DACState:
+    return reset(settings, key, _one(params))[1]
+
+
+def _env_step(settings: DACSettings, key: jax.Array, params: DACEnvParams, state: DACState, action: jax.Array):
+    _, st, r, done, _ = step(settings, key, state, action, _one(params))
+    return st, r, done
+
+
+def _env_observe(settings: DACSettings, params: DACEnvParams, state: DACState) -> jax.Array:
+    return observe(settings, state)
 
 
 def observe(settings: DACSettings, state: DACState) -> jax.Array:

@@ -87,10 +87,11 @@ class DACTrainer:
     def _train(self, f_ideal: np.ndarray):
         """PPO's ``train`` (its ``init``/jitted ``update``) for these f_ideal values."""
         if self._built is None or not np.array_equal(self._built[0], f_ideal):
+            from jsched.instances.generators import pool_generator
             from jsched.rl.ppo import make_train
 
             env_params = E.DACEnvParams(self._stacked, jnp.asarray(f_ideal))
-            tr = make_train(self.ppo, E.make_env(self.settings), network(), env_params)
+            tr = make_train(self.ppo, E.make_env(self.settings), network(), pool_generator(env_params))
             tr.jit_update = jax.jit(tr.update, static_argnums=1)
             self._built = (np.array(f_ideal), tr)
         return self._built[1]

@@ -26,16 +26,22 @@ class SearchResult(NamedTuple):
     curve: jax.Array  # (iterations,) best cost after each iteration
 
 
-def replay_log_prob(policy: Callable, env: Env, params: Any, inst: Any, actions: jax.Array) -> jax.Array:
-    """Sum of log-probabilities of a given action sequence (teacher forcing; -1 = no step)."""
-    state = env.reset(inst)
+def replay_log_prob(
+    policy: Callable, env: Env, params: Any, inst: Any, actions: jax.Array, key: jax.Array | None = None
+) -> jax.Array:
+    """Sum of log-probabilities of a given action sequence (teacher forcing; -1 = no step).
+
+    ``key`` is the env's key (the dispatch envs ignore it).
+    """
+    key = jax.random.key(0) if key is None else key
+    state = env.reset(key, inst)
 
     def body(state, a):
         mask = env.action_mask(inst, state)
         logits = jnp.where(mask, policy(params, env.observe(inst, state)), -jnp.inf)
         live = a >= 0
         lp = jax.nn.log_softmax(logits)[jnp.maximum(a, 0)]
-        state, _, _ = env.step(inst, state, jnp.maximum(a, 0))
+        state, _, _ = env.step(key, inst, state, jnp.maximum(a, 0))
         return state, jnp.where(live, lp, 0.0)
 
     _, lps = jax.lax.scan(body, state, actions)
@@ -67,7 +73,7 @@ def reinforce_search(
     pol = (lambda p, obs: policy((frozen, p), obs)) if frozen is not None else policy
     sample = _sampler(pol, env, batch)
     opt = optax.adam(lr)
-    n_t = env.reset(inst).start.size
+    n_t = env.reset(key, inst).start.size
 
     def loss(p, inst, key, best_actions, has_best):
         res = sample(p, inst, key)

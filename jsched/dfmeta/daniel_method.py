@@ -115,6 +115,7 @@ class _Trainer:
     def __init__(self, cfg: TrainConfig, key):
         from jsched.dfmeta import fjsp_env
         from jsched.instances.arrays import stack_fjsp_params
+        from jsched.instances.generators import pool_generator
         from jsched.rl.ppo import PPOConfig, make_train
         from jsched.seeds import seed_of
 
@@ -126,7 +127,7 @@ class _Trainer:
             num_envs=cfg.envs, num_steps=j * o, total_timesteps=cfg.updates * cfg.envs * j * o, update_epochs=4,
             num_minibatches=1, lr=cfg.lr, gamma=1.0, gae_lambda=0.98, clip_eps=0.2, ent_coef=0.01, vf_coef=0.5,
         )  # fmt: skip
-        self.ppo = make_train(ppo, fjsp_env.ENV, daniel.DanielPPONet(j, o, m), env_params=pool)
+        self.ppo = make_train(ppo, fjsp_env.ENV, daniel.DanielPPONet(j, o, m), pool_generator(pool))
         self.update = jax.jit(self.ppo.update, static_argnums=1)
         self.total, self.chunk = cfg.updates, cfg.val_every
 

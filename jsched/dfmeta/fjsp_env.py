@@ -1,15 +1,12 @@
 """The FJSP dispatch kernel as a PPO environment for the DANIEL policy.
 
-``jsched.kernels.fjsp`` is wrapped in the functional interface of ``jsched.rl.ppo`` (reset/step/
-action_mask with a key and env params). The env params are a *pool* of padded training
-instances (stacked ``FJSPParams``); every reset draws one uniformly with its key, which plays
-the part of DANIEL's periodic instance refresh (a new batch every 20 updates) without host
-round trips. Observations are :func:`jsched.dfmeta.daniel.flatten_obs` vectors; the action
-mask is the non-delay candidate set.
+A ``jsched.kernels.env.Env`` over one padded ``FJSPParams`` per episode (draw them with
+``jsched.instances.generators.pool_generator``, which plays the part of DANIEL's periodic
+instance refresh without host round trips). Observations are
+:func:`jsched.dfmeta.daniel.flatten_obs` vectors; the action mask is the non-delay candidate set.
 
-Reward (DANIEL, notes section 1): the decrease of the completion lower bound,
-LB_t - LB_{t+1}, in units of the instance's largest processing time, so an episode's return
-is (LB_0 - makespan) / max pt.
+Reward (DANIEL): the decrease of the completion lower bound, LB_t - LB_{t+1}, in units of the
+instance's largest processing time, so an episode's return is (LB_0 - makespan) / max pt.
 """
 
 from __future__ import annotations
@@ -20,44 +17,42 @@ import jax
 import jax.numpy as jnp
 
 from jsched.dfmeta import daniel
-from jsched.rl.ppo import Env
 from jsched.kernels import fjsp
+from jsched.kernels.env import Env
 
 
 class EnvState(NamedTuple):
-    inst: fjsp.FJSPParams  # the episode's instance
     state: fjsp.FJSPState
-    cand: jax.Array  # (J*M,) bool, candidate pairs of the current state
     lb: jax.Array  # () float32, current completion lower bound (scaled)
 
 
-def _lb(inst: fjsp.FJSPParams, state: fjsp.FJSPState) -> jax.Array:
-    scale = jnp.maximum(inst.durations.max(), 1).astype(jnp.float32)
-    return fjsp.op_features(inst, state).completion_lb.max() / scale
+def _lb(params: fjsp.FJSPParams, state: fjsp.FJSPState) -> jax.Array:
+    scale = jnp.maximum(params.durations.max(), 1).astype(jnp.float32)
+    return fjsp.op_features(params, state).completion_lb.max() / scale
 
 
-def _observe(inst, state):
-    obs = daniel.observe(inst, state)
-    return daniel.flatten_obs(obs), EnvState(inst, state, obs.cand.reshape(-1), _lb(inst, state))
+def reset(key: jax.Array, params: fjsp.FJSPParams) -> EnvState:
+    state = fjsp.reset(params)
+    return EnvState(state, _lb(params, state))
 
 
-def reset(key: jax.Array, pool: fjsp.FJSPParams):
-    n = pool.job_len.shape[0]
-    i = jax.random.randint(key, (), 0, n)
-    inst = jax.tree.map(lambda x: x[i], pool)
-    return _observe(inst, fjsp.reset(inst))
+def step(key: jax.Array, params: fjsp.FJSPParams, env_state: EnvState, action: jax.Array):
+    state, _, done = fjsp.step(params, env_state.state, action)
+    new = EnvState(state, _lb(params, state))
+    return new, env_state.lb - new.lb, done
 
 
-def step(key: jax.Array, env_state: EnvState, action: jax.Array, pool: fjsp.FJSPParams):
-    inst = env_state.inst
-    state, _, done = fjsp.step(inst, env_state.state, action)
-    obs, new = _observe(inst, state)
-    reward = env_state.lb - new.lb
-    return obs, new, reward, done, {"makespan": fjsp.makespan(state)}
+def observe(params: fjsp.FJSPParams, env_state: EnvState) -> jax.Array:
+    return daniel.flatten_obs(daniel.observe(params, env_state.state))
 
 
-def action_mask(env_state: EnvState, pool: fjsp.FJSPParams) -> jax.Array:
-    return env_state.cand
+def action_mask(params: fjsp.FJSPParams, env_state: EnvState) -> jax.Array:
+    """(J*M,) bool, the non-delay candidate pairs."""
+    return fjsp.candidates(params, env_state.state, "nondelay").reshape(-1)
 
 
-ENV = Env(reset=reset, step=step, action_mask=action_mask)
+def makespan(env_state: EnvState) -> jax.Array:
+    return fjsp.makespan(env_state.state)
+
+
+ENV = Env("fjsp-daniel", reset, step, observe, action_mask, makespan)

@@ -19,11 +19,10 @@ import numpy as np
 
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.errors import CheckpointError, JSchedError
-from jsched.hh.env import N_RULES, HHEnvConfig, HHState, apply_rule, init_state, observe
+from jsched.hh.env import N_RULES, RULES, HHEnvConfig, HHState, apply_rule, init_state, observe, rule_mask
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.kernels import petri
-from jsched.kernels import petri_rules as R
 from jsched.kernels.jsp import JSPParams
 from jsched.rl.ppo import ActorCritic, masked_logits
 
@@ -41,15 +40,15 @@ def rollout_policy(net_params, inst: JSPParams, key, cfg: HHEnvConfig, hidden: t
     ``greedy`` may be traced (so greedy and sampled rollouts share one compile).
     """
     apply = make_network(hidden).apply
-    _, s = init_state(cfg, inst, with_ref=False)
+    s = init_state(cfg, inst, with_ref=False)
 
     def body(carry, _):
         s, key = carry
         key, k = jax.random.split(key)
-        logits, _ = apply(net_params, observe(cfg, s))
-        logits = masked_logits(logits, R.rule_mask(s.inst, s.net))
+        logits, _ = apply(net_params, observe(cfg, inst, s))
+        logits = masked_logits(logits, rule_mask(inst, s.net))
         rule = jnp.where(greedy, jnp.argmax(logits), jax.random.categorical(k, logits))
-        return (apply_rule(cfg, s, rule), key), None
+        return (apply_rule(cfg, inst, s, rule), key), None
 
     return jax.lax.scan(body, (s, key), None, cfg.n_decisions)[0][0]
 
@@ -68,8 +67,8 @@ def rollouts(net_params, insts: JSPParams, keys, cfg: HHEnvConfig, hidden: tuple
 
 def fixed_rule_rollout(inst: JSPParams, rule: int, cfg: HHEnvConfig) -> HHState:
     """The HH env driven by one fixed rule (the full-commitment policy)."""
-    _, s = init_state(cfg, inst, with_ref=False)
-    return jax.lax.scan(lambda s, _: (apply_rule(cfg, s, jnp.int32(rule)), None), s, None, cfg.n_decisions)[0]
+    s = init_state(cfg, inst, with_ref=False)
+    return jax.lax.scan(lambda s, _: (apply_rule(cfg, inst, s, jnp.int32(rule)), None), s, None, cfg.n_decisions)[0]
 
 
 @dataclasses.dataclass
@@ -109,7 +108,7 @@ class Policy:
         out = []
         for k, inst in enumerate(insts):
             b = int(np.argmin(ms[k]))
-            used = [R.RULES[int(r)] for r in rules[k, b] if r >= 0]
+            used = [RULES[int(r)] for r in rules[k, b] if r >= 0]
             out.append((start[k, b, : inst.n_jobs, : inst.n_ops_per_job], int(ms[k, b]), used,
                         "greedy" if b == 0 else f"sample {b}"))  # fmt: skip
         return out

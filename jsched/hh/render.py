@@ -18,14 +18,15 @@ from jsched.errors import JSchedError  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.instances.model import JSPInstance  # noqa: E402
 from jsched.kernels import petri  # noqa: E402
-from jsched.kernels import petri_rules as R  # noqa: E402
+from jsched.hh import env as R  # noqa: E402
+from jsched.kernels.jsp import JSPState  # noqa: E402
 
 ENABLED, FIRED, PLACE = "#3a3", "#d22", "#f5f5f5"
 _step = jax.jit(petri.step)
 _choose = jax.jit(R.choose)
 
 
-def render_state(inst: JSPInstance, params, state: petri.PetriState, path: str, title: str = "",
+def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: str = "",
                  fired_job: int | None = None) -> str:
     """Draw ``state`` of ``inst`` (``params`` its padded arrays) to ``path`` (.png or .svg)."""
     ext = os.path.splitext(path)[1].lower()
@@ -38,7 +39,7 @@ def render_state(inst: JSPInstance, params, state: petri.PetriState, path: str, 
     proc, idle, fin = mk[Jp + Mp:Jp + Mp + M], mk[Jp + 2 * Mp:Jp + 2 * Mp + M], int(mk[-1])
     enabled = np.asarray(petri.action_mask(params, state))[:J]
     nxt = np.asarray(state.next_op)[:J]
-    t = int(state.time)
+    t = int(petri.clock(params, state))
     mready = np.asarray(state.machine_ready)[:M]
     rows = max(J, M)
     fig = Figure(figsize=(10, 0.42 * rows + 1.4))  # no pyplot: the caller's backend and state stay as they are
@@ -101,8 +102,8 @@ def render_episode(inst: JSPInstance, rules: list[str], out_dir: str, every: int
         job = int(_choose(R.RULES.index(rule), p, s))
         if k % every == 0:
             paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{k:04d}.{fmt}"),
-                                      f"{inst.name}  t={int(s.time)}  step {k}  rule {rule} -> allocate J{job}", job))
-        s, _ = _step(p, s, job)
+                                      f"{inst.name}  t={int(petri.clock(p, s))}  step {k}  rule {rule} -> allocate J{job}", job))
+        s = _step(p, s, job)[0]
         k += 1
     paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{k:04d}.{fmt}"),
                               f"{inst.name}  final  makespan {int(petri.makespan(s))}"))

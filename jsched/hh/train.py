@@ -15,8 +15,7 @@ import numpy as np
 
 from jsched.errors import JSchedError
 from jsched.hh.agent import make_network, save_policy
-from jsched.hh.env import HHEnvConfig, make_env
-from jsched.kernels import petri_rules as R
+from jsched.hh.env import RULES, HHEnvConfig, generator, make_env
 from jsched.options import option
 from jsched.rl import ppo
 from jsched.training import RunConfig, run_training
@@ -30,7 +29,7 @@ class TrainConfig(RunConfig):
     instances: str = option("random", "random Taillard-style instances, or the 10 Taillard instances of the size",
                             choices=("random", "taillard"))  # fmt: skip
     reference: str = option("LTWR", "reward normaliser: -makespan / C_ref at the end of an episode",
-                            choices=("lb", "best", *R.RULES))  # fmt: skip
+                            choices=("lb", "best", *RULES))  # fmt: skip
     rule_features: bool = option(True, "observe what each rule would allocate (beside the marking)")
     hidden: str = option("64,64", "hidden layer widths of the actor and the critic")
     num_envs: int = option(32, "parallel environments", min=1)
@@ -94,7 +93,8 @@ class Trainer:
         pcfg = config.ppo_config()
         self.per_update = pcfg.num_envs * pcfg.num_steps
         self.total, self.chunk = pcfg.num_updates, config.chunk
-        train = ppo.make_train(pcfg, make_env(self.env_cfg), make_network(config.hidden_sizes), instance_pool(config))
+        gen = generator(self.env_cfg, instance_pool(config))
+        train = ppo.make_train(pcfg, make_env(self.env_cfg), make_network(config.hidden_sizes), gen)
         self._init = jax.jit(train.init)
         self._update = jax.jit(train.update, static_argnums=1)
 

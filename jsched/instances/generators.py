@@ -1,43 +1,51 @@
-"""Random instance generators: Taillard JSP, FJSP SD1 (Song et al.) and SD2 (DANIEL).
+"""Random instance generators: numpy ones for instance objects, and key -> arrays ones for training.
 
-Every generator takes its randomness explicitly; the same seed gives the same instance.
+Every generator takes its randomness explicitly; the same seed or key gives the same instance.
 
 * :func:`taillard_jsp` -- "Taillard-style" JSP with a numpy ``Generator``: durations i.i.d.
   U{low..high} (default 1..99), each job visits every machine once in a uniformly random order.
 * :func:`taillard_jsp_seeded` -- Taillard's (1993) own generator (Lehmer/Park-Miller LCG with a
-  time seed and a machine seed).  With the published seeds it rebuilds the Taillard instances
+  time seed and a machine seed); with the published seeds it rebuilds the Taillard instances
   bit for bit, e.g. ``taillard_jsp_seeded(15, 15, 840612802, 398197754)`` is ``ta01``.
-* :func:`sd1_fjsp` -- SD1, the generator of Song et al. (songwenas12/fjsp-drl
-  ``env/case_generator.py``, reused by DANIEL as ``CaseGenerator``): ops per job
-  U{floor(0.8 M)..floor(1.2 M)}; each op U{1..M} eligible machines (a random subset); a mean
-  mu ~ U{1..20} per op and, per eligible machine, a duration
-  U{max(1, round(0.8 mu))..min(20, round(1.2 mu))}.  With a ``random.Random`` (or an int seed)
-  the draws follow that code call for call; a numpy ``Generator`` gives the same distribution.
-* :func:`sd2_fjsp` -- SD2, DANIEL's generator (wrqccc/FJSP-DRL ``data_utils.SD2_instance_generator``,
-  mode 'mix'): exactly M ops per job; each op U{1..M} eligible machines; durations U{1..99}
-  i.i.d. per (op, machine).  With a ``numpy.random.RandomState`` (or an int seed) the draws
-  follow DANIEL's legacy-numpy code exactly, so :func:`sd2_fjsp_set` with seed 200 rebuilds
-  DANIEL's published SD2 test files (``data/SD2/<J>x<M>+mix``, 100 instances in order).
+* :func:`sd1_fjsp` -- SD1 of Song et al. (songwenas12/fjsp-drl ``env/case_generator.py``,
+  DANIEL's ``CaseGenerator``): ops per job U{floor(0.8 M)..floor(1.2 M)}; each op U{1..M}
+  eligible machines; a mean mu ~ U{1..20} per op and per eligible machine a duration
+  U{max(1, round(0.8 mu))..min(20, round(1.2 mu))} (Python's rounding, as the original). A
+  ``random.Random`` (or an int seed) follows that code call for call.
+* :func:`sd2_fjsp` -- SD2, DANIEL's generator (wrqccc/FJSP-DRL
+  ``data_utils.SD2_instance_generator``, mode 'mix'): M ops per job, U{1..M} eligible machines
+  per op, durations U{1..99}. A ``numpy.random.RandomState`` (or an int seed) follows DANIEL's
+  code exactly: :func:`sd2_fjsp_set` with seed 200 rebuilds its published SD2 test files.
 
-``round`` in SD1 is Python's (banker's) rounding, as in the original code.  Sizes used in the
-papers: 10x5, 20x5, 15x10, 20x10 for training; 30x10, 40x10 for generalisation.
+In-graph generators (Jumanji's ``Generator`` convention, what ``jsched.rl.ppo`` draws each
+episode from): a :data:`Generator` maps a ``jax.random`` key to padded instance arrays.
+:func:`taillard_generator` draws Taillard-style JSPs, :func:`pool_generator` one instance of a
+stacked pool uniformly, :func:`fixed_generator` always the same params.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jsched.errors import JSchedError
 from jsched.instances.model import FJSPInstance, JSPInstance
+from jsched.kernels.jsp import JSPParams
 
 __all__ = [
+    "Generator",
+    "fixed_generator",
+    "pool_generator",
     "sd1_fjsp",
     "sd1_fjsp_set",
     "sd2_fjsp",
     "sd2_fjsp_set",
+    "taillard_generator",
     "taillard_jsp",
     "taillard_jsp_seeded",
 ]
@@ -250,3 +258,50 @@ class _NpDraw:
 
     def sample(self, m: int, k: int) -> list[int]:
         return [int(x) for x in self.g.choice(m, k, replace=False)]
+
+
+# --------------------------------------------------------------------------------------------
+# In-graph generators: key -> padded instance arrays
+
+Generator = Callable[[jax.Array], Any]
+
+
+def taillard_generator(n_jobs: int, n_machines: int, low: int = 1, high: int = 99) -> Generator:
+    """Taillard-style JSPs as ``JSPParams`` (durations U{low..high}, each job a random
+    permutation of the machines); jittable and vmappable over keys."""
+    _check_size(n_jobs, n_machines)
+    _check_range(low, high)
+
+    def generate(key: jax.Array) -> JSPParams:
+        k_perm, k_dur = jax.random.split(key)
+        keys = jax.random.split(k_perm, n_jobs)
+        machines = jax.vmap(lambda k: jax.random.permutation(k, n_machines))(keys).astype(jnp.int32)
+        durations = jax.random.randint(k_dur, (n_jobs, n_machines), low, high + 1, jnp.int32)
+        return JSPParams(
+            machines=machines,
+            durations=durations,
+            job_len=jnp.full((n_jobs,), n_machines, jnp.int32),
+            release=jnp.zeros((n_jobs,), jnp.int32),
+            machine_mask=jnp.ones((n_machines,), bool),
+        )
+
+    return generate
+
+
+def pool_generator(pool: Any) -> Generator:
+    """One instance of ``pool`` (params stacked on axis 0, e.g. ``stack_jsp_params``), uniformly."""
+    leaves = jax.tree.leaves(pool)
+    if not leaves or leaves[0].ndim < 1 or leaves[0].shape[0] < 1:
+        raise JSchedError("an instance pool needs at least one stacked instance")
+    n = leaves[0].shape[0]
+
+    def generate(key: jax.Array):
+        i = jax.random.randint(key, (), 0, n)
+        return jax.tree.map(lambda a: a[i], pool)
+
+    return generate
+
+
+def fixed_generator(params: Any) -> Generator:
+    """Always ``params`` (e.g. a training set an env draws from itself)."""
+    return lambda key: params

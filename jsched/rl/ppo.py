@@ -1,46 +1,25 @@
 """One PPO for jsched: end-to-end jitted, masked discrete or continuous Gaussian actions.
 
 Method: Proximal Policy Optimization (Schulman et al. 2017, arXiv:1707.06347) with generalised
-advantage estimation (Schulman et al. 2016, arXiv:1506.02438), written in the purejaxrl style
-(Lu et al. 2022): ``make_train(config, env, network, env_params)`` returns ``train(key)``, a pure function
+advantage estimation (Schulman et al. 2016, arXiv:1506.02438), in the purejaxrl style (Lu et al.
+2022): ``make_train(config, env, network, generator)`` returns ``train(key)``, a pure function
 whose whole run (vmapped env rollouts in ``lax.scan``, GAE, minibatch epochs with optax) is one
-``jax.jit``. Unlike purejaxrl the config is a frozen dataclass, the runner state a NamedTuple,
-and GAE and the loss are module-level functions with their own tests.
+``jax.jit``. The config is a frozen dataclass, the runner state a NamedTuple, GAE and the loss
+module-level functions with their own tests.
 
-Environment interface (gymnax-like, functional; sizes come from shapes, not Python state)::
+The env is a ``jsched.kernels.env.Env`` (``reset(key, params)``, ``step(key, params, state,
+action) -> (state, reward, done)``, ``observe(params, state)`` one array, ``action_mask(params,
+state)`` or None) and ``generator(key) -> params`` draws each episode's instance
+(``jsched.instances.generators``). ``done`` is a true termination (no bootstrap); PPO then draws
+a new instance and resets that env (a ``jnp.where``, run only on steps where some env finished).
+Time-limit truncation is not treated separately: jsched's envs have a fixed episode length.
 
-    env.reset(key, params) -> (obs, state)
-    env.step(key, state, action, params) -> (obs, state, reward, done, info)
-    env.action_mask(state, params) -> (A,) bool          # discrete envs only; None = all valid
-
-``obs`` is one array (any shape), ``reward`` a float scalar, ``done`` a bool scalar (a true
-termination: the value of the next state is not bootstrapped), ``info`` a dict of scalars.
-PPO resets an env itself when it returns ``done`` (an auto-reset by ``jnp.where``, run only
-on steps where some env finished), so the obs stored for the next step is the first obs of a
-fresh episode. Time-limit truncation is not treated separately: jsched's envs (dispatch, Petri
-net, memetic-algorithm control) have a fixed episode length and terminate.
-
-Usage::
-
-    cfg = PPOConfig(action_type="continuous", action_dim=2, total_timesteps=100_000)
-    train = make_train(cfg, Env(reset, step), ActorCritic(out_dim=2))
-    runner, metrics = jax.jit(train)(jax.random.PRNGKey(0))   # metrics["episode_return"]: (updates,)
-    action = select_action(cfg, train.apply_fn, runner.train_state.params, obs_batch, None)
-
-Actions:
-
-* ``discrete``: a categorical over ``network`` logits; invalid actions (mask False) get
-  logits of ``-1e9`` in both the rollout and the loss, so they are never sampled and carry no
-  gradient.
-* ``continuous``: a diagonal Gaussian with mean from ``network`` and a state-independent,
-  learned log-std (initialised at ``log_std_init``). The log-probability is that of the raw
-  Gaussian sample ``u``; the env gets ``clip(u, low, high)`` (``squash="clip"``) or
-  ``low + (tanh(u) + 1) / 2 * (high - low)`` (``squash="tanh"``). Because the squash is a fixed
-  function of ``u``, the probability ratio of PPO is exact without a Jacobian term.
-
-``network`` is a flax linen module with ``apply(params, obs) -> (out, value)``: ``out`` is the
-logits (discrete) or the mean (continuous), ``value`` a scalar. :class:`ActorCritic` is a
-default MLP with separate actor and critic trunks.
+Actions: ``discrete``: a categorical over ``network`` logits, invalid actions at ``-1e9`` in
+the rollout and the loss (never sampled, no gradient). ``continuous``: a diagonal Gaussian with
+mean from ``network`` and a learned state-independent log-std; the log-probability is that of
+the raw sample ``u`` and the env gets ``clip(u, low, high)`` or ``low + (tanh(u) + 1) / 2 *
+(high - low)``, a fixed function of ``u``, so the PPO ratio needs no Jacobian term.
+``network.apply(params, obs) -> (out, value)``; :class:`ActorCritic` is a default MLP.
 """
 
 from __future__ import annotations
@@ -55,6 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax.training.train_state import TrainState
+
+from jsched.kernels.env import Env
 
 NEG_INF = -1e9
 
@@ -104,14 +85,6 @@ class PPOConfig:
         return self.num_envs * self.num_steps // self.num_minibatches
 
 
-class Env(NamedTuple):
-    """The functional env interface PPO trains on (see the module docstring)."""
-
-    reset: Callable[..., Any]
-    step: Callable[..., Any]
-    action_mask: Callable[..., Any] | None = None
-
-
 class Transition(NamedTuple):
     """One rollout step of all envs; leading axes (T, N) once stacked by ``lax.scan``."""
 
@@ -124,11 +97,18 @@ class Transition(NamedTuple):
     done: jax.Array  # (N,) bool
 
 
+class EnvSlot(NamedTuple):
+    """One env of the batch: its episode's instance and its state (leading axis N in the runner)."""
+
+    params: Any
+    state: Any
+
+
 class RunnerState(NamedTuple):
     """Everything that carries from one PPO update to the next (checkpointable)."""
 
     train_state: TrainState
-    env_state: Any
+    env_state: EnvSlot
     obs: jax.Array  # (N, *obs_shape)
     ep_return: jax.Array  # (N,) float32, return of each env's running episode
     key: jax.Array
@@ -272,18 +252,20 @@ def select_action(config: PPOConfig, apply_fn, params, obs, mask, key=None):
 # ----------------------------------------------------------------------------- training
 
 
-def make_train(config: PPOConfig, env: Env, network: nn.Module, env_params: Any = None, init_params=None):
+def make_train(config: PPOConfig, env: Env, network: nn.Module, generator: Callable, init_params=None):
     """Build the PPO run; returns ``train(key) -> (RunnerState, metrics)``.
 
-    ``train`` is pure and jittable (and vmappable over keys for seeds). ``metrics`` holds one
-    value per update (arrays of length ``config.num_updates``): ``episode_return`` (mean return
-    of the episodes that ended during the update's rollout, NaN if none), ``episodes``,
-    ``value_loss``, ``actor_loss``, ``entropy``, ``approx_kl``, ``clip_frac``.
+    ``generator(key) -> params`` draws the instance of each episode (see
+    ``jsched.instances.generators``). ``train`` is pure and jittable (and vmappable over keys
+    for seeds). ``metrics`` holds one value per update (arrays of length
+    ``config.num_updates``): ``episode_return`` (mean return of the episodes that ended during
+    the update's rollout, NaN if none), ``episodes``, ``value_loss``, ``actor_loss``,
+    ``entropy``, ``approx_kl``, ``clip_frac``.
 
     The returned function has attributes ``init(key) -> RunnerState`` and
-    ``update(runner, n) -> (runner, metrics)`` (n updates, ``n`` static) for chunked training
-    with progress bars, checkpoints and resume; ``train(key)`` is ``update(init(key), num_updates)``.
-    ``init_params`` optionally starts from given network parameters.
+    ``update(runner, n) -> (runner, metrics)`` (n updates, ``n`` static) for chunked training;
+    ``train(key)`` is ``update(init(key), num_updates)``. ``init_params`` optionally starts
+    from given network parameters.
     """
     discrete = config.action_type == "discrete"
     apply_fn = network.apply
@@ -298,20 +280,29 @@ def make_train(config: PPOConfig, env: Env, network: nn.Module, env_params: Any 
         optax.adam(lr_schedule if config.anneal_lr else config.lr, eps=1e-5),
     )
 
-    def get_mask(env_state, out):
+    def get_mask(slot: EnvSlot, out):
         if discrete and env.action_mask is not None:
-            return jax.vmap(env.action_mask, in_axes=(0, None))(env_state, env_params)
+            return jax.vmap(env.action_mask)(slot.params, slot.state)
         return jnp.ones(out.shape if discrete else (out.shape[0], 1), bool)
+
+    def new_episode(key):
+        k_gen, k_reset = jax.random.split(key)
+        params = generator(k_gen)
+        state = env.reset(k_reset, params)
+        return env.observe(params, state), EnvSlot(params, state)
+
+    def new_episodes(key):
+        return jax.vmap(new_episode)(jax.random.split(key, config.num_envs))
 
     def init(key) -> RunnerState:
         k_net, k_env, key = jax.random.split(key, 3)
-        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, config.num_envs), env_params)
+        obs, slots = new_episodes(k_env)
         net_params = init_params if init_params is not None else network.init(k_net, obs[:1])
         params = {"net": net_params}
         if not discrete:
             params["log_std"] = jnp.full((config.action_dim,), config.log_std_init, jnp.float32)
         ts = TrainState.create(apply_fn=apply_fn, params=params, tx=tx)
-        return RunnerState(ts, env_state, obs, jnp.zeros((config.num_envs,), jnp.float32), key, jnp.zeros((), jnp.int32))
+        return RunnerState(ts, slots, obs, jnp.zeros((config.num_envs,), jnp.float32), key, jnp.zeros((), jnp.int32))
 
     def env_step(runner: RunnerState, _):
         ts = runner.train_state
@@ -328,23 +319,24 @@ def make_train(config: PPOConfig, env: Env, network: nn.Module, env_params: Any 
             log_prob = gaussian_log_prob(out, log_std, action)
         env_action = to_env_action(config, action)
         keys = jax.random.split(k_step, config.num_envs)
-        obs2, st2, reward, done, _info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-            keys, runner.env_state, env_action, env_params
-        )
-        # Auto-reset finished envs. The batch-level cond skips the (vmapped) reset on steps where
-        # no env finished, so fixed-length envs pay for one reset per episode, not per step.
+        slots = runner.env_state
+        st2, reward, done = jax.vmap(env.step)(keys, slots.params, slots.state, env_action)
+        slots = EnvSlot(slots.params, st2)
+        obs2 = jax.vmap(env.observe)(slots.params, st2)
+        # Auto-reset finished envs with a new instance. The batch-level cond skips the (vmapped)
+        # reset on steps where no env finished, so fixed-length envs pay for one reset per episode.
         sel = lambda a, b: jnp.where(done.reshape(done.shape + (1,) * (a.ndim - 1)), a, b)  # noqa: E731
 
         def do_reset(args):
-            o, s = args
-            r_obs, r_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, config.num_envs), env_params)
-            return sel(r_obs, o), jax.tree.map(sel, r_state, s)
+            o, sl = args
+            r_obs, r_slots = new_episodes(k_reset)
+            return sel(r_obs, o), jax.tree.map(sel, r_slots, sl)
 
-        obs2, st2 = jax.lax.cond(done.any(), do_reset, lambda args: args, (obs2, st2))
+        obs2, slots = jax.lax.cond(done.any(), do_reset, lambda args: args, (obs2, slots))
         reward = reward.astype(jnp.float32)
         ep_ret = runner.ep_return + reward
         tr = Transition(runner.obs, action, mask, log_prob, value, reward, done)
-        new = runner._replace(env_state=st2, obs=obs2, ep_return=jnp.where(done, 0.0, ep_ret), key=key)
+        new = runner._replace(env_state=slots, obs=obs2, ep_return=jnp.where(done, 0.0, ep_ret), key=key)
         return new, (tr, ep_ret)
 
     def update_step(runner: RunnerState, _):

@@ -3,9 +3,9 @@
 Places hold lists of colored tokens ``(job, op)``; transitions are checked one by one; time
 advances event by event (the earliest running token finishes, fires ``finish_m``, and the guard
 is re-checked). It mirrors ``jsched.kernels.petri`` (same places, transitions, guard and non-delay
-semantics) without sharing any code, so tests can compare the two, and ``bench/hh.py`` uses it
-as the plain-Python baseline for steps per second. The seven rules are re-implemented here from
-their written definitions (``jsched.kernels.petri_rules``) for the same reason.
+semantics) without sharing any code, so tests can compare the two; ``bench/hh.py`` uses it as
+the plain-Python baseline for steps per second. The rules are re-implemented here from their
+written definitions (the HH paper's, e.g. LWT as the total wait of the job's tokens).
 """
 
 from __future__ import annotations
@@ -116,23 +116,31 @@ class PyPetriNet:
 
     # -- rules, from their written definitions --------------------------------------------
     def rule_choice(self, name: str) -> int:
+        """The enabled job rule ``name`` (a key of ``kernels.rules.RULES``) picks; ties: lowest index."""
         en = self.enabled()
         durs = self.inst.durations
 
         def key(j):
             i = self.O - len(self.queue[j])
             work = int(durs[j, i:].sum())
+            p = int(durs[j, i])
             p_next = int(durs[j, i + 1]) if i + 1 < self.O else 0
+            left = len(self.queue[j])
             wait = self.waited[j] + max(self.time - self.arrival[j], 0)
             return {
-                "FIFO": (-self.arrival[j],),
-                "SPT": (-int(durs[j, i]),),
-                "SPS": (-self.O, -self.arrival[j]),
-                "LTWR": (work,),
-                "SPSR": (-len(self.queue[j]),),
-                "LPTN": (p_next,),
-                "LWT": (wait,),
-                "LTWR_LEAST": (-work,),
+                "fifo": (-self.arrival[j],),
+                "spt": (-p,),
+                "lpt": (p,),
+                "sps": (-self.O,),
+                "sps_fifo": (-self.O, -self.arrival[j]),
+                "ltwr": (work,),
+                "mwkr": (work,),
+                "lwkr": (-work,),
+                "spsr": (-left,),
+                "lptn": (p_next,),
+                "lwt": (wait,),
+                "mor": (left,),
+                "lor": (-left,),
             }[name]
 
         return max(en, key=lambda j: (key(j), -j))
