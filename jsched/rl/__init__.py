@@ -1,1 +1,1 @@
-"""Reinforcement learning shared by jsched methods: one PPO (``ppo``) and checkpoints (``checkpoint``)."""
+"""Reinforcement learning shared by jsched methods: one PPO (``ppo``)."""
