@@ -71,7 +71,9 @@ def run_training(trainer: Trainer, config: Any, key) -> dict:
     folder = run_dir(config, trainer.name)
     ckpt, log, model = (os.path.join(folder, f) for f in (CHECKPOINT, METRICS, MODEL))
     kind = f"{trainer.name}-train"
-    stored_cfg = _config_dict(config)
+    from jsched.seeds import seed_of
+
+    stored_cfg = {**_config_dict(config), "seed": seed_of(key)}  # a resume must use the same seed
     if os.path.exists(ckpt) and not (config.resume or config.overwrite):
         raise JSchedError(f"{folder}: a run exists here; pass resume=True (--resume) or overwrite=True (--overwrite)")
     if config.resume and not os.path.exists(ckpt):
