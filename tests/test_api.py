@@ -153,3 +153,11 @@ def test_every_package_folder_is_installed():
     listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(root).parts) for p in (root / "jsched").rglob("__init__.py")}
     assert found | {"jsched.kernels"} == listed
+
+
+def test_constants_kept_apart_for_a_light_cli_agree():
+    """rho's Config is read whenever the CLI starts, so it does not import ortools: its copies agree."""
+    from jsched import cpsat
+    from jsched.rho import method as rho
+
+    assert rho.OBJECTIVES == cpsat.OBJECTIVES and rho.Config.workers == cpsat.CPSatOptions.num_workers

@@ -91,9 +91,9 @@ def test_shipped_policy_loads():
 
 
 def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
-    base = train.ppo_config(2048)
+    base = train.ppo_config(2048, 8, 128, 0.0, 0.0)
     assert (base.log_std_init, base.ent_coef, base.num_minibatches, base.total_timesteps) == (0.0, 0.0, 16, 2048)
-    low = train.ppo_config(2048, log_std_init=-1.5, ent_coef=0.01)
+    low = train.ppo_config(2048, 8, 128, log_std_init=-1.5, ent_coef=0.01)
     assert (low.log_std_init, low.ent_coef) == (-1.5, 0.01)
     gen = pool_generator(E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
     tr = ppo.make_train(low, E.make_env(TINY), policy.network(), gen)

@@ -48,8 +48,7 @@ def ideal_values(instances, seed: int = 0, n_gen: int = 2 * ma.GENERATIONS, pop_
     return np.asarray(fit[:, 0])
 
 
-def ppo_config(total_generations: int, num_envs: int = 8, num_steps: int = 128,
-               log_std_init: float = 0.0, ent_coef: float = 0.0):  # fmt: skip
+def ppo_config(total_generations: int, num_envs: int, num_steps: int, log_std_init: float, ent_coef: float):
     """SB3-default PPO (the paper's); ``log_std_init``/``ent_coef`` exist for exploration studies."""
     from jsched.rl.ppo import PPOConfig
 

@@ -25,21 +25,21 @@ from jsched.training import RunConfig, run_training
 class TrainConfig(RunConfig):
     size: str = option("15x15", "JxM of the training instances")
     steps: int = option(200_000, "agent decisions to train for (rounded to whole chunks)", min=1)
-    commitment: int = option(5, "allocations per rule choice (>= J*M: one rule per episode)", min=1)
+    commitment: int = option(HHEnvConfig.commitment, "allocations per rule choice (>= J*M: one rule per episode)", min=1)
     instances: str = option("random", "random Taillard-style instances, or the 10 Taillard instances of the size",
                             choices=("random", "taillard"))  # fmt: skip
-    reference: str = option("LTWR", "reward normaliser: -makespan / C_ref at the end of an episode",
+    reference: str = option(HHEnvConfig.reference, "reward normaliser: -makespan / C_ref at the end of an episode",
                             choices=("lb", "best", *RULES))  # fmt: skip
-    rule_features: bool = option(True, "observe what each rule would allocate (beside the marking)")
+    rule_features: bool = option(HHEnvConfig.rule_features, "observe what each rule would allocate (beside the marking)")
     hidden: str = option("64,64", "hidden layer widths of the actor and the critic")
     num_envs: int = option(32, "parallel environments", min=1)
-    num_steps: int = option(64, "decisions per environment per update", min=1)
-    update_epochs: int = option(4, "PPO epochs per update", min=1)
-    num_minibatches: int = option(4, "minibatches per epoch", min=1)
-    lr: float = option(3e-4, "Adam learning rate (annealed to 0)", min=0)
-    ent_coef: float = option(0.01, "entropy bonus", min=0)
+    num_steps: int = option(ppo.PPOConfig.num_steps, "decisions per environment per update", min=1)
+    update_epochs: int = option(ppo.PPOConfig.update_epochs, "PPO epochs per update", min=1)
+    num_minibatches: int = option(ppo.PPOConfig.num_minibatches, "minibatches per epoch", min=1)
+    lr: float = option(ppo.PPOConfig.lr, "Adam learning rate (annealed to 0)", min=0)
+    ent_coef: float = option(ppo.PPOConfig.ent_coef, "entropy bonus", min=0)
     gamma: float = option(1.0, "discount", min=0, max=1)
-    gae_lambda: float = option(0.95, "GAE lambda", min=0, max=1)
+    gae_lambda: float = option(ppo.PPOConfig.gae_lambda, "GAE lambda", min=0, max=1)
     chunk: int = option(10, "updates per chunk (one jitted call and one checkpoint each)", min=1)
 
     def __post_init__(self):
