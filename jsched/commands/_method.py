@@ -7,15 +7,28 @@ import argparse
 from jsched.options import add_flags, options_from_args
 from jsched.registry import METHODS, get
 
-SEED_HELP = "random seed (the method's jax.random key; numpy and CP-SAT get it as an integer)"
-
 
 def method_help() -> str:
     return "one of: " + ", ".join(sorted(METHODS))
 
 
+def api_default(name: str, function: str = "solve"):
+    """The default of a ``jsched.api`` function's keyword (the CLI leaves unset flags to it)."""
+    import inspect
+
+    from jsched import api
+
+    return inspect.signature(getattr(api, function)).parameters[name].default
+
+
 def add_seed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--seed", type=int, help=f"random seed: the method's jax.random key; numpy and CP-SAT get it as an "
+                                            f"integer (default: {api_default('seed')})")  # fmt: skip
+
+
+def given(args: argparse.Namespace, *names: str) -> dict:
+    """The named flags the user set (the rest keep the API's defaults)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
 def refine(p: argparse.ArgumentParser, name: str | None, verb: str) -> None:

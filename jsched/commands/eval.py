@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from jsched.commands._method import add_seed, method_help, options, refine
+from jsched.commands._method import add_seed, given, method_help, options, refine
 
 
 def register(sub) -> None:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.method is None or args.set is None:
         raise JSchedError("eval: name a method and a benchmark set (e.g. `jsched eval slim taillard`)")
-    results = jsched.evaluate(args.method, args.set, seed=args.seed, **options(args, args.method, "evaluate"))
+    results = jsched.evaluate(args.method, args.set, **given(args, "seed"), **options(args, args.method, "evaluate"))
     print(f"{'instance':<16}{'makespan':>9}{'best':>7}{'gap %':>8}")
     for r in results:
         print(f"{r.instance.name:<16}{r.makespan:>9}{r.best_known or '-':>7}{'-' if r.gap is None else f'{r.gap:.2f}':>8}")

@@ -12,9 +12,10 @@ import argparse
 import dataclasses
 import time
 
+from jsched.commands._method import add_seed
 from jsched.errors import JSchedError
 from jsched.options import add_flags, flag, options_from_args
-from jsched.rho.collect import CollectConfig, parse_seeds  # noqa: F401  (parse_seeds: bench scripts)
+from jsched.rho.collect import CollectConfig
 from jsched.rho.method import Config
 
 SOLVE_ONLY = ("variant", "checkpoint", "breakdowns", "breakdown_machines", "gantt")  # flags collect rejects
@@ -28,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("instance", help="benchmark name, instance file, SETTING:SEED, or the word 'collect'")
     add_flags(p, Config, "RHO options")
     add_flags(p, CollectConfig, "collect options (jsched rho collect)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: jsched.solve's)")
+    add_seed(p)
     p.add_argument("--out", help="schedule JSON (a solve) or dataset .npz (collect)")
     p.add_argument("--gantt", help="Gantt chart (.png/.svg)")
     p.set_defaults(func=run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from jsched.commands._method import add_seed, options, refine
+from jsched.commands._method import add_seed, given, options, refine
 
 
 def register(sub) -> None:
@@ -21,6 +21,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.method is None:
         raise JSchedError("train: name the method to train (e.g. `jsched train slim`)")
-    summary = jsched.train(args.method, seed=args.seed, **options(args, args.method, "train"))
+    summary = jsched.train(args.method, **given(args, "seed"), **options(args, args.method, "train"))
     print(json.dumps(summary, default=str))
     return 0
