@@ -10,7 +10,7 @@ The instance is the ``JSPParams`` pytree, passed alongside the lean ``JSPState``
 copied into it. Features that only some policies need (``job_features``, ``op_features``,
 ``candidates``) are computed on demand from the state. Updates are scalar gathers and
 scatters; an invalid step points its scatters out of range (``mode="drop"``), which was
-measured faster on CPU than one-hot ``where`` updates (``bench/env_throughput.py``).
+measured faster on CPU than one-hot ``where`` updates (``jsched bench``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Every generator takes its randomness explicitly; the same seed or key gives the 
 * :func:`taillard_jsp_seeded` -- Taillard's (1993) own generator (Lehmer/Park-Miller LCG with a
   time seed and a machine seed); with the published seeds it rebuilds the Taillard instances
   bit for bit, e.g. ``taillard_jsp_seeded(15, 15, 840612802, 398197754)`` is ``ta01``.
-* :func:`sd1_fjsp` -- SD1 of Song et al. (songwenas12/fjsp-drl ``env/case_generator.py``,
+* :func:`sd1_fjsp` -- SD1 of Song et al. (songwenas12/fjsp-drl's case generator,
   DANIEL's ``CaseGenerator``): ops per job U{floor(0.8 M)..floor(1.2 M)}; each op U{1..M}
   eligible machines; a mean mu ~ U{1..20} per op and per eligible machine a duration
   U{max(1, round(0.8 mu))..min(20, round(1.2 mu))} (Python's rounding, as the original). A

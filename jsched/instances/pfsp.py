@@ -186,7 +186,7 @@ class PFSPInstance:
 
 # ---------------------------------------------------------------------------------- reader
 def read_cas(path: str | os.PathLike) -> PFSPInstance:
-    """Read a ``.cas`` file (format in ``data/cas_pfsp/README.md``).
+    """Read a ``.cas`` file (the MA-DRL-CAS-PFSP data format).
 
     Line 1 holds 12 integers (M, T, N, total duration, total power, 6 statistics, "LB"); then
     N (M = 1, bare power lists) or N*M (``j,m,p1..pd``, job-major) operation lines; then 2 or 3

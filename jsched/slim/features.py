@@ -1,7 +1,7 @@
 """SLIM's 15 operation and 11 context features, as pure jax functions of a padded JSP.
 
-They follow the authors' public code (AndreaCorsini1/SelfLabelingJobShop, ``inout.py`` and
-``sampling.py``), which produced the published numbers. Padding is excluded from every statistic
+They follow the authors' public code (AndreaCorsini1/SelfLabelingJobShop, its input and
+sampling modules), which produced the published numbers. Padding is excluded from every statistic
 and padded rows are zero, so padding never changes the features of real operations and jobs.
 """
 

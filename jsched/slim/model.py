@@ -1,7 +1,7 @@
 """SLIM's pointer network (flax linen) and its model file.
 
 A GATv2 encoder on the disjunctive graph runs once per instance; a memory network over the jobs'
-context features and a classifier score the jobs at every step (the authors' ``PointerNet.py``;
+context features and a classifier score the jobs at every step (the authors' pointer network, AndreaCorsini1/SelfLabelingJobShop;
 default sizes: their PtrNet-B256). ``save_model`` / ``load_model`` write and read the
 ``slim-model`` checkpoint that ``jsched.slim.method`` loads.
 """
