@@ -33,7 +33,7 @@ def _advance(inst, actions):
 
 
 def test_parameter_count_matches_authors_b256_checkpoint():
-    assert count_params(PARAMS) == 376_961  # slim-code-notes: encoder 166,784 + decoder 210,177
+    assert count_params(PARAMS) == 376_961  # the authors' model: encoder 166,784 + decoder 210,177
 
 
 def test_edges_job_arcs_one_way_machine_cliques_no_self_loops():
