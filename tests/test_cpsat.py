@@ -229,3 +229,12 @@ def test_hint_from_a_schedule_json(tmp_path):
         jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "bad.json"))
     with pytest.raises(jsched.JSchedError, match="cannot read the hint"):
         jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "none.json"))
+
+
+def test_large_instance_with_a_tiny_limit_returns_the_rule_hint(monkeypatch):
+    from jsched.cpsat import method as m
+
+    monkeypatch.setattr(m, "RULE_HINT_OPS", 10)  # ft06 (36 ops) counts as large here
+    r = jsched.solve(ft06(), method="cpsat", time_limit=0.0)
+    assert r.extra["status"] in ("HINT", "FEASIBLE", "OPTIMAL") and r.extra["hint_makespan"] == jsched.solve(ft06(), method="mwkr").makespan
+    assert r.makespan <= r.extra["hint_makespan"]
