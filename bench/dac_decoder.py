@@ -15,6 +15,11 @@ improvement over the seed individual (file order, no idle) beside the published 
 many runs return the seed unchanged (published: M10T3 270/500, M15T1 62/500, M15T3 500/500
 for MA default). Writes ``bench/results/dac_decoder.json``.
 
+Every emissions figure is that of a validated schedule: each run's best individual (and the seed
+individual) is decoded again with the decoder under test, its start slots checked by
+``PFSPInstance.check_schedule`` (horizon, permutation) and ``jsched.schedule.validate``, and its
+emissions recomputed in float64 by the instance's own model (``validated_emissions``).
+
     PYTHONPATH=$PWD nice -n 10 python bench/dac_decoder.py --sets M1T1,M1T3,M3T1,M3T3,M15T1 \
         --instances 3 --runs 4 --presets default --extra M3T3:tuned
 """
@@ -35,8 +40,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from jsched.dac import ma  # noqa: E402
 from jsched.dac.published import instance_path, published_runs  # noqa: E402
-from jsched.instances.pfsp import read_cas  # noqa: E402
-from jsched.schedule import write_json_atomic  # noqa: E402
+from jsched.errors import ScheduleError  # noqa: E402
+from jsched.instances.pfsp import PFSPInstance, read_cas  # noqa: E402
+from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
 from jsched.kernels import pfsp as K  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -81,15 +87,46 @@ def capped_decode_sequence(params, seq, pause_keys):
     return K.Decoded(seq, start, end_max, em, jnp.where(excess > 0, em + params.penalty * (1.0 + excess), em))
 
 
+DECODERS = {"slack": SLACK_DECODE, "capped": capped_decode_sequence}
+
+
+@partial(jax.jit, static_argnames=("decoder",))
+def _decode(decoder: str, params, job_keys, pause_keys) -> K.Decoded:
+    return DECODERS[decoder](params, K.sequence_of(params, job_keys), pause_keys)
+
+
+def validated_emissions(inst: PFSPInstance, params, decoder: str, job_keys, pause_keys, fitness=None) -> float:
+    """Float64 emissions of one individual's schedule under ``decoder``, after validation.
+
+    ``params`` may be padded (real jobs and machines come first). The start slots must keep the
+    horizon and the job sequence (``check_schedule``) and pass ``jsched.schedule.validate``;
+    ``fitness``, the kernel's float32 value for the individual, must match the float64 emissions
+    (within float32 rounding), else ScheduleError.
+    """
+    dec = _decode(decoder, params, jnp.asarray(job_keys), jnp.asarray(pause_keys))
+    n, m = inst.n_jobs, inst.n_machines
+    seq, start = np.asarray(dec.sequence)[:n], np.asarray(dec.start)[:n, :m]
+    inst.check_schedule(seq, start)
+    validate(inst, Schedule.from_arrays(inst, start))
+    em = inst.emissions(start)
+    if fitness is not None and not np.isclose(em, float(fitness), rtol=1e-4, atol=1e-3):
+        raise ScheduleError(f"{inst.name}: kernel fitness {float(fitness):.4f}, validated schedule's emissions {em:.4f}")
+    return em
+
+
 def seed_value(inst) -> float:
     p = ma.pfsp_params(inst)
-    return float(SLACK_DECODE(p, jnp.arange(inst.n_jobs, dtype=jnp.int32), jnp.zeros_like(p.power[:, :, 0])).emissions)
+    jk, pk = K.seed_individual(p)
+    return validated_emissions(inst, p, "slack", jk, pk)
 
 
-def best_fitness(keys, params, cfg, pop_size, n_gen, ls_steps):
+def best_individuals(keys, params, cfg, pop_size, n_gen, ls_steps):
+    """(job keys, pause keys, fitness) of each run's best individual, (I, R, ...)."""
+
     def one(key, p):
         pop, _ = K.run(key, p, cfg, pop_size, n_gen, ls_steps, ma.INIT_PAUSE_PROB)
-        return pop.fitness.min()
+        i = jnp.argmin(pop.fitness)
+        return pop.job_keys[i], pop.pause_keys[i], pop.fitness[i]
 
     return jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(0, 0))(keys, params)
 
@@ -97,13 +134,16 @@ def best_fitness(keys, params, cfg, pop_size, n_gen, ls_steps):
 def measure(decoder: str, set_name: str, preset: str, args) -> dict:
     # The kernel looks ``decode_sequence`` up at trace time: each (decoder) gets its own trace.
     K.decode_sequence = SLACK_DECODE if decoder == "slack" else capped_decode_sequence
-    run = jax.jit(partial(best_fitness, pop_size=args.pop, n_gen=args.generations, ls_steps=ma.LS_STEPS))
+    run = jax.jit(partial(best_individuals, pop_size=args.pop, n_gen=args.generations, ls_steps=ma.LS_STEPS))
     insts = [read_cas(instance_path(set_name, k)) for k in range(1, args.instances + 1)]
     keys = jax.random.split(jax.random.key(args.seed), len(insts) * args.runs).reshape(len(insts), args.runs)
+    params = ma.stack_params(insts)
     t = time.perf_counter()
-    fit = np.asarray(run(keys, ma.stack_params(insts), ma.make_config(ma.PRESETS[preset])), np.float64)
+    jk, pk, kernel_fit = jax.block_until_ready(run(keys, params, ma.make_config(ma.PRESETS[preset])))
     secs = time.perf_counter() - t
     K.decode_sequence = SLACK_DECODE
+    fit = np.array([[validated_emissions(inst, jax.tree.map(lambda x: x[i], params), decoder, jk[i, r], pk[i, r], kernel_fit[i, r])
+                     for r in range(args.runs)] for i, inst in enumerate(insts)])  # fmt: skip
     seeds = np.array([seed_value(i) for i in insts])
     pub = np.array([published_runs(set_name, preset)[i.name] for i in insts])
     is_seed = lambda v: np.isclose(v, seeds[:, None], rtol=1e-6, atol=0.02)  # noqa: E731

@@ -11,18 +11,26 @@ Usage: ``python bench/dfmeta.py --instances 5 --K 3 --mu 20 --L 4 --cpsat-time 1
 ``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``--out PREFIX`` for others).
 ``--sigma`` / ``--inner-lr`` set the test-time ES of both ES columns (default: the spec's);
 ``--offset`` skips test instances, e.g. the first five that ``bench/dfmeta_sweep.py`` tuned on.
+
+Every makespan in the table is that of a schedule built from the method's own arrays and passed
+through ``jsched.schedule.validate``: the best greedy/sampled rollout (:func:`validated_best`), the
+Active Search / EAS best action sequence replayed on the env (:func:`validated_search`), and the
+ES columns' best schedule (``adapt_instance`` validates it).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jsched.atomic import atomic_path
 from jsched.dfmeta import baselines, daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import MODEL, load_model
@@ -30,7 +38,10 @@ from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
 from jsched.instances.arrays import fjsp_params
 from jsched.instances.generators import sd2_fjsp_set
-from jsched.rollout import rollout
+from jsched.errors import ScheduleError
+from jsched.instances.model import Instance
+from jsched.kernels.env import Env
+from jsched.rollout import RolloutResult, best_schedules, rollout
 from jsched.schedule import write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,6 +49,41 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def gap(ms, ref):
     return 100.0 * (ms / ref - 1.0)
+
+
+def validated_best(inst: Instance, res: RolloutResult, claimed: float | None = None) -> int:
+    """The makespan of ``res``'s best rollout on ``inst`` (one instance), from its validated schedule.
+
+    The schedule is built from the rollout's start/machine arrays and checked by
+    ``jsched.schedule.validate``; a makespan that differs from the kernel's (or from ``claimed``,
+    a search's reported best) is a ScheduleError: no unchecked number enters a figure.
+    """
+    sched = best_schedules([inst], res)[0]
+    for what, value in (("rollout", np.asarray(res.makespan).min()), ("reported", claimed)):
+        if value is not None and sched.makespan != value:
+            raise ScheduleError(f"{inst.name}: {what} makespan {value} but its validated schedule's is {sched.makespan}")
+    return sched.makespan
+
+
+@functools.partial(jax.jit, static_argnames=("env",))
+def replay(env: Env, params, actions: jax.Array) -> RolloutResult:
+    """Replay an action sequence (-1: no step) on one instance's env params: a one-rollout result
+    (leading axes (1, 1)) with the schedule's start and machine arrays."""
+    key = jax.random.key(0)  # the dispatch envs ignore keys
+
+    def body(state, a):
+        new, _, _ = env.step(key, params, state, jnp.maximum(a, 0))
+        return jax.tree.map(lambda n, o: jnp.where(a >= 0, n, o), new, state), None
+
+    state, _ = jax.lax.scan(body, env.reset(key, params), actions)
+    one = lambda x: x[None, None]  # noqa: E731
+    return RolloutResult(one(actions), one(env.makespan(state)), one(state.start), one(env.op_machines(params, state)),
+                         one(jnp.zeros((), jnp.float32)))
+
+
+def validated_search(inst: Instance, fp, res: baselines.SearchResult, env: Env = daniel.ENV) -> int:
+    """The makespan of an Active Search / EAS result: its best actions replayed and validated."""
+    return validated_best(inst, replay(env, fp, res.best_actions), claimed=float(res.best_cost))
 
 
 def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
@@ -54,10 +100,10 @@ def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
         fp = fjsp_params(inst)
         res = {}
         t = time.perf_counter()
-        res["greedy"] = int(rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "greedy").makespan.min())
-        res["sampling"] = int(rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "sample", budget).makespan.min())
-        res["active_search"] = int(as_fn(key, fp).best_cost)
-        res["eas"] = int(eas_fn(key, fp).best_cost)
+        res["greedy"] = validated_best(inst, rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "greedy"))
+        res["sampling"] = validated_best(inst, rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "sample", budget))
+        res["active_search"] = validated_search(inst, fp, as_fn(key, fp))
+        res["eas"] = validated_search(inst, fp, eas_fn(key, fp))
         res["es_no_meta"] = adapt_instance(daniel.policy, daniel.ENV, policy_params, inst, cfg, key).makespan
         if theta0 is not None:
             res["dfmeta"] = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, key).makespan
@@ -103,8 +149,7 @@ def main():
           f"{len(rows)} instances, budget {rows[0]['budget']} rollouts:")
     for m, g in table.items():
         print(f"  {m:14s} {g:7.2f} %")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".csv", "w", newline="") as fh:
+    with atomic_path(args.out + ".csv") as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)

@@ -14,6 +14,10 @@ sampled makespan of theta^(K) (64 samples) as gaps to the CP-SAT makespans recor
 
 Usage: ``nice -n 10 python bench/dfmeta_sweep.py --instances 5 --sigma 0.05 0.2 --inner-lr 1e-3 1e-2 5e-2``;
 writes ``bench/results/dfmeta_sweep.json``.
+
+Every makespan is a validated schedule's: the adapted best (``adapt_instance`` validates it) and
+each of the 64 samples behind a mean (built from the rollout's arrays by
+``jsched.rollout.to_schedules``, which validates every one).
 """
 
 from __future__ import annotations
@@ -30,11 +34,21 @@ import numpy as np
 from jsched.dfmeta import daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.method import THETA0, load_theta0
+from jsched.errors import ScheduleError
 from jsched.instances.generators import sd2_fjsp_set
-from jsched.rollout import rollout
+from jsched.rollout import rollout, to_schedules
 from jsched.schedule import write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def validated_makespans(insts, res) -> np.ndarray:
+    """(I, S) makespans of every sampled schedule, each built from the rollout's arrays and validated;
+    a kernel makespan that differs from its schedule's is a ScheduleError."""
+    ms = np.array([[s.makespan for s in row] for row in to_schedules(insts, res)], np.int64)
+    if not np.array_equal(ms, np.asarray(res.makespan)):
+        raise ScheduleError("a rollout's makespan differs from its validated schedule's")
+    return ms
 
 
 def main():
@@ -66,13 +80,13 @@ def main():
             out = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, key)
             samples = rollout(daniel.policy, out.params, daniel.ENV, [inst], jax.random.key(99), "sample", 64)
             best.append(100 * (out.makespan / refs[inst.name] - 1))
-            mean_after.append(100 * (float(np.asarray(samples.makespan).mean()) / refs[inst.name] - 1))
+            mean_after.append(100 * (float(validated_makespans([inst], samples).mean()) / refs[inst.name] - 1))
         row = {"sigma": sigma, "inner_lr": lr, "gap_best": float(np.mean(best)),
                "gap_mean_sample_after": float(np.mean(mean_after)), "seconds": round(time.perf_counter() - t, 1)}
         rows.append(row)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-    before = rollout(daniel.policy, theta0, daniel.ENV, insts, jax.random.key(99), "sample", 64).makespan
-    base = float(np.mean([100 * (np.asarray(before)[i].mean() / refs[x.name] - 1) for i, x in enumerate(insts)]))
+    before = validated_makespans(insts, rollout(daniel.policy, theta0, daniel.ENV, insts, jax.random.key(99), "sample", 64))
+    base = float(np.mean([100 * (before[i].mean() / refs[x.name] - 1) for i, x in enumerate(insts)]))
     print(f"theta_0 mean sampled gap (64 samples): {base:.2f} %")
     write_json_atomic(os.path.join(HERE, "results", "dfmeta_sweep.json"),
                       {"args": vars(args), "budget": DFMetaConfig(K=args.K, mu=args.mu, L=args.L).rollouts_per_instance,

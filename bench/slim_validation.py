@@ -4,7 +4,8 @@ Model selection for the shipped SLIM checkpoint compares models on the validatio
 ``jsched train slim`` run (generated instances, best of ``val_samples`` samples, gaps to the
 CP-SAT makespans the run computed once at its start). This scores any model checkpoints on that
 same set with the same references and keys, so a candidate and the checkpoint shipped before it
-are compared on equal terms. Writes ``bench/results/slim_validation.json``.
+are compared on equal terms (every makespan a validated schedule's, as in training).
+Writes ``bench/results/slim_validation.json``.
 
     python bench/slim_validation.py --train-checkpoint RUN/checkpoint.msgpack --checkpoints jsched/assets/slim/slim.ckpt OTHER.ckpt
 """
@@ -36,14 +37,15 @@ def main() -> None:
     cfg = TrainConfig(**run.config)
     refs = np.asarray(run.tree["val_refs"], np.float64)
     seed = seed_of(jax.random.wrap_key_data(run.tree["key"]))
-    val = stack_slim_instances(validation_set(cfg, seed))
+    insts = validation_set(cfg, seed)
+    val = stack_slim_instances(insts)
     print(f"validation set: {len(refs)} instances {cfg.val_sizes}, seed {seed}, best of {cfg.val_samples} samples")
     rows = []
     for path in a.checkpoints:
         params, mcfg, _ = load_model(path, MODEL_KINDS)
         if mcfg != cfg.model:
             raise SystemExit(f"{path}: model config differs from the training run's")
-        rows.append({"checkpoint": path, **validate_model(params, cfg, val, refs)})
+        rows.append({"checkpoint": path, **validate_model(params, cfg, insts, refs, val)})
         print(f"{path[-40:]:40s} " + "  ".join(f"{k} {v:.2f}" for k, v in rows[-1].items() if k != "checkpoint"))
     write_json_atomic(a.out, {"args": vars(a), "validation": {"sizes": cfg.val_sizes, "per_size": cfg.val_per_size, "seed": seed,
                                                               "samples": cfg.val_samples, "ref_seconds": cfg.val_ref_seconds}, "rows": rows})

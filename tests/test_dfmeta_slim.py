@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,7 +11,7 @@ from jsched import api
 from jsched.dfmeta import slim_policy
 from jsched.dfmeta.es import DFMetaConfig, evaluate_population, make_adapt
 from jsched.errors import CheckpointError, JSchedError
-from jsched.instances.generators import taillard_jsp
+from jsched.instances.generators import sd2_fjsp, taillard_jsp
 from jsched.schedule import Schedule, validate
 from jsched.checkpoint import read_kind
 from jsched.slim.model import save_model
@@ -25,8 +23,6 @@ INST = taillard_jsp(5, 4, 3)
 SI = slim_instance(INST)
 ROLL = slim_policy.make_rollout(CFG)
 THETA = init_params(CFG, jax.random.key(0))
-MK01 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "fjsp", "brandimarte", "mk01.fjs")
-MK01 = MK01 if os.path.exists(MK01) else "/work/shared/data/fjsp/brandimarte/mk01.fjs"
 
 
 def _population(n):
@@ -103,7 +99,7 @@ def test_solve_dfmeta_picks_slim_on_a_jsp(tmp_path):
     r = api.solve("ft06", method="dfmeta", K=1, mu=4, L=2, checkpoint=str(ckpt))
     assert r.extra["base"] == "slim" and r.extra["rollouts"] == 10 and "base=slim" in r.line()
     with pytest.raises(JSchedError, match="JSP"):
-        api.solve(MK01, method="dfmeta", base="slim")
+        api.solve(sd2_fjsp(3, 2, 0), method="dfmeta", base="slim")  # an FJSP
 
 
 @pytest.mark.slow

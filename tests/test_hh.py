@@ -176,6 +176,10 @@ def test_render_svg_and_errors(tmp_path):
     inst = tiny_instance(8)
     paths = render_episode(inst, ["SPT"], str(tmp_path), every=100, fmt="svg")
     assert len(paths) == 2 and open(paths[0]).read().lstrip().startswith("<?xml")
+    assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p in paths)  # frames only: no temp file left
+    (tmp_path / "file").write_text("")
+    with pytest.raises(JSchedError, match="not a folder"):  # written through jsched.atomic: one-line OS errors
+        render_episode(inst, ["SPT"], str(tmp_path / "file" / "frames"), every=100)
     with pytest.raises(JSchedError):
         render_episode(inst, ["EDD"], str(tmp_path))
     with pytest.raises(JSchedError):

@@ -8,9 +8,10 @@ import pytest
 
 from jsched import api
 from jsched.checkpoint import load_checkpoint
-from jsched.errors import CheckpointError, JSchedError
+from jsched.errors import CheckpointError, JSchedError, ScheduleError
+from jsched.slim import train as slim_train
 from jsched.slim.model import ModelConfig, init_params, load_model, save_model
-from jsched.slim.train import TrainConfig, train
+from jsched.slim.train import TrainConfig, train, validate_model, validation_set
 
 SMALL = dict(gat_hidden=8, embed=8, mem_hidden=8, mem_heads=1, mem_size=8, clf_size=8)
 TINY = dict(sizes="3x3", beta=4, batch=2, lr=1e-3, val_sizes="3x3", val_per_size=2, val_samples=2, val_every=2,
@@ -80,3 +81,24 @@ def test_config_errors_and_api():
     with pytest.raises(JSchedError, match="must be one of best, last"):
         api.train("slim", export="first")
     assert TrainConfig().model == ModelConfig()
+
+
+def test_validation_gaps_are_validated_schedules(monkeypatch):
+    """The gaps that choose the exported model come from validated schedules: a decode whose
+    start times are infeasible, or whose reported makespan is not its schedule's, is refused."""
+    cfg = _cfg("unused")
+    insts = validation_set(cfg, 0)
+    params = init_params(cfg.model, jax.random.key(1))
+    refs = np.full(len(insts), 100.0)
+    val = validate_model(params, cfg, insts, refs)
+    assert set(val) == {"val_greedy_pg", "val_sample2_pg"} and np.isfinite(list(val.values())).all()
+    real = slim_train.decode
+
+    def tampered(change):
+        monkeypatch.setattr(slim_train, "decode", lambda *a, **k: change(real(*a, **k)))
+        return validate_model(params, cfg, insts, refs)
+
+    with pytest.raises(ScheduleError, match="precedence"):
+        tampered(lambda out: out._replace(best_start=out.best_start * 0))  # every operation at 0
+    with pytest.raises(ScheduleError, match="decoded makespan"):
+        tampered(lambda out: out._replace(makespans=out.makespans - 1))

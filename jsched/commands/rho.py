@@ -1,5 +1,7 @@
 """``jsched rho INSTANCE [options]`` = ``jsched solve INSTANCE --method rho [options]``, and
-``jsched rho collect``: oracle labels on generated instances, the L-RHO training data.
+``jsched rho collect``: oracle labels on generated instances, the L-RHO training data (finished
+instances are kept in ``OUT.parts/`` until the dataset is written; ``--resume`` continues an
+interrupted collect).
 
 INSTANCE may also be a generated instance ``SETTING:SEED`` (e.g. ``mk-small:3``, objective: the
 setting's unless ``--objective`` is given). The flags come from ``jsched.rho.method.Config`` and
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 
 from jsched.commands._method import add_seed
@@ -85,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
+    from jsched.atomic import check_writable
     from jsched.options import make_config
-    from jsched.rho.collect import collect, save_dataset
+    from jsched.rho.collect import collect, parts_dir, parse_seeds, remove_parts, save_dataset
     from jsched.rho.generators import SETTINGS
     from jsched.rho.loop import RHOConfig
 
@@ -99,9 +103,20 @@ def _collect(args: argparse.Namespace) -> int:
     config = make_config(Config, loop_options, "rho collect")
     seed = {} if args.seed is None else {"seed": args.seed}
     rho = RHOConfig(**dataclasses.asdict(config), **seed)
+    check_writable(args.out)  # a bad --out fails now, not after the collect
+    # Each finished instance's labels are kept beside --out until the dataset is written (not
+    # beside a pipe or device such as /dev/stdout: no folder can be made there).
+    where = os.path.abspath(args.out)
+    device = (os.path.exists(args.out) and not os.path.isfile(args.out)) or (
+        where.startswith(("/dev/", "/proc/")) and not where.startswith("/dev/shm/"))  # fmt: skip
+    if device and options.resume:
+        raise JSchedError(f"--resume needs a regular --out file (its labels are kept beside it); {args.out} is not one")
+    parts = None if device else parts_dir(args.out)
     t0 = time.perf_counter()
-    arrays, meta = collect(options, rho)
+    arrays, meta = collect(options, rho, parts=parts)
     save_dataset(args.out, arrays, meta)
+    if parts is not None:
+        remove_parts(parts, parse_seeds(options.seeds))
     n_ov = int(arrays["overlap"].sum())
     keep = float(arrays["labels"][arrays["overlap"]].mean()) if n_ov else float("nan")
     print(

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, Rectangle  # noqa: E402
 
+from jsched.atomic import atomic_path  # noqa: E402
 from jsched.errors import JSchedError  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.instances.model import JSPInstance  # noqa: E402
@@ -78,11 +79,8 @@ def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: s
             ax.text(6.75, y, f"{int(mready[m]) - t} left", va="center", fontsize=6)
     ax.add_patch(Circle((9.6, -rows / 2), 0.3, fc=PLACE, ec="k", lw=0.8))
     ax.text(9.6, -rows / 2, str(fin), ha="center", va="center", fontsize=8)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.getpid()}{ext}")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=ext) as tmp:  # unique temporary name, fsync, one-line OS errors
+        fig.savefig(tmp, format=ext[1:], dpi=110, bbox_inches="tight")
     return path
 
 

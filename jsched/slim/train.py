@@ -17,10 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jsched.errors import CheckpointError, JSchedError
+from jsched.errors import CheckpointError, JSchedError, ScheduleError
 from jsched.instances.generators import taillard_jsp
 from jsched.instances.model import JSPInstance
 from jsched.options import option
+from jsched.schedule import Schedule, validate
 from jsched.seeds import seed_of
 from jsched.slim.decode import decode, sequence_logprob
 from jsched.slim.graph import SlimInstance, stack_slim_instances
@@ -98,10 +99,11 @@ def validation_set(cfg: TrainConfig, seed: int) -> list[JSPInstance]:
 
 
 def reference_makespan(inst: JSPInstance, seconds: float) -> int:
-    """The makespan CP-SAT finds in ``seconds`` (2 workers, seed 0): a validation reference."""
+    """The makespan of the schedule CP-SAT finds in ``seconds`` (2 workers, seed 0), validated:
+    a validation reference."""
     from jsched.cpsat import CPSatOptions, solve
 
-    return int(solve(inst, options=CPSatOptions(time_limit=seconds, num_workers=2, random_seed=0)).objective)
+    return int(solve(inst, options=CPSatOptions(time_limit=seconds, num_workers=2, random_seed=0)).schedule.makespan)
 
 
 @functools.lru_cache(maxsize=8)
@@ -127,17 +129,38 @@ def make_train_step(model: ModelConfig, beta: int, lr: float):
     return opt, train_step
 
 
-def validate_model(params, cfg: TrainConfig, val_insts: SlimInstance, refs: np.ndarray) -> dict:
-    """Mean gap (%) to ``refs`` of greedy and best-of-``val_samples`` decodes of the validation set."""
-    keys = jax.random.split(jax.random.key(VAL_KEY), val_insts.jsp.job_len.shape[0])
-    g = decode(params, val_insts, keys, n_samples=1, greedy=True, cfg=cfg.model)
-    s = decode(params, val_insts, keys, n_samples=cfg.val_samples, greedy=False, cfg=cfg.model)
-    greedy = np.asarray(g.makespans[:, 0], np.float64)
-    best = np.asarray(s.makespans.min(axis=1), np.float64)
+def validate_model(params, cfg: TrainConfig, instances: list[JSPInstance], refs: np.ndarray,
+                   stacked: SlimInstance | None = None) -> dict:
+    """Mean gap (%) to ``refs`` of greedy and best-of-``val_samples`` decodes of the validation set.
+
+    These gaps choose the exported (and shipped) model, so every makespan in them is that of a
+    schedule built from the decode's start times and passed through ``jsched.schedule.validate``
+    (one greedy and one best-sampled schedule per instance). ``stacked`` is
+    ``stack_slim_instances(instances)``, passed to skip re-stacking.
+    """
+    stacked = stack_slim_instances(instances) if stacked is None else stacked
+    keys = jax.random.split(jax.random.key(VAL_KEY), len(instances))
+    g = decode(params, stacked, keys, n_samples=1, greedy=True, cfg=cfg.model)
+    s = decode(params, stacked, keys, n_samples=cfg.val_samples, greedy=False, cfg=cfg.model)
+    greedy = validated_makespans(instances, g)
+    best = validated_makespans(instances, s)
     return {
         "val_greedy_pg": float(np.mean(100 * (greedy / refs - 1))),
         f"val_sample{cfg.val_samples}_pg": float(np.mean(100 * (best / refs - 1))),
     }
+
+
+def validated_makespans(instances: list[JSPInstance], out) -> np.ndarray:
+    """(B,) float64 makespans of each instance's best decoded schedule, validated; a decode whose
+    reported best makespan differs from its schedule's is a ScheduleError."""
+    starts, reported = np.asarray(out.best_start), np.asarray(out.makespans).min(axis=1)
+    ms = []
+    for b, inst in enumerate(instances):
+        sched = validate(inst, Schedule.from_arrays(inst, starts[b, : inst.n_jobs, : inst.n_ops_per_job]))
+        if sched.makespan != reported[b]:
+            raise ScheduleError(f"{inst.name}: decoded makespan {int(reported[b])}, its validated schedule's {sched.makespan}")
+        ms.append(sched.makespan)
+    return np.asarray(ms, np.float64)
 
 
 def initial_params(cfg: TrainConfig, key: jax.Array):
@@ -167,11 +190,13 @@ class SlimTrainer:
         self.total, self.chunk = config.steps, config.val_every
         self.score = f"val_sample{config.val_samples}_pg"
         self.opt, self.train_step = make_train_step(config.model, config.beta, config.lr)
-        self._val: dict[int, SlimInstance] = {}
+        self._val: dict[int, tuple[list[JSPInstance], SlimInstance]] = {}
 
-    def _val_insts(self, seed: int) -> SlimInstance:
+    def _val_insts(self, seed: int) -> tuple[list[JSPInstance], SlimInstance]:
+        """The validation instances of ``seed`` and their stacked arrays (built once)."""
         if seed not in self._val:
-            self._val[seed] = stack_slim_instances(validation_set(self.config, seed))
+            insts = validation_set(self.config, seed)
+            self._val[seed] = (insts, stack_slim_instances(insts))
         return self._val[seed]
 
     def init(self, key: jax.Array) -> dict:
@@ -184,7 +209,8 @@ class SlimTrainer:
         else:
             refs = np.array([reference_makespan(i, c.val_ref_seconds) for i in validation_set(c, seed)], np.float64)
             if c.init:  # the starting point competes for "best": fine-tuning never exports a worse model
-                best = validate_model(params, c, self._val_insts(seed), refs)[self.score]
+                insts, stacked = self._val_insts(seed)
+                best = validate_model(params, c, insts, refs, stacked)[self.score]
         return {"params": params, "opt_state": self.opt.init(params), "best_params": params,
                 "best_val": np.float64(best), "step": np.int64(0), "key": np.asarray(jax.random.key_data(key)),
                 "val_refs": refs}  # fmt: skip
@@ -201,7 +227,8 @@ class SlimTrainer:
             step += 1
             for k in rows:
                 rows[k].append(float(m[k]))
-        val = validate_model(params, c, self._val_insts(seed), np.asarray(state["val_refs"], np.float64))
+        insts, stacked = self._val_insts(seed)
+        val = validate_model(params, c, insts, np.asarray(state["val_refs"], np.float64), stacked)
         best_val, best_params = float(state["best_val"]), state["best_params"]
         if val[self.score] < best_val:
             best_val, best_params = val[self.score], params
