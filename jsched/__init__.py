@@ -20,3 +20,13 @@ __version__ = "0.1.0"
 
 __all__ = ["JSchedError", "MethodInfo", "Result", "Schedule", "evaluate", "load", "methods", "solve", "suite",
            "train", "validate"]  # fmt: skip
+
+
+def __getattr__(name: str):
+    """``jsched.graph`` without an import line, loaded on first use: it imports jraph and JAX,
+    which ``import jsched`` alone does not."""
+    if name == "graph":
+        import importlib
+
+        return importlib.import_module("jsched.graph")
+    raise AttributeError(f"module 'jsched' has no attribute {name!r}")

@@ -2,9 +2,9 @@
 
 By default three instances, one per kind:
 
-* JSP: Taillard's ta01 (bundled with the package);
-* FJSP: Brandimarte's mk01 when the shared data folder is found, else a seeded SD2 10x5
-  instance (DANIEL's generator), written to the output folder;
+* JSP: Taillard's ta01 (shipped with the package);
+* FJSP: Brandimarte's mk01 (shipped with the package; a seeded SD2 10x5 instance, written to
+  the output folder, only if the package data are missing);
 * CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
 
 Every registered method that handles the instance's kind runs through ``jsched.solve`` with
@@ -33,8 +33,8 @@ RHO_WINDOW = {"H": 20, "S": 10, "T": 5.0, "objective": "makespan"}
 def register(sub) -> None:
     p = sub.add_parser("demo", help="solve a JSP, an FJSP and a CAS-PFSP instance with every method: tables + Gantt charts")
     p.add_argument("--instance", default=DEFAULT_INSTANCES,
-                   help="comma-separated benchmark names or files; 'fjsp' = mk01 (or a generated SD2 10x5 "
-                        "without the data folder), 'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
+                   help="comma-separated benchmark names or files; 'fjsp' = mk01, "
+                        "'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
     p.add_argument("--time-limit", type=float, help="seconds for CP-SAT and search methods (default: each method's own)")
     p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts, tables and generated instances")
     p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply)")
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     from jsched.cpsat.method import Config as CPSat
 
     limit = CPSat.time_limit if args.time_limit is None else args.time_limit
-    print(f"jsched demo: {len(specs)} instance(s), CP-SAT limit {limit:g} s, output in {args.out_dir}/")
+    print(f"jsched demo: {len(specs)} instance(s): {', '.join(specs)}; CP-SAT limit {limit:g} s, output in {args.out_dir}/")
     for spec in specs:
         demo_instance(spec, methods, args.time_limit, args.out_dir)
     print("\nAll schedules passed the validator.")

@@ -1,9 +1,10 @@
 """Instances: data models, file formats, generators, benchmarks and device arrays.
 
 ``load(spec)`` accepts a benchmark name (``ta01``, ``ft06``, ``dmu42``, ``mk01``,
-``hurink/edata/la01``, ...) or a file path (format by extension: ``.fjs``, ``.json``,
-``.txt``/``.jsp``, ``.cas``; else by content) and returns a JSP, FJSP (or PFSP) instance.
-``best_known`` / ``bounds`` give the best-known makespan bounds of benchmark instances.
+``hurink/edata/la01``, ``sd2/10x5/001``, ...) or a file path (format by extension: ``.fjs``,
+``.json``, ``.txt``/``.jsp``, ``.cas``; else by content) and returns a JSP, FJSP (or PFSP)
+instance. ``best_known`` / ``bounds`` give the best-known makespan bounds of benchmark
+instances. The benchmarks ship with the package (see ``jsched.instances.benchmarks``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jsched.instances.benchmarks import (
     load_benchmark,
     load_set,
     matches_benchmark,
+    reference_results,
 )
 from jsched.instances.io import read_instance, write_instance
 from jsched.instances.model import FJSPInstance, Instance, JSPInstance, as_fjsp
@@ -38,6 +40,7 @@ __all__ = [
     "load_set",
     "problem_kind",
     "read_instance",
+    "reference_results",
     "write_instance",
 ]
 
@@ -58,8 +61,8 @@ def load(spec: str | os.PathLike) -> Instance:
 
     An existing file wins over a benchmark name; a spec that looks like a path (has a known
     extension) but does not exist raises InstanceFormatError rather than guessing a name.
-    Files inside the shared FJSP data folder are named by their benchmark key (e.g.
-    ``hurink/edata/la01``, ``mk01``) so that their bounds are found.
+    Files inside a data folder's ``fjsp/`` or ``sd2/`` (``$JSCHED_DATA``) are named by their
+    benchmark name (e.g. ``hurink/edata/la01``, ``mk01``) so that their bounds are found.
     """
     if isinstance(spec, os.PathLike) or os.path.isfile(spec):
         key = fjsp_key_for_path(spec)
