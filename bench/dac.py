@@ -41,8 +41,8 @@ from jsched.dac.env import DACSettings  # noqa: E402
 from jsched.dac.policy import load_policy, run_dac_batch  # noqa: E402
 from jsched.dac.published import instance_path, published_runs  # noqa: E402
 from jsched.instances.pfsp import read_cas  # noqa: E402
-from jsched.schedule import write_json_atomic  # noqa: E402
 from jsched.kernels import pfsp as K  # noqa: E402
+from jsched.schedule import write_json_atomic  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

@@ -42,8 +42,8 @@ from jsched.dac import ma  # noqa: E402
 from jsched.dac.published import instance_path, published_runs  # noqa: E402
 from jsched.errors import ScheduleError  # noqa: E402
 from jsched.instances.pfsp import PFSPInstance, read_cas  # noqa: E402
-from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
 from jsched.kernels import pfsp as K  # noqa: E402
+from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 SLACK_DECODE = K.decode_sequence

@@ -36,9 +36,9 @@ from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import MODEL, load_model
 from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
+from jsched.errors import ScheduleError
 from jsched.instances.arrays import fjsp_params
 from jsched.instances.generators import sd2_fjsp_set
-from jsched.errors import ScheduleError
 from jsched.instances.model import Instance
 from jsched.kernels.env import Env
 from jsched.rollout import RolloutResult, best_schedules, rollout

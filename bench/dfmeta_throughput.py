@@ -39,10 +39,10 @@ from jsched.dfmeta.method import SLIM_THETA0
 from jsched.instances import load
 from jsched.instances.arrays import fjsp_params
 from jsched.instances.generators import sd2_fjsp_set
+from jsched.kernels import fjsp, jsp
 from jsched.schedule import write_json_atomic
 from jsched.slim.decode import encode, step_logits
 from jsched.slim.graph import slim_instance
-from jsched.kernels import fjsp, jsp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -29,15 +29,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))  # the plain-Python reference net
 
+from petri_reference import run_rule  # noqa: E402
+
 from jsched import api  # noqa: E402
+from jsched.hh import env as R  # noqa: E402
 from jsched.hh.instances import best_known, taillard, taillard_names  # noqa: E402
 from jsched.hh.train import TrainConfig, train  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
+from jsched.kernels import petri  # noqa: E402
 from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
 from jsched.training import CHECKPOINT, MODEL  # noqa: E402
-from jsched.kernels import petri  # noqa: E402
-from jsched.hh import env as R  # noqa: E402
-from petri_reference import run_rule  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

@@ -28,8 +28,8 @@ import numpy as np
 
 from jsched.errors import JSchedError
 from jsched.instances.model import FJSPInstance, Instance, JSPInstance
-from jsched.schedule import Schedule, validate
 from jsched.kernels.env import FJSP_ENV, JSP_ENV, Env
+from jsched.schedule import Schedule, validate
 
 MODES = ("greedy", "sample")
 

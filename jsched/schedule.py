@@ -22,7 +22,6 @@ from jsched.atomic import write_text_atomic
 from jsched.errors import ScheduleError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 
-
 MAX_TIME = 2**40
 """Every schedule value (job, op, machine, start, end) is an integer with ``0 <= v < MAX_TIME``.
 

@@ -25,10 +25,10 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jsched.rollout import rollout, sample_from_uniform  # noqa: E402
+from jsched.commands.bench import QUICK, BenchConfig  # noqa: E402
 from jsched.kernels import jsp  # noqa: E402
 from jsched.kernels.env import JSP_ENV  # noqa: E402
-from jsched.commands.bench import QUICK, BenchConfig  # noqa: E402
+from jsched.rollout import rollout, sample_from_uniform  # noqa: E402
 
 J = O = M = 15
 T = J * O

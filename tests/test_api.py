@@ -146,8 +146,9 @@ def test_load_accepts_names_paths_and_objects(tmp_path):
 
 def test_every_package_folder_is_installed():
     """pyproject lists packages explicitly (kernels/ maps to jsched.kernels): none may be missed."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[1]
     listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])

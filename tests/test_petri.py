@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from petri_reference import PyPetriNet, run_rule
 
 from jsched.instances.arrays import jsp_params, stack_jsp_params
 from jsched.instances.model import JSPInstance
 from jsched.kernels import jsp, petri, rules
 from jsched.schedule import Schedule, validate
-
-from petri_reference import PyPetriNet, run_rule
 
 J, M = 4, 3  # every random instance is padded to this shape: one compile for all tests
 NAMES = tuple(rules.RULES)  # every entry of the rule table, HH variants included

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from jsched.kernels.env import Env
-
 from jsched.rl import ppo
 
 ARM_VALUES = jnp.array([0.1, 0.9, 0.3, 1.0, 0.5, 0.2])

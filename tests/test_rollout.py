@@ -5,16 +5,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-from jsched.errors import JSchedError
-from jsched.instances.arrays import jsp_params
-from jsched.rollout import best_schedules, rollout, rollout_fn, rollout_population, to_schedules
-from jsched.kernels import jsp, rules
-from jsched.kernels.env import FJSP_ENV, JSP_ENV
-
 from test_fjsp import random_fjsp
 from test_jsp import random_jsp
 
+from jsched.errors import JSchedError
+from jsched.instances.arrays import jsp_params
+from jsched.kernels import jsp, rules
+from jsched.kernels.env import FJSP_ENV, JSP_ENV
+from jsched.rollout import best_schedules, rollout, rollout_fn, rollout_population, to_schedules
 
 _step = jax.jit(jsp.step)
 _mask = jax.jit(jsp.action_mask)

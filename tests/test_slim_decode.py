@@ -5,14 +5,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jsched.instances.generators import taillard_jsp
 from jsched.instances.model import JSPInstance
+from jsched.kernels.jsp import reset, step
 from jsched.schedule import Schedule, validate
 from jsched.slim.decode import decode, encode, sequence_logprob, step_logits
 from jsched.slim.graph import stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
-from jsched.instances.generators import taillard_jsp
 from jsched.slim.train import make_train_step
-from jsched.kernels.jsp import reset, step
 
 CFG = ModelConfig()
 PARAMS = init_params(CFG, jax.random.key(1))

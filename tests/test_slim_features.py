@@ -7,8 +7,8 @@ import pytest
 
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
-from jsched.slim.features import context_features, masked_quantiles, op_features
 from jsched.kernels.jsp import reset, step
+from jsched.slim.features import context_features, masked_quantiles, op_features
 
 QS = (0.25, 0.5, 0.75)
 

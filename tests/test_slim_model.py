@@ -5,11 +5,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.instances.model import JSPInstance
+from jsched.kernels.jsp import reset, step
 from jsched.slim.decode import encode, fast_step_logits, make_policy, observe, step_logits
 from jsched.slim.features import op_features
 from jsched.slim.graph import edge_list, slim_instance, stack_slim_instances
 from jsched.slim.model import ModelConfig, count_params, init_params
-from jsched.kernels.jsp import reset, step
 
 CFG = ModelConfig()
 PARAMS = init_params(CFG, jax.random.key(0))

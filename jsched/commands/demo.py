@@ -58,18 +58,10 @@ def _safe(name: str) -> str:
 
 
 def resolve_instance(token: str, out_dir: str) -> str:
-    """The spec ``jsched solve`` reads for a demo token: 'fjsp' and 'pfsp' become instances
-    (mk01, or seeded generated ones written to ``out_dir``), anything else is kept."""
+    """The spec ``jsched solve`` reads for a demo token: 'fjsp' is mk01, 'pfsp' a seeded generated
+    instance written to ``out_dir``; anything else is kept."""
     if token == "fjsp":
-        from jsched.instances import is_benchmark
-        from jsched.instances.generators import sd2_fjsp
-        from jsched.instances.io import write_instance
-
-        if is_benchmark("mk01"):
-            return "mk01"
-        path = os.path.join(out_dir, "SD2-10x5-seed0.fjs")
-        write_instance(sd2_fjsp(10, 5, 0, name="SD2-10x5-seed0"), path)
-        return path
+        return "mk01"
     if token == "pfsp":
         from jsched.instances.pfsp import generate_cas, write_cas
 

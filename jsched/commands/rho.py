@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 def _collect(args: argparse.Namespace) -> int:
     from jsched.atomic import check_writable
     from jsched.options import make_config
-    from jsched.rho.collect import collect, parts_dir, parse_seeds, remove_parts, save_dataset
+    from jsched.rho.collect import collect, parse_seeds, parts_dir, remove_parts, save_dataset
     from jsched.rho.generators import SETTINGS
     from jsched.rho.loop import RHOConfig
 

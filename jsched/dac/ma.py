@@ -19,8 +19,8 @@ import numpy as np
 
 from jsched.errors import JSchedError
 from jsched.instances.pfsp import PFSPInstance
-from jsched.schedule import Schedule, validate
 from jsched.kernels import pfsp as K
+from jsched.schedule import Schedule, validate
 
 POP_SIZE = 250  # rho
 GENERATIONS = 100  # gamma

@@ -19,6 +19,7 @@ from jsched.options import option
 from jsched.result import Result
 from jsched.training import RunConfig, run_training
 
+
 @dataclass(frozen=True)
 class Config(MAOptions):
     checkpoint: str | None = option(None, "DAC policy file (default: the shipped policy)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,16 +15,12 @@ SETS = ("M1T1", "M1T3", "M3T1", "M3T3", "M5T1", "M5T3", "M10T1", "M10T3", "M15T1
 
 
 def data_dir() -> Path | None:
-    """``$JSCHED_DATA/cas_pfsp`` or ``<repo>/../shared/data/cas_pfsp``, if it exists."""
-    cands = []
-    if os.environ.get("JSCHED_DATA"):
-        cands.append(Path(os.environ["JSCHED_DATA"]) / "cas_pfsp")
-    cands += [Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cas_pfsp",
-              Path.cwd() / ".." / "shared" / "data" / "cas_pfsp"]
-    for c in cands:
-        if c.is_dir():
-            return c.resolve()
-    return None
+    """The ``cas_pfsp`` folder of the benchmark data folder (``JSCHED_DATA``, or a source
+    checkout's ``../shared/data``), if it exists; never relative to the working directory."""
+    from jsched.instances.benchmarks import data_dir as benchmark_data
+
+    root = benchmark_data()
+    return None if root is None or not (root / "cas_pfsp").is_dir() else (root / "cas_pfsp").resolve()
 
 
 def instance_path(set_name: str, k: int) -> Path:

@@ -19,8 +19,8 @@ import numpy as np
 
 from jsched.dac import ma
 from jsched.errors import CheckpointError
-from jsched.schedule import write_json_atomic
 from jsched.kernels import pfsp as K
+from jsched.schedule import write_json_atomic
 
 
 @partial(jax.jit, static_argnames=("pop_size", "n_gen", "ls_steps"))

@@ -16,9 +16,9 @@ import numpy as np
 
 from jsched.dfmeta.es import DFMetaConfig, make_adapt
 from jsched.instances.model import Instance
+from jsched.kernels.env import Env
 from jsched.rollout import RolloutResult, best_schedules, rollout_fn, stack_instances
 from jsched.schedule import Schedule
-from jsched.kernels.env import Env
 
 
 @functools.lru_cache(maxsize=16)

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jsched.rollout import rollout_fn
 from jsched.kernels.env import Env
+from jsched.rollout import rollout_fn
 
 
 class SearchResult(NamedTuple):

@@ -20,13 +20,12 @@ from jsched.dfmeta.adapt import AdaptOutcome, cached_adapter
 from jsched.dfmeta.es import DFMetaConfig
 from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
+from jsched.kernels.jsp import makespan, reset, step
 from jsched.rollout import sample_from_uniform
 from jsched.schedule import Schedule, validate
-from jsched.slim.model import MODEL_KIND, load_model, save_model
 from jsched.slim.decode import encode, step_logits
 from jsched.slim.graph import SlimInstance, slim_instance
-from jsched.slim.model import ModelConfig
-from jsched.kernels.jsp import makespan, reset, step
+from jsched.slim.model import MODEL_KIND, ModelConfig, load_model, save_model
 
 THETA0_KIND = "dfmeta-theta0"
 DEFAULT_MODEL = ModelConfig()

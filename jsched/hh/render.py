@@ -16,10 +16,10 @@ from matplotlib.patches import Circle, Rectangle  # noqa: E402
 
 from jsched.atomic import atomic_path  # noqa: E402
 from jsched.errors import JSchedError  # noqa: E402
+from jsched.hh import env as R  # noqa: E402
 from jsched.instances.arrays import jsp_params  # noqa: E402
 from jsched.instances.model import JSPInstance  # noqa: E402
 from jsched.kernels import petri  # noqa: E402
-from jsched.hh import env as R  # noqa: E402
 from jsched.kernels.jsp import JSPState  # noqa: E402
 
 ENABLED, FIRED, PLACE = "#3a3", "#d22", "#f5f5f5"

@@ -23,7 +23,6 @@ import numpy as np
 
 from jsched.errors import InstanceFormatError
 
-
 MAX_TIME_BOUND = 2**31 - 1
 
 

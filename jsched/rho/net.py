@@ -17,12 +17,7 @@ import numpy as np
 
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.errors import CheckpointError
-from jsched.rho.features import (
-    MACHINE_FEATURES,
-    OP_FEATURES,
-    pad_batch,
-    window_features,
-)
+from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
 
 KIND = "lrho-model"
 NORM_KEYS = ("op_mean", "op_std", "m_mean", "m_std")

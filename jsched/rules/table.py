@@ -41,8 +41,8 @@ def evaluate(instances, columns, kind: str, candidates: str = "nondelay") -> tup
     import jax
     import jax.numpy as jnp
 
-    from jsched.rollout import env_for, rollout_population, to_schedules
     from jsched.kernels.rules import rule_set_policy
+    from jsched.rollout import env_for, rollout_population, to_schedules
 
     out = np.zeros((len(instances), len(columns)), np.int64)
     schedules: list[list] = [[None] * len(columns) for _ in instances]

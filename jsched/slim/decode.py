@@ -15,10 +15,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jsched.kernels.jsp import JSPState, action_mask, makespan, reset, step
 from jsched.slim.features import context_features, context_parts, op_features, ready_op
 from jsched.slim.graph import SlimInstance
 from jsched.slim.model import ModelConfig, SlimNet, decode_affine
-from jsched.kernels.jsp import JSPState, action_mask, makespan, reset, step
 
 
 class SlimObs(NamedTuple):
