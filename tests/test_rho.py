@@ -329,6 +329,9 @@ def test_collect_dataset_round_trip(dataset, tmp_path):
     with pytest.raises(CheckpointError):
         load_dataset(str(bad))
     assert parse_seeds("0-2,5") == [0, 1, 2, 5]
+    for bad in ("5-1", "", "1,1"):
+        with pytest.raises(JSchedError, match="seeds"):
+            parse_seeds(bad)
     with pytest.raises(JSchedError, match="cannot read"):
         parse_seeds("a-b")
 

@@ -77,12 +77,16 @@ def parse_seeds(text: str) -> list[int]:
     try:
         for part in text.split(","):
             if "-" in part:
-                a, b = part.split("-")
-                out += list(range(int(a), int(b) + 1))
+                a, b = (int(x) for x in part.split("-"))
+                if b < a:
+                    raise ValueError
+                out += list(range(a, b + 1))
             elif part.strip():
                 out.append(int(part))
     except ValueError:
-        raise JSchedError(f"seeds: cannot read {text!r} (use e.g. 0-49 or 1,2,5)") from None
+        raise JSchedError(f"seeds: cannot read {text!r} (use e.g. 0-49 or 1,2,5: ranges ascending)") from None
+    if not out or min(out) < 0 or len(set(out)) < len(out):
+        raise JSchedError(f"seeds: {text!r} must name distinct seeds >= 0")
     return out
 
 
