@@ -497,3 +497,11 @@ def test_config_defaults_and_registry():
     assert get("lrho").offers("train") and not get("rho").offers("train")
     assert get("lrho").config("solve", H=100).variant == "lrho"
     assert RHOConfig(seed=4).options().random_seed == 4 and RHOConfig(stop_after=0).options().stop_after is None
+
+
+def test_an_instance_within_one_window_says_rho_reduced_to_one_cpsat_solve():
+    from jsched.instances.generators import sd2_fjsp
+
+    inst = sd2_fjsp(3, 2, 0, name="tiny")
+    r = api.solve(inst, method="rho", H=80, S=30, T=2.0)
+    assert r.extra["windows"] == 1 and r.extra["reduced_to"] == "one_full_cpsat_solve" and "reduced_to=" in r.line()

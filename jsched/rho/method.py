@@ -98,6 +98,9 @@ def solve(instance, config: Config, key) -> Result:
     summary = ("variant", "solve_time", "windows", "fixed_ops", "overlap_ops")
     if cfg.objective != "makespan":
         summary = ("objective_name", "objective") + summary
+    if instance.n_ops <= cfg.H:  # say so: a window as long as the instance is one full CP-SAT solve
+        extra["reduced_to"] = "one_full_cpsat_solve"
+        summary += ("reduced_to",)
     return Result(instance, res.schedule, extra=extra, summary=summary)
 
 
