@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from numpy_ma import NumpyMA  # noqa: E402  (bench/numpy_ma.py, beside this script)
 
+from jsched.atomic import atomic_path
 from jsched.dac import ma  # noqa: E402
 from jsched.dac.env import DACSettings  # noqa: E402
 from jsched.dac.policy import load_policy, run_dac_batch  # noqa: E402
@@ -243,7 +244,7 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     write_json_atomic(args.out + ".json", out)
     if "quality" in out:
-        with open(args.out + ".csv.tmp", "w", newline="") as fh:
+        with atomic_path(args.out + ".csv") as tmp, open(tmp, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["set", "method", "mean", "best", "std", "improvement_over_seed_percent", "vs_published_default_percent"])
             for row in out["quality"]:
@@ -251,7 +252,6 @@ def main():
                     if isinstance(v, dict) and "mean" in v:
                         w.writerow([row["set"], k, v["mean"], v["best"], v["std"], v["improvement_over_seed_percent"],
                                     v.get("vs_published_default_percent", "")])
-        os.replace(args.out + ".csv.tmp", args.out + ".csv")
     print("\nwrote", args.out + ".json")
 
 

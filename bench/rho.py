@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from jsched import cpsat
+from jsched.atomic import atomic_path
 from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
@@ -126,7 +127,7 @@ def main() -> None:
     out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-{a.setting}.json")
     write_json_atomic(out, {"args": vars(a), "summary": summary, "label_accuracy": acc or None, "runs": rows,
                             "wall_seconds": time.perf_counter() - t_begin})  # fmt: skip
-    with open(out[:-5] + ".csv", "w", newline="") as fh:
+    with atomic_path(out[:-5] + ".csv") as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)

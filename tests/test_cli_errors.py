@@ -45,3 +45,24 @@ def test_outputs_are_checked_before_the_solve(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("jsched: error:") == 4 and "Traceback" not in err
     assert inst.read_text().startswith("2 2")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["solve", "ft06", "--method", "mwkr", "--seed", str(2**70)], "seed must be an integer"),
+        (["solve", "ft06", "--method", "hh", "--commitment", "0"], "commitment must be >= 1"),
+        (["solve", "ft06", "--method", "cpsat", "--time-limit", "nan"], "time_limit must be a number"),
+        (["solve", "ft06", "--method", "cpsat", "--time-limit", "-1"], "time_limit must be >= 0"),
+        (["solve", "ft06", "--method", "cpsat", "--workers", "-2"], "workers must be >= 1"),
+        (["solve", "ft06", "--method", "slim", "--samples", "-1"], "samples must be >= 0"),
+        (["solve", "ft06", "--method", "nope"], "unknown method 'nope'"),
+        (["solve", "/tmp/jsched-no-such-file", "--method", "mwkr"], "/tmp/jsched-no-such-file: no such file"),
+        (["rho", "collect", "--seeds", "5-1", "--out", "x.npz"], "seeds"),
+    ],
+)
+def test_issue_probes_are_one_line_errors(argv, message, capsys):
+    """The bad inputs an adversarial probe found: each is one line on stderr and exit status 2."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("jsched: error:") and message in err, err
