@@ -7,11 +7,12 @@ By default three instances, one per kind:
   the output folder, only if the package data are missing);
 * CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
 
-Every registered method that handles the instance's kind runs through ``jsched.solve`` with
-its defaults (``--time-limit`` overrides the methods that have a ``time_limit`` option); rolling-horizon
-CP-SAT (``rho`` and ``lrho``) runs with windows of 20 operations, 10 executed, at most 5 s a
-window (mk01 has 55 operations: several windows). Each schedule is validated; a table per instance (sorted by makespan, or by
-emissions on CAS-PFSP) is printed and written as CSV, and one Gantt chart per method is drawn.
+Every registered method that handles the instance's kind runs through ``jsched.solve`` with its
+defaults; every method with a ``time_limit`` option gets CP-SAT's (or ``--time-limit``), and
+rolling-horizon CP-SAT (``rho``, ``lrho``) runs with windows of 20 operations, 10 executed, at most
+5 s a window (mk01 has 55 operations: several windows). Each schedule is validated; a table per
+instance (sorted by makespan, or by emissions on CAS-PFSP) is printed and written as CSV, and one
+Gantt chart per method is drawn.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--instance", default=DEFAULT_INSTANCES,
                    help="comma-separated benchmark names or files; 'fjsp' = mk01, "
                         "'pfsp' = a generated CAS-PFSP instance (default: %(default)s)")  # fmt: skip
-    p.add_argument("--time-limit", type=float, help="seconds for CP-SAT and search methods (default: each method's own)")
+    p.add_argument("--time-limit", type=float,
+                   help="seconds for CP-SAT and the other methods with a time limit (default: CP-SAT's own)")  # fmt: skip
     p.add_argument("--out-dir", default="jsched-demo", help="folder for Gantt charts, tables and generated instances")
     p.add_argument("--methods", help="comma-separated subset of methods (default: all that apply)")
     p.set_defaults(func=run)
@@ -148,6 +150,6 @@ def run(args: argparse.Namespace) -> int:
     limit = CPSat.time_limit if args.time_limit is None else args.time_limit
     print(f"jsched demo: {len(specs)} instance(s): {', '.join(specs)}; CP-SAT limit {limit:g} s, output in {args.out_dir}/")
     for spec in specs:
-        demo_instance(spec, methods, args.time_limit, args.out_dir)
+        demo_instance(spec, methods, limit, args.out_dir)
     print("\nAll schedules passed the validator.")
     return 0
