@@ -3,8 +3,7 @@
 By default three instances, one per kind:
 
 * JSP: Taillard's ta01 (shipped with the package);
-* FJSP: Brandimarte's mk01 (shipped with the package; a seeded SD2 10x5 instance, written to
-  the output folder, only if the package data are missing);
+* FJSP: Brandimarte's mk01 (shipped with the package);
 * CAS-PFSP: a seeded generated instance (10 jobs, 3 machines, one day), written to the output folder.
 
 Every registered method that handles the instance's kind runs through ``jsched.solve`` with its
