@@ -31,8 +31,9 @@ BASES = ("auto", "daniel", "slim")
 
 
 @dataclass(frozen=True)
-class Config:
-    base: str = option("auto", "base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim", choices=BASES)
+class ESOptions:
+    """The inner ES's options, shared by solving and meta-training (defaults: ``DFMetaConfig``)."""
+
     K: int = es_option("K")
     mu: int = es_option("mu")
     L: int = es_option("L")
@@ -40,6 +41,11 @@ class Config:
     sigma: float = es_option("sigma")
     inner_lr: float = es_option("inner_lr")
     chunk: int = es_option("chunk")
+
+
+@dataclass(frozen=True)
+class Config(ESOptions):
+    base: str = option("auto", "base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim", choices=BASES)
     checkpoint: str | None = option(None, "theta_0 file (default: the shipped DANIEL theta_0, or the shipped SLIM model)")
 
     def __post_init__(self):
@@ -98,7 +104,7 @@ DATA = {"daniel": ("sd2", "sd1"), "slim": ("taillard",)}  # first: the base's de
 
 
 @dataclass(frozen=True)
-class TrainConfig(RunConfig):
+class TrainConfig(ESOptions, RunConfig):
     """First-order DF-Meta meta-training from a trained policy. Each meta step draws B instances
     from a pool (numpy Generator seeded by (seed, step), so a resumed run draws the same
     batches) and costs B * (K + 1) * mu * L rollouts. Base daniel: SD1/SD2 FJSP instances;
@@ -114,15 +120,8 @@ class TrainConfig(RunConfig):
     steps: int = option(200, "meta steps (mini-batches)", min=1)
     pool: int = option(1000, "pre-generated training instances (seed 400 + seed)", min=1)
     save_every: int = option(5, "meta steps between checkpoints (one chunk)", min=1)
-    K: int = es_option("K")
-    mu: int = es_option("mu")
-    L: int = es_option("L")
     B: int = es_option("B")
-    estimator: str = es_option("estimator")
-    sigma: float = es_option("sigma")
-    inner_lr: float = es_option("inner_lr")
     outer_lr: float = es_option("outer_lr")
-    chunk: int = es_option("chunk")
 
     def __post_init__(self):
         if self.data is not None and self.data not in DATA[self.base]:
