@@ -57,7 +57,7 @@ def test_outputs_are_checked_before_the_solve(tmp_path, capsys):
         (["solve", "ft06", "--method", "cpsat", "--workers", "-2"], "workers must be >= 1"),
         (["solve", "ft06", "--method", "slim", "--samples", "-1"], "samples must be >= 0"),
         (["solve", "ft06", "--method", "nope"], "unknown method 'nope'"),
-        (["solve", "/tmp/jsched-no-such-file", "--method", "mwkr"], "/tmp/jsched-no-such-file: no such file"),
+        (["solve", "no-such-dir/nope.fjs", "--method", "mwkr"], "no-such-dir/nope.fjs"),
         (["rho", "collect", "--seeds", "5-1", "--out", "x.npz"], "seeds"),
     ],
 )
