@@ -176,22 +176,16 @@ def _one_hot_logits(action: jax.Array, n: int) -> jax.Array:
 
 
 def _check(names: tuple[str, ...], problem: str, candidates: str, machine_rule: str) -> None:
-    if problem == "jsp":
-        for n in names:
-            if n not in RULES:
-                raise ValueError(f"unknown JSP rule {n!r}; choose one of {sorted(RULES)}")
-        if candidates not in jsp.CANDIDATE_MODES:
-            raise ValueError(f"candidate mode must be one of {jsp.CANDIDATE_MODES}, got {candidates!r}")
-    elif problem == "fjsp":
-        for n in names:
-            if n not in FJSP_RULES:
-                raise ValueError(f"unknown FJSP rule {n!r}; choose one of {sorted(FJSP_RULES)}")
-        if candidates not in fjsp.CANDIDATE_MODES:
-            raise ValueError(f"candidate mode must be one of {fjsp.CANDIDATE_MODES}, got {candidates!r}")
-        if machine_rule not in FJSP_MACHINE_RULES:
-            raise ValueError(f"machine rule must be one of {FJSP_MACHINE_RULES}, got {machine_rule!r}")
-    else:
+    if problem not in ("jsp", "fjsp"):
         raise ValueError(f"problem must be 'jsp' or 'fjsp', got {problem!r}")
+    known, modes = (RULES, jsp.CANDIDATE_MODES) if problem == "jsp" else (FJSP_RULES, fjsp.CANDIDATE_MODES)
+    for n in names:
+        if n not in known:
+            raise ValueError(f"unknown {problem.upper()} rule {n!r}; choose one of {sorted(known)}")
+    if candidates not in modes:
+        raise ValueError(f"candidate mode must be one of {modes}, got {candidates!r}")
+    if problem == "fjsp" and machine_rule not in FJSP_MACHINE_RULES:
+        raise ValueError(f"machine rule must be one of {FJSP_MACHINE_RULES}, got {machine_rule!r}")
 
 
 @functools.lru_cache(maxsize=None)
