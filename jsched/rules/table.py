@@ -16,7 +16,6 @@ import numpy as np
 
 from jsched.errors import JSchedError
 
-SETS = {"taillard": "taillard", "ta": "taillard", "dmu": "dmu", "brandimarte": "brandimarte", "mk": "brandimarte"}
 
 
 def rule_columns(kind: str) -> list[tuple[str, str, str]]:
@@ -78,7 +77,7 @@ def rule_table(set_name: str, candidates: str = "nondelay", rules: str | None = 
     from jsched.instances import best_known, load_set, problem_kind
     from jsched.schedule import write_json_atomic
 
-    name = SETS.get(set_name.lower(), set_name)
+    name = set_name  # aliases (ta, mk, ...) are resolved by load_set
     instances = load_set(name)
     if not instances:
         raise JSchedError(f"benchmark set {set_name!r} is empty")
