@@ -6,7 +6,8 @@ is written in plain numpy/Python, independent of the kernels and of CP-SAT, and 
 
 JSON contract (read by outside checkers): ``{"instance", "method", "makespan", "best_known",
 "gap_percent", "time_seconds", "operations": [{"job", "op", "machine", "start", "end"}, ...]}``,
-everything 0-based.
+everything 0-based. An instance with job due dates adds :func:`due_date_metrics` after the makespan
+(``total_tardiness``, ``weighted_tardiness``, ``tardy_jobs``, ``max_lateness``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from jsched.atomic import write_text_atomic
-from jsched.errors import ScheduleError
+from jsched.errors import JSchedError, ScheduleError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 
 MAX_TIME = 2**40
@@ -267,10 +268,44 @@ def total_start_end_delay(instance: Instance, schedule: Schedule) -> int:
     return total
 
 
+DUE_DATE_OBJECTIVES = ("total_tardiness", "weighted_tardiness", "tardy_jobs", "max_lateness")
+
+
+def require_due_dates(instance: Instance, what: str) -> None:
+    """Raise a one-line JSchedError unless ``instance`` has job due dates (``what`` needs them)."""
+    if getattr(instance, "job_due", None) is None:
+        raise JSchedError(
+            f"{what} needs job due dates; instance {instance.name!r} has none "
+            "(add them with jsched.instances.with_due_dates, or 'job_due' in the instance JSON)"
+        )
+
+
+def due_date_metrics(instance: Instance, schedule: Schedule) -> dict[str, int]:
+    """Total and weighted tardiness, tardy jobs and maximum lateness of a validated schedule.
+
+    A job completes when its last operation ends (C_j); lateness L_j = C_j - due_j, tardiness
+    T_j = max(0, L_j), weights default to 1.
+    """
+    require_due_dates(instance, "due-date metrics")
+    f = as_fjsp(instance)
+    done = np.zeros(f.n_jobs, np.int64)
+    np.maximum.at(done, schedule.job, schedule.end)
+    late = done - f.job_due
+    tardy = np.maximum(late, 0)
+    w = np.ones(f.n_jobs, np.int64) if f.job_weight is None else f.job_weight
+    return {
+        "total_tardiness": int(tardy.sum()),
+        "weighted_tardiness": int((w * tardy).sum()),
+        "tardy_jobs": int((late > 0).sum()),
+        "max_lateness": int(late.max()) if f.n_jobs else 0,
+    }
+
+
 OBJECTIVES = {
     "makespan": lambda inst, s: makespan(s),
     "start_delay": total_start_delay,
     "start_end_delay": total_start_end_delay,
+    **{k: (lambda inst, s, k=k: due_date_metrics(inst, s)[k]) for k in DUE_DATE_OBJECTIVES},
 }
 
 
@@ -302,6 +337,7 @@ def schedule_payload(
         "instance": instance.name,
         "method": method,
         "makespan": ms,
+        **(due_date_metrics(instance, schedule) if getattr(instance, "job_due", None) is not None else {}),
         "best_known": best_known,
         "gap_percent": None if gap is None else round(gap, 4),
         "time_seconds": round(float(time_seconds), 4),
