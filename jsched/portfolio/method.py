@@ -66,7 +66,7 @@ def solve(instance, config: Config, key) -> Result:
             offer(learned, r.schedule)
         except JSchedError as e:  # e.g. no model for this size: the rules' start stands
             parts[learned] = f"skipped: {e}"
-    in_graph = time.perf_counter() - t0
+    in_graph, in_graph_value = time.perf_counter() - t0, best_value
     remaining = max(1.0, config.time_limit - in_graph)
     opts = cpsat.CPSatOptions(time_limit=remaining, num_workers=config.workers, random_seed=seed_of(key))
     res = cpsat.solve(instance, config.objective, hints=best, options=opts)
@@ -76,7 +76,8 @@ def solve(instance, config: Config, key) -> Result:
     if score(instance, res.schedule) < best_value:
         best, best_value = res.schedule, score(instance, res.schedule)
     extra = {"status": res.status, "objective_name": config.objective, "objective": best_value, "bound": res.bound,
-             "hint_feasible": res.hint_status == "feasible", "in_graph_seconds": round(in_graph, 3), "parts": parts,
+             "hint_feasible": res.hint_status == "feasible", "in_graph_seconds": round(in_graph, 3),
+             "in_graph_objective": in_graph_value, "parts": parts,
              "improvements": improvements, "found_by": improvements[-1]["by"]}  # fmt: skip
     return Result(instance, best, extra, summary=("found_by", "status", "bound"))
 

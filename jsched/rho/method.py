@@ -17,7 +17,7 @@ from jsched.rho.train import TrainConfig, train
 __all__ = ["Config", "solve", "TrainConfig", "train", "VARIANTS", "OBJECTIVES", "shipped_model"]
 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
-OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES, without importing ortools (tested)
+OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES but the due-date ones, without importing ortools (tested)
 BREAKDOWN_LEVELS = ("low", "mid", "high")
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
 
