@@ -7,8 +7,8 @@ Objectives (``OBJECTIVES``): makespan, start delay, start + end delay, and on in
 due dates total / weighted tardiness, tardy jobs and maximum lateness. For windows, :func:`solve`
 takes ``ops`` (a subset), a :class:`Boundary` (earliest starts left by executed operations),
 ``hints`` (warm start; a complete one also sets the objective's own variables, so CP-SAT
-takes it as its first solution: ``CPSatResult.hint_status``), ``fix`` (enforced machines/starts), ``allowed`` (machines down),
-``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
+takes it as its first solution: ``CPSatResult.hint_status``), ``fix`` (enforced
+machines/starts), ``allowed`` (machines down), ``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
 limit, the workers (explicit: CP-SAT's default takes every core), the seed, an early stop without
 improvement and the log. A complete solve returns a validated ``Schedule``; no solution raises
 ``SolverError``.

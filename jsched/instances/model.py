@@ -14,7 +14,8 @@ Size limit: the device kernels compute times in int32, so every instance must sa
 ``latest release + sum over operations of the longest eligible duration <= MAX_TIME_BOUND``
 (2**31 - 1); that sum bounds the makespan of every semi-active schedule (any schedule a
 dispatching rule, a policy or CP-SAT's search reports), so no kernel time can wrap. Due times
-and job due dates must lie in 0..MAX_TIME_BOUND as well; job weights in 1..MAX_WEIGHT. Larger instances raise InstanceFormatError.
+and job due dates must lie in 0..MAX_TIME_BOUND as well, job weights in 1..MAX_WEIGHT. Larger
+instances raise InstanceFormatError.
 """
 
 from __future__ import annotations
