@@ -55,7 +55,7 @@ def solve(instance, config: Config, key) -> Result:
                  "hint_makespan": hint.makespan, "hint_objective": value}  # fmt: skip
         return Result(instance, hint, extra, summary=("status", "hint_makespan"))
     extra = {"status": res.status, "objective_name": config.objective, "objective": res.objective, "bound": res.bound}
-    summary = ("status", "bound")
+    summary = ("status", "bound") if config.objective == "makespan" else ("objective_name", "objective", "status", "bound")
     if hint is not None:
         extra.update(hint_makespan=hint.makespan, hint_objective=OBJECTIVES[config.objective](instance, hint),
                      hint_feasible=res.hint_status == "feasible", first_objective=res.curve[0][1] if res.curve else None)  # fmt: skip

@@ -79,7 +79,8 @@ def solve(instance, config: Config, key) -> Result:
              "hint_feasible": res.hint_status == "feasible", "in_graph_seconds": round(in_graph, 3),
              "in_graph_objective": in_graph_value, "parts": parts,
              "improvements": improvements, "found_by": improvements[-1]["by"]}  # fmt: skip
-    return Result(instance, best, extra, summary=("found_by", "status", "bound"))
+    shown = () if config.objective == "makespan" else ("objective_name", "objective")
+    return Result(instance, best, extra, summary=shown + ("found_by", "status", "bound"))
 
 
 def improvement_figure(result: Result):
