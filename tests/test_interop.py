@@ -42,7 +42,8 @@ def test_load_reads_instances_written_by_jobshoplib():
 def test_writer_gives_back_jobshoplibs_own_json(tmp_path):
     mine = instance_to_jobshoplib(jsched.load("ft06"))
     theirs = fixture("ft06.json")
-    assert {k: mine[k] for k in ("name", "duration_matrix", "machines_matrix")} == {k: theirs[k] for k in ("name", "duration_matrix", "machines_matrix")}
+    keys = ("name", "duration_matrix", "machines_matrix")
+    assert {k: mine[k] for k in keys} == {k: theirs[k] for k in keys}
     assert mine["metadata"] == {"optimum": 55, "lower_bound": 55, "upper_bound": 55}
     flex = jsched.load(str(DATA / "flex3.json"))
     assert instance_to_jobshoplib(flex) == fixture("flex3.json")

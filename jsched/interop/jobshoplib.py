@@ -228,7 +228,8 @@ def schedule_to_jobshoplib(instance: Instance, schedule: Schedule, **metadata: A
     seqs: list[list[int]] = [[] for _ in range(f.n_machines)]
     for k in order:
         seqs[int(schedule.machine[k])].append(int(schedule.job[k]))
-    out = {"instance": instance_to_jobshoplib(instance), "job_sequences": seqs, "metadata": {"makespan": schedule.makespan, **metadata}}
+    meta = {"makespan": schedule.makespan, **metadata}
+    out = {"instance": instance_to_jobshoplib(instance), "job_sequences": seqs, "metadata": meta}
     try:
         _, replay = schedule_from_jobshoplib(out)
     except ScheduleError:

@@ -67,7 +67,8 @@ def to_pyjobshop(instance: Instance, schedule: Schedule | None = None):
     data = pyjobshop_data(instance, schedule)
     model = pyjobshop.Model()
     machines = [model.add_machine(name=f"M{k}") for k in range(data["n_machines"])]
-    jobs = [model.add_job(release_date=j["release_date"], due_date=j["due_date"], name=f"J{i}") for i, j in enumerate(data["jobs"])]
+    jobs = [model.add_job(release_date=j["release_date"], due_date=j["due_date"], name=f"J{i}")
+            for i, j in enumerate(data["jobs"])]  # fmt: skip
     tasks, mode_ids = [], []
     for t in data["tasks"]:
         task = model.add_task(jobs[t["job"]], earliest_start=t["earliest_start"], name=f"J{t['job']}O{t['op']}")
