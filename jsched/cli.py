@@ -25,6 +25,8 @@ COMMANDS = [
     "jsched.commands.eval",
     "jsched.commands.rho",
     "jsched.commands.bench",
+    "jsched.commands.validate",
+    "jsched.commands.gantt",
 ]
 
 

@@ -71,18 +71,15 @@ def rule_hint(instance, key) -> Schedule:
 
 
 def read_hint(instance, path: str) -> Schedule:
-    """The schedule in a schedule JSON file, validated against ``instance`` (one-line errors)."""
-    import json
+    """The schedule in a schedule file (jsched's, or job-shop-lib's), validated against ``instance``
+    (one-line errors)."""
+    from jsched.schedule import read_schedule
 
     try:
-        with open(path) as fh:
-            payload = json.load(fh)
-        ops = payload["operations"]
-    except OSError as e:
-        raise JSchedError(f"{path}: cannot read the hint ({e.strerror})") from None
-    except (ValueError, KeyError, TypeError):
-        raise JSchedError(f"{path}: not a jsched schedule JSON (no 'operations' list)") from None
+        _, schedule, _ = read_schedule(path)
+    except JSchedError as e:
+        raise JSchedError(f"cannot read the hint: {e}") from None
     try:
-        return validate(instance, Schedule.from_operations(ops))
+        return validate(instance, schedule)
     except JSchedError as e:
         raise JSchedError(f"{path}: the hint is not a valid schedule of {instance.name}: {e}") from None

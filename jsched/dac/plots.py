@@ -1,4 +1,5 @@
-"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity) and MA convergence.
+"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity), MA convergence and
+the DAC policy's training curve.
 
 Figures get their own Agg canvas; pyplot and the user's backend are left alone.
 """
@@ -12,15 +13,6 @@ import numpy as np
 from jsched.instances.pfsp import PFSPInstance
 
 
-def _figure(size: tuple[float, float]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
-
-
 def _save(fig, path: str) -> None:
     from jsched.atomic import atomic_path
 
@@ -29,7 +21,14 @@ def _save(fig, path: str) -> None:
 
 
 def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:
+    """Write :func:`power_profile_figure` to ``path``."""
+    _save(power_profile_figure(inst, start, title), path)
+
+
+def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = ""):
     """Stacked load per machine and on-site generation (kW, left axis), carbon intensity (right)."""
+    from jsched.plots import figure
+
     start = np.asarray(start).reshape(inst.n_jobs, inst.n_machines)
     h = inst.horizon
     t = np.arange(h) / 4.0  # hours
@@ -39,7 +38,7 @@ def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: 
             d = int(inst.durations[j, m])
             s = int(start[j, m])
             per_machine[m, s : s + d] += inst.power[j, m, :d]
-    fig, ax = _figure((11, 4))
+    fig, ax = figure((11, 4))
     ax.stackplot(t, per_machine, step="post", alpha=0.75,
                  labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else None)
     ax.step(t, inst.generation, where="post", color="green", lw=1.5, label="on-site generation")
@@ -54,20 +53,24 @@ def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: 
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, ncol=2)
     ax.set_xlim(0, h / 4.0)
     ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}")
-    _save(fig, path)
+    return fig
 
 
 def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", ylabel: str = "best emissions") -> None:
     """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
-    fig, ax = _figure((6, 4))
-    for label, c in curves.items():
-        c = np.atleast_2d(np.asarray(c, float))
-        mean = c.mean(0)
-        ax.plot(np.arange(len(mean)), mean, label=label)
-        if c.shape[0] > 1:
-            ax.fill_between(np.arange(len(mean)), c.min(0), c.max(0), alpha=0.2)
-    ax.set_xlabel("generation")
-    ax.set_ylabel(ylabel)
-    ax.legend()
-    ax.set_title(title)
-    _save(fig, path)
+    from jsched.plots import curves_figure
+
+    _save(curves_figure(curves, "generation", ylabel, title), path)
+
+
+def training_curve_figure(log: dict | None = None):
+    """The DAC policy's PPO training curve: episode return (the MA's relative emissions
+    improvement) and entropy per update; ``log`` defaults to the shipped ``train_log.json``."""
+    import json
+    from importlib import resources
+
+    from jsched.plots import training_log_figure
+
+    if log is None:
+        log = json.loads((resources.files("jsched") / "assets" / "dac" / "train_log.json").read_text())
+    return training_log_figure(log["log"], "update", ("episode_return", "entropy", "value_loss"), "DAC policy training (PPO)")

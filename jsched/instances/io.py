@@ -34,10 +34,12 @@ Durations may be 0; declared machines may be unused (the header's count is trust
                 "release": 0, "due": 30}, ...], ...]}           # release/due optional
 
 FJSP ``due`` is written for every operation when the instance has due times, and must then be
-present on every operation when read.  Either kind may carry job due dates and weights, one per
+present on every operation when read. Either kind may carry job due dates and weights, one per
 job, at the top level (both optional; ``job_weight`` needs ``job_due``)::
 
      "job_due": [120, 95, ...], "job_weight": [2, 1, ...]
+
+job-shop-lib's instance JSON (no ``format`` tag, a ``duration_matrix``) is read as well (:mod:`jsched.interop.jobshoplib`).
 
 Every malformed input raises :class:`~jsched.errors.InstanceFormatError` naming the file, the
 line and the field (for JSON, a path like ``jobs[3][1].machines``, and the line where that value,
@@ -481,6 +483,10 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
             raise InstanceFormatError("invalid JSON: nested too deeply", path) from None
     r = _JSONReader(path, text)
     top = r.obj(data, "")
+    if "format" not in top and "duration_matrix" in top:  # job-shop-lib's instance JSON
+        from jsched.interop.jobshoplib import instance_from_jobshoplib
+
+        return instance_from_jobshoplib(top, path, name)
     fmt = top.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
         raise r.error("format", f"expected {JSON_FORMAT!r}, got {str(fmt)[:40]!r}")

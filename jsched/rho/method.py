@@ -94,6 +94,7 @@ def solve(instance, config: Config, key) -> Result:
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,
+        "window_of_op": res.window.tolist(),  # per operation in (job, op) order: the window that executed it
     }
     summary = ("variant", "solve_time", "windows", "fixed_ops", "overlap_ops")
     if cfg.objective != "makespan":
