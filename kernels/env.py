@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from jsched.kernels import fjsp, jsp
+from jsched.kernels import fjsp, jsp, petri
 
 
 class Env(NamedTuple):
@@ -66,5 +66,15 @@ def _fjsp_machines(params: fjsp.FJSPParams, state: fjsp.FJSPState) -> jax.Array:
     return state.machine
 
 
+def _petri_reset(key, params: jsp.JSPParams) -> jsp.JSPState:
+    return petri.reset(params)
+
+
+def _petri_step(key, params: jsp.JSPParams, state: jsp.JSPState, action):
+    return petri.step(params, state, action)
+
+
 JSP_ENV = Env("jsp", _jsp_reset, _jsp_step, default_observe, jsp.action_mask, jsp.makespan, _jsp_machines)
 FJSP_ENV = Env("fjsp", _fjsp_reset, _fjsp_step, default_observe, fjsp.action_mask, fjsp.makespan, _fjsp_machines)
+# The JSP as a Petri net: the same state, the net's guard (the non-delay set) as the action mask.
+PETRI_ENV = Env("petri", _petri_reset, _petri_step, default_observe, petri.action_mask, petri.makespan, _jsp_machines)
