@@ -40,7 +40,8 @@ from jsched.instances.generators import Generator
 from jsched.kernels import fjsp, jsp, petri
 from jsched.kernels.env import FJSP_ENV, JSP_ENV, PETRI_ENV, Env
 
-__all__ = ["Box", "Discrete", "EnvParams", "EnvState", "GymnaxEnv", "JumanjiEnv", "JumanjiState", "Observation", "make"]
+__all__ = ["BoundedArray", "Box", "Discrete", "DiscreteArray", "EnvParams", "EnvState", "GymnaxEnv", "JumanjiEnv",
+           "JumanjiState", "Observation", "StepType", "TimeStep", "fjsp_features", "jsp_features", "make"]  # fmt: skip
 
 
 class Observation(NamedTuple):
@@ -103,7 +104,8 @@ def jsp_features(params: jsp.JSPParams, state: jsp.JSPState) -> jax.Array:
     f = jsp.job_features(params, state)
     live = jsp.action_mask(params, state)
     lb = petri.time_scale(params)
-    per_job = jnp.stack([f.duration / lb, f.est / lb, f.ect / lb, f.work_left / lb, f.ops_left / params.machines.shape[1]], 1)
+    ops_left = f.ops_left / params.machines.shape[1]
+    per_job = jnp.stack([f.duration / lb, f.est / lb, f.ect / lb, f.work_left / lb, ops_left], 1)
     per_job = jnp.where(live[:, None], per_job, 0.0)
     return jnp.concatenate([per_job.ravel(), state.machine_ready / lb]).astype(jnp.float32)
 
@@ -301,16 +303,12 @@ class JumanjiEnv:
     @property
     def observation_spec(self):
         a, f = self.env.num_actions, self.env.observation_space().features.shape
+        features = _bounded(f, jnp.float32, 0.0, np.inf, "features")
+        mask = _bounded((a,), jnp.bool_, False, True, "action_mask")
         lib = _jumanji()
         if lib is None:
-            return Observation(BoundedArray(f, jnp.float32, 0.0, np.inf, "features"), BoundedArray((a,), jnp.bool_, False, True, "action_mask"))
-        specs = lib[1]
-        return specs.Spec(
-            Observation,
-            "ObservationSpec",
-            features=specs.BoundedArray(f, jnp.float32, 0.0, jnp.inf, "features"),
-            action_mask=specs.BoundedArray((a,), jnp.bool_, False, True, "action_mask"),
-        )
+            return Observation(features, mask)
+        return lib[1].Spec(Observation, "ObservationSpec", features=features, action_mask=mask)
 
     @property
     def action_spec(self):
@@ -318,6 +316,14 @@ class JumanjiEnv:
         if lib is None:
             return DiscreteArray((), jnp.int32, 0, self.env.num_actions - 1, "action")
         return lib[1].DiscreteArray(self.env.num_actions, jnp.int32, "action")
+
+    @property
+    def reward_spec(self):
+        return _bounded((), jnp.float32, -np.inf, 0.0, "reward")
+
+    @property
+    def discount_spec(self):
+        return _bounded((), jnp.float32, 0.0, 1.0, "discount")
 
     def reset(self, key: jax.Array):
         key, k = jax.random.split(key)
@@ -333,7 +339,13 @@ class JumanjiEnv:
         return JumanjiState(env_state, key), _timestep(step_type, reward, 1.0 - done.astype(jnp.float32), obs, info)
 
 
+def _bounded(shape, dtype, minimum, maximum, name):
+    lib = _jumanji()
+    return (BoundedArray if lib is None else lib[1].BoundedArray)(shape, dtype, minimum, maximum, name)
+
+
 def _timestep(step_type, reward, discount, obs, extras):
     lib = _jumanji()
     cls = TimeStep if lib is None else lib[0].TimeStep
-    return cls(step_type=jnp.asarray(step_type, jnp.int8), reward=reward, discount=discount, observation=obs, extras=extras)
+    step_type = jnp.asarray(step_type, jnp.int8)
+    return cls(step_type=step_type, reward=reward, discount=discount, observation=obs, extras=extras)

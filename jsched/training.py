@@ -116,7 +116,8 @@ def run_training(trainer: Trainer, config: Any, key) -> dict:
             logger.debug("%s: update %d of %d, checkpoint written", trainer.name, done, trainer.total)
     elapsed = time.perf_counter() - t0
     if stopped:
-        logger.info("%s: stopped at update %d of %d (max_minutes); continue with resume", trainer.name, done, trainer.total)
+        logger.info("%s: stopped at update %d of %d (max_minutes); resume to continue",
+                    trainer.name, done, trainer.total)  # fmt: skip
     else:
         logger.info("%s: %d updates done in %.1f s; model %s", trainer.name, done, elapsed, model)
     return {"out": folder, "checkpoint": ckpt, "model": model, "metrics": log, "updates": done, "total": trainer.total,

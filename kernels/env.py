@@ -6,7 +6,8 @@ instance generator (``jsched.instances.generators``: ``key -> params``, as Juman
 without randomness ignore them), never state. ``Env`` is a hashable NamedTuple of module-level
 functions, so it can be a static argument of ``jax.jit``. The dispatch envs observe
 ``Obs(params, state)`` by default, so each policy computes only the features it needs; swap
-it with ``env._replace(observe=fn)``.
+it with ``env._replace(observe=fn)``. ``jsched.envs`` presents these envs in gymnax's and
+Jumanji's conventions (a layer over this one, for users of those libraries).
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ def _episodes(env, keys, n_steps):
 
         def body(carry, k):
             obs, state = carry
-            obs, state, reward, done, info = env.step_env(k, state, _masked_sample(k, obs.action_mask), env.default_params)
+            action = _masked_sample(k, obs.action_mask)
+            obs, state, reward, done, info = env.step_env(k, state, action, env.default_params)
             return (obs, state), (reward, done, info["makespan"])
 
         (_, state), (r, d, ms) = jax.lax.scan(body, (obs, state), jax.random.split(key, n_steps))
@@ -63,7 +64,8 @@ def test_episode_returns_minus_makespan_and_a_valid_schedule(kind):
     for b in range(N_ENVS):
         d = jax.tree.map(lambda x: np.asarray(x[b]), final.dispatch)
         if kind == "fjsp":
-            sched = Schedule.from_arrays(inst, d.start[inst.op_job, inst.op_index], d.machine[inst.op_job, inst.op_index])
+            ops = inst.op_job, inst.op_index
+            sched = Schedule.from_arrays(inst, d.start[ops], d.machine[ops])
         else:
             sched = Schedule.from_arrays(inst, d.start)
         assert validate(inst, sched).makespan == int(makespans[b, -1])
@@ -78,7 +80,8 @@ def test_spaces_and_auto_reset():
     assert bool(env.action_space(params).contains(env.action_space(params).sample(jax.random.key(2))))
     step = jax.jit(env.step)
     for t in range(9):  # a 3x3 episode, then the auto-reset
-        obs, state, reward, done, info = step(jax.random.key(t), state, jnp.argmax(obs.action_mask).astype(jnp.int32), params)
+        action = jnp.argmax(obs.action_mask).astype(jnp.int32)
+        obs, state, reward, done, info = step(jax.random.key(t), state, action, params)
     assert bool(done) and int(info["makespan"]) > 0
     assert int(state.dispatch.t) == 0 and bool(obs.action_mask.all())
     # an invalid action is a no-op
@@ -109,6 +112,24 @@ def test_jumanji_wrapper_runs_an_episode():
             s.validate(x)
 
 
+def test_jumanji_auto_reset_wrapper_runs_on_it():
+    wrappers = pytest.importorskip("jumanji.wrappers")
+    env = wrappers.AutoResetWrapper(envs.JumanjiEnv(envs.make("jsp", taillard_generator(3, 3))[0]))
+
+    @jax.jit
+    def run(key):
+        def body(carry, _):
+            state, ts = env.step(*carry)
+            return (state, jnp.argmax(ts.observation.action_mask)), ts.step_type
+
+        state, ts = env.reset(key)
+        (state, _), types = jax.lax.scan(body, (state, jnp.argmax(ts.observation.action_mask)), None, 10)
+        return state, types
+
+    state, types = run(jax.random.key(0))
+    assert types.tolist() == [1] * 8 + [2, 1] and int(state.env.dispatch.t) == 1
+
+
 def test_fallback_specs_and_timestep():
     spec = envs.DiscreteArray((), jnp.int32, 0, 4, "action")
     assert spec.num_values == 5 and int(spec.generate_value()) == 0
@@ -135,6 +156,7 @@ class _ActorCritic(nn.Module):
 def _make_train(env, env_params, n_envs=4, n_steps=9, n_updates=3, gamma=0.99, lam=0.95, clip=0.2):
     net = _ActorCritic(env.action_space(env_params).n)
     tx = optax.adam(3e-3)
+    vstep = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     def policy(p, obs):
         logits, value = net.apply(p, obs.features)
@@ -157,10 +179,11 @@ def _make_train(env, env_params, n_envs=4, n_steps=9, n_updates=3, gamma=0.99, l
                 action = jax.random.categorical(k_act, logits)
                 logp = jax.nn.log_softmax(logits)[jnp.arange(n_envs), action]
                 keys = jax.random.split(k_step, n_envs)
-                obs2, state, reward, done, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, env_params)
+                obs2, state, reward, done, info = vstep(keys, state, action, env_params)
                 ep_return = ep_return + reward
                 finished = jnp.where(done, ep_return, jnp.nan)  # LogWrapper's returned_episode_returns
-                return (obs2, state, jnp.where(done, 0.0, ep_return), key), (obs, action, logp, value, reward, done, finished, info["makespan"])
+                traj = (obs, action, logp, value, reward, done, finished, info["makespan"])
+                return (obs2, state, jnp.where(done, 0.0, ep_return), key), traj
 
             (obs, state, ep_return, key), traj = jax.lax.scan(env_step, (obs, state, ep_return, key), None, n_steps)
             t_obs, t_act, t_logp, t_val, t_rew, t_done, finished, makespan = traj
@@ -173,7 +196,8 @@ def _make_train(env, env_params, n_envs=4, n_steps=9, n_updates=3, gamma=0.99, l
                 adv = delta + gamma * lam * (1 - done) * adv
                 return (adv, value), adv
 
-            _, adv = jax.lax.scan(gae, (jnp.zeros(n_envs), last_val), (t_rew, t_val, t_done.astype(jnp.float32)), reverse=True)
+            xs = (t_rew, t_val, t_done.astype(jnp.float32))
+            _, adv = jax.lax.scan(gae, (jnp.zeros(n_envs), last_val), xs, reverse=True)
             target = adv + t_val
 
             def loss_fn(p):
