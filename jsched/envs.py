@@ -10,8 +10,9 @@ order, so the two conventions of the JAX RL ecosystem are thin layers over it he
   ``default_params``, ``action_space(params)``, ``observation_space(params)`` and gymnax's
   auto-reset (a finished episode continues from a freshly drawn instance; both branches are
   computed and one is selected, as gymnax does, so under ``vmap`` each step pays for a reset).
-  ``step_env``/``reset_env`` are the same without auto-reset. gymnax 1.0 splits ``done`` into
-  ``terminated, truncated``; a dispatch episode is never truncated, so ``done`` is both.
+  ``step_env``/``reset_env`` are the same without auto-reset. ``done`` is gymnax 1.0's
+  ``terminated or truncated``; ``info["truncated"]`` tells them apart (only a policy that ignores
+  the action mask can hit the time limit).
 * :class:`JumanjiEnv` (Jumanji): ``state, timestep = env.reset(key)``, ``state, timestep =
   env.step(state, action)``, the key in the state, ``observation_spec``/``action_spec``.
   ``TimeStep`` and the specs are Jumanji's own when ``jumanji`` is importable, else the
@@ -52,14 +53,22 @@ class Observation(NamedTuple):
 
 
 class EnvState(NamedTuple):
-    """Episode state: the drawn instance and the kernel's dispatch state."""
+    """Episode state: the drawn instance, the kernel's dispatch state and the step count."""
 
     instance: Any  # JSPParams | FJSPParams, drawn by the generator at reset
     dispatch: Any  # JSPState | FJSPState
+    time: jax.Array  # () int32, steps taken, invalid ones included
 
 
 class EnvParams(NamedTuple):
-    """gymnax's per-batch env parameters: none, everything of an episode comes from the generator."""
+    """gymnax's per-batch env parameters (the instance comes from the generator).
+
+    ``max_steps_in_episode`` truncates the episodes of policies that ignore the action mask
+    (their invalid actions are no-ops); a masked episode ends after its operation count, which
+    the default (twice the padded operation count, set by :func:`make`) never cuts.
+    """
+
+    max_steps_in_episode: int
 
 
 class Discrete(NamedTuple):
@@ -157,6 +166,7 @@ class GymnaxEnv:
         obs = jax.eval_shape(lambda p: self._observe(p, self.kernel.reset(None, p)), instance)
         self._n_actions = obs.action_mask.shape[0]
         self._n_features = obs.features.shape[0]
+        self._n_ops = jax.eval_shape(self.kernel.reset, None, instance).start.size  # J * O, padded
 
     @property
     def name(self) -> str:
@@ -164,7 +174,7 @@ class GymnaxEnv:
 
     @property
     def default_params(self) -> EnvParams:
-        return EnvParams()
+        return EnvParams(max_steps_in_episode=2 * self._n_ops)
 
     @property
     def num_actions(self) -> int:
@@ -180,15 +190,19 @@ class GymnaxEnv:
     def reset_env(self, key: jax.Array, params: EnvParams | None = None) -> tuple[Observation, EnvState]:
         """Draw an instance and start an empty schedule on it."""
         instance = self.generator(key)
-        state = EnvState(instance, self.kernel.reset(key, instance))
+        state = EnvState(instance, self.kernel.reset(key, instance), jnp.zeros((), jnp.int32))
         return self.observe(state), state
 
     def step_env(self, key: jax.Array, state: EnvState, action: jax.Array, params: EnvParams | None = None):
         """One dispatch, no auto-reset: ``(obs, state, reward, done, info)``; info has the
-        partial ``makespan`` (the schedule's makespan when done)."""
-        dispatch, reward, done = self.kernel.step(key, state.instance, state.dispatch, action)
-        state = EnvState(state.instance, dispatch)
-        return self.observe(state), state, reward, done, {"makespan": self.kernel.makespan(dispatch)}
+        partial ``makespan`` (the schedule's makespan when done) and ``truncated`` (the episode
+        hit ``max_steps_in_episode`` before its schedule was complete)."""
+        params = self.default_params if params is None else params
+        dispatch, reward, terminated = self.kernel.step(key, state.instance, state.dispatch, action)
+        state = EnvState(state.instance, dispatch, state.time + 1)
+        truncated = ~terminated & (state.time >= params.max_steps_in_episode)
+        info = {"makespan": self.kernel.makespan(dispatch), "truncated": truncated}
+        return self.observe(state), state, reward, terminated | truncated, info
 
     def reset(self, key: jax.Array, params: EnvParams | None = None) -> tuple[Observation, EnvState]:
         return self.reset_env(key, params)
@@ -331,12 +345,13 @@ class JumanjiEnv:
         return JumanjiState(state, key), _timestep(StepType.FIRST, jnp.float32(0), jnp.float32(1), obs, {})
 
     def step(self, state: JumanjiState, action: jax.Array):
-        """One dispatch; the episode ends (``LAST``, discount 0) when the schedule is complete.
-        ``extras["makespan"]`` is the partial makespan."""
+        """One dispatch; the episode ends (``LAST``) when the schedule is complete (discount 0) or
+        at the time limit (discount 1, Jumanji's truncation). ``extras``: the step's info."""
         key, k = jax.random.split(state.key)
         obs, env_state, reward, done, info = self.env.step_env(k, state.env, action)
         step_type = jnp.where(done, StepType.LAST, StepType.MID).astype(jnp.int8)
-        return JumanjiState(env_state, key), _timestep(step_type, reward, 1.0 - done.astype(jnp.float32), obs, info)
+        discount = 1.0 - (done & ~info["truncated"]).astype(jnp.float32)
+        return JumanjiState(env_state, key), _timestep(step_type, reward, discount, obs, info)
 
 
 def _bounded(shape, dtype, minimum, maximum, name):

@@ -82,11 +82,17 @@ def test_spaces_and_auto_reset():
     for t in range(9):  # a 3x3 episode, then the auto-reset
         action = jnp.argmax(obs.action_mask).astype(jnp.int32)
         obs, state, reward, done, info = step(jax.random.key(t), state, action, params)
-    assert bool(done) and int(info["makespan"]) > 0
+    assert bool(done) and not bool(info["truncated"]) and int(info["makespan"]) > 0
     assert int(state.dispatch.t) == 0 and bool(obs.action_mask.all())
     # an invalid action is a no-op
     obs2, state2, reward, done, _ = step(jax.random.key(0), state, jnp.int32(7), params)
     assert float(reward) == 0.0 and not bool(done) and int(state2.dispatch.t) == 0
+    # a policy that ignores the mask is cut at max_steps_in_episode, then auto-reset
+    assert params.max_steps_in_episode == 18
+    short = params._replace(max_steps_in_episode=2)
+    for t in range(2):
+        obs, state, reward, done, info = step(jax.random.key(t), state, jnp.int32(7), short)
+    assert bool(done) and bool(info["truncated"]) and int(state.time) == 0
     with pytest.raises(jsched.JSchedError, match="env kind"):
         envs.make("pfsp", taillard_generator(3, 3))
 
@@ -226,3 +232,41 @@ def test_purejaxrl_style_ppo_loop_runs():
     done = np.asarray(done)
     assert done.sum() == 3 * 4  # one 9-step episode per env and update
     np.testing.assert_allclose(np.asarray(finished)[done], -np.asarray(makespan)[done])
+
+
+def test_rejax_ppo_runs_through_a_flat_adapter():
+    """rejax (a published gymnax-convention RL library) has no action masks and wants gymnax's
+    own space classes and array observations: the adapter gives it the features; invalid
+    actions are no-ops and ``max_steps_in_episode`` ends the episodes."""
+    pytest.importorskip("rejax")
+    from gymnax.environments import spaces
+    from rejax import PPO
+
+    class Flat:
+        def __init__(self, env):
+            self.env = env
+
+        def __getattr__(self, name):  # default_params, name, ... (not "env": copies lack it)
+            if name == "env":
+                raise AttributeError(name)
+            return getattr(self.env, name)
+
+        def reset(self, key, params):
+            obs, state = self.env.reset(key, params)
+            return obs.features, state
+
+        def step(self, key, state, action, params):
+            obs, state, reward, done, info = self.env.step(key, state, action, params)
+            return obs.features, state, reward, done, info
+
+        def action_space(self, params):
+            return spaces.Discrete(self.env.num_actions)
+
+        def observation_space(self, params):
+            return spaces.Box(0.0, jnp.inf, self.env.observation_space(params).features.shape, jnp.float32)
+
+    env, params = envs.make("jsp", taillard_generator(3, 3))
+    algo = PPO.create(env=Flat(env), env_params=params, num_envs=4, num_steps=9, num_minibatches=2,
+                      total_timesteps=144, eval_freq=144, skip_initial_evaluation=True)  # fmt: skip
+    _, (lengths, returns) = jax.jit(algo.train)(jax.random.key(0))
+    assert np.isfinite(np.asarray(returns)).all() and (np.asarray(returns) < 0).all()
