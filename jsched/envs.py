@@ -163,6 +163,9 @@ class GymnaxEnv:
         self.kernel, self._features = KINDS[kind]
         self.generator = generator
         instance = jax.eval_shape(generator, jax.random.key(0))
+        want = fjsp.FJSPParams if kind == "fjsp" else jsp.JSPParams
+        if not isinstance(instance, want):
+            raise JSchedError(f"the {kind} env needs a generator of {want.__name__}, got {type(instance).__name__}")
         obs = jax.eval_shape(lambda p: self._observe(p, self.kernel.reset(None, p)), instance)
         self._n_actions = obs.action_mask.shape[0]
         self._n_features = obs.features.shape[0]

@@ -95,6 +95,8 @@ def test_spaces_and_auto_reset():
     assert bool(done) and bool(info["truncated"]) and int(state.time) == 0
     with pytest.raises(jsched.JSchedError, match="env kind"):
         envs.make("pfsp", taillard_generator(3, 3))
+    with pytest.raises(jsched.JSchedError, match="needs a generator of FJSPParams, got JSPParams"):
+        envs.make("fjsp", taillard_generator(3, 3))
 
 
 def test_jumanji_wrapper_runs_an_episode():
