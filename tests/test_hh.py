@@ -215,3 +215,13 @@ def test_shipped_agents_per_protocol_solve_ta01():
         agent.policy_for(tiny_instance(0, nj=101, nm=3))
     with pytest.raises(JSchedError, match="protocol must be one of"):
         api.solve("ta01", method="hh", protocol="paper")
+
+
+def test_notebook_runs_in_process(capsys):
+    """notebooks/hh.ipynb: its code cells run as they are on ft06 (the replay asserts the makespan)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "hh.ipynb")
+    cells = [c for c in json.load(open(path))["cells"] if c["cell_type"] == "code"]
+    namespace: dict = {}
+    for cell in cells:
+        exec("".join(cell["source"]), namespace)
+    assert "ft06: makespan" in capsys.readouterr().out
