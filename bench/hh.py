@@ -14,7 +14,8 @@
 4. ``--ablation SIZE,...``: commitment x = 1, 5, 10 and the full episode, trained as the shipped
    agents of ``--ablation-protocol`` with the same Petri-net allocations (``--ablation-allocations``,
    the env work: x = 1 thus takes 5x the agent decisions of x = 5), ``--seeds`` each, greedy on
-   the Taillard instances of the size; mean and spread over seeds. Runs are reused from
+   the Taillard instances of the size; mean and spread over seeds, Wilcoxon p against x = 5 over
+   the (seed, instance) pairs. Runs are reused from
    ``--ablation-dir``, so the part can be extended size by size.
 5. Environment speed: allocations per second of the jitted, vmapped CTPN against the plain-Python
    net (tests/petri_reference.py) on ta01.
@@ -166,13 +167,19 @@ def ablation(sizes, protocol, allocations, seeds, folder):
             res[x] = {"decisions": cfg.ppo_config().total_timesteps, "mean": float(means.mean()),
                       "std": float(means.std(ddof=1)) if len(runs) > 1 else 0.0, "min": float(means.min()),
                       "max": float(means.max()), "runs": runs}  # fmt: skip
+        paired = {x: [r["per_instance"][i.name] for r in res[x]["runs"] for i in insts] for x in res}
+        for x in res:  # seeds x instances pairs against x = 5
+            same = paired[x] == paired[5]
+            res[x]["wilcoxon_p_vs_x5"] = None if same else float(wilcoxon(paired[x], paired[5]).pvalue)
         out["sizes"][size] = {"best_rule_per_instance_mean": per_inst, "x": res}
         print(f"\n== Commitment ablation, Taillard {size}, {protocol} protocol, {allocations:,} allocations each, "
               f"seeds {seeds} (greedy) ==")
-        print(f"{'x':>6} {'decisions':>10} {'mean':>8} {'std':>6} {'min':>7} {'max':>7} {'vs per-inst':>11}")
+        head = ("x", "decisions", "mean", "std", "min", "max", "vs per-inst", "p vs x=5")
+        print(" ".join(f"{h:>{w}}" for h, w in zip(head, (6, 10, 8, 6, 7, 7, 11, 9))))
         for x, r in res.items():
+            p = r["wilcoxon_p_vs_x5"]
             print(f"{x:>6} {r['decisions']:>10} {r['mean']:8.1f} {r['std']:6.1f} {r['min']:7.1f} {r['max']:7.1f} "
-                  f"{100 * (r['mean'] / per_inst - 1):+10.2f}%")
+                  f"{100 * (r['mean'] / per_inst - 1):+10.2f}% {'-' if p is None else f'{p:.2g}':>9}")
         print(f"best rule per instance: {per_inst:.1f}\n")
     return out
 

@@ -209,7 +209,8 @@ def test_shipped_agents_per_protocol_solve_ta01():
     assert agent.policy_for(api.load("ta11")).size == "20x15"
     for protocol, want in (("generated", 1392), ("instances", 1411)):
         r = api.solve("ta01", method="hh", protocol=protocol)
-        assert (r.extra["agent"], r.extra["protocol"], r.extra["mode"], r.makespan) == ("15x15", protocol, "greedy", want)
+        got = (r.extra["agent"], r.extra["protocol"], r.extra["mode"], r.makespan)
+        assert got == ("15x15", protocol, "greedy", want)
     assert api.solve("ta01", method="hh").extra["protocol"] == "generated"  # the default set
     with pytest.raises(JSchedError, match="no shipped generated HH agent fits"):
         agent.policy_for(tiny_instance(0, nj=101, nm=3))

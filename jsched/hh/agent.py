@@ -167,8 +167,10 @@ def policy_for(inst: JSPInstance, protocol: str = "generated") -> Policy:
     fits = [(j * m, j, m) for j, m in shipped_sizes(protocol) if _fits(inst, j, m)]
     if not fits:
         sizes = ", ".join(f"{j}x{m}" for j, m in shipped_sizes(protocol)) or "none"
-        raise JSchedError(f"{inst.name}: no shipped {protocol} HH agent fits {inst.shape} (shipped: {sizes}); train "
-                          f"one with `jsched train hh --size {inst.shape}` and pass its model as checkpoint")  # fmt: skip
+        raise JSchedError(
+            f"{inst.name}: no shipped {protocol} HH agent fits {inst.shape} (shipped: {sizes}); "
+            f"train one with `jsched train hh --size {inst.shape}` and pass its model as checkpoint"
+        )
     _, j, m = min(fits)
     return shipped_policy(j, m, protocol)
 

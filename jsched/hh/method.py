@@ -4,7 +4,8 @@ An instance is padded into the shipped agent of the smallest size it fits, from 
 ``protocol`` (or the agent file given as ``checkpoint``). The default set, ``"generated"``, was
 trained on random instances only: its quality on an instance it never saw is what a user gets on
 their own instances. The ``"instances"`` set was trained on the Taillard instances of each size
-(the HH paper's protocol), so on those instances it is measured on its training data; the greedy rollout and ``samples`` sampled ones run as one batch and
+(the HH paper's protocol), so on those instances it is measured on its training data; the
+greedy rollout and ``samples`` sampled ones run as one batch and
 the best schedule is kept. ``render_every`` writes pictures of the Petri net along the way.
 """
 

@@ -111,7 +111,8 @@ def render_episode(inst: JSPInstance, rules: list[str], out_dir: str, every: int
         rule = rules[min(decision, len(rules) - 1)] if rules else "FIFO"
         job = int(_choose(R.RULES.index(rule), p, s))
         if k % commitment == 0 and decision % every == 0:
-            title = f"{inst.name}  t={int(petri.clock(p, s))}  decision {decision}: rule {rule} for {commitment}, first J{job}"
+            t = int(petri.clock(p, s))
+            title = f"{inst.name}  t={t}  decision {decision}: rule {rule} for {commitment}, first J{job}"
             paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{decision:04d}.{fmt}"), title, job))
         s = _step(p, s, job)[0]
         k += 1
