@@ -29,7 +29,7 @@ TINY = {
     "kernels_rules": ('INSTANCE = "ft06"\nRULES = ["spt", "mwkr"]\nN_POLICIES = 8', ["ft06: 6x6, best known 55", "8 random linear policies"]),
     "cpsat": ('INSTANCE = "ft06"\nTIME_LIMIT = 1.0\nWORKERS = 1', ["MWKR hint", "jsched-schedule 1 makespan"]),
     "slim": (_slim_params, ["ft06: 6x6, best known 55", "beta=   4"]),
-    "hh": ('INSTANCE = "ft06"\nRENDER_EVERY = 18\nSAMPLES = 0', ["method=hh", "3 frames"]),
+    "hh": ('INSTANCE = "ft06"\nPROTOCOL = "instances"\nEVERY = 2', ["ft06: makespan", "(instances)"]),
     "ma_dac": ('N_JOBS, N_MACHINES, DAYS = 5, 2, 1\nGENERATIONS = 3\nPOP_SIZE = 8\nMETHODS = ["ma-dac"]', ["method=ma-dac "]),
     "lrho": ('INSTANCE = "mk01"\nH, S, T = 20, 8, 1.0', ["lrho  makespan"]),
     "dfmeta": ('INSTANCE = "ft06"\nK = 2\nMU, L = 4, 2', ["method=dfmeta"]),
