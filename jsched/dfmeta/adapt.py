@@ -7,8 +7,8 @@ individuals (:class:`jsched.dfmeta.es.Steps`, the keys of :func:`jsched.dfmeta.e
 so a deadline is checked between calls; then deploys theta^K: *greedy* (the paper's headline
 row) decodes theta^K greedily once and returns that schedule, *sample* draws L more rollouts at
 theta^K and returns the best schedule seen during the whole adaptation. At the deadline the loop
-stops (an unfinished step is dropped; the first call, which compiles, always runs) and the
-deployment runs from the last completed step.
+stops (an unfinished step is dropped; the first call, which compiles, always runs): greedy mode
+decodes the last completed step's theta, sample mode returns the best schedule seen so far.
 :func:`adapt_instance` does it for a dispatch-env policy (DANIEL), ``slim_policy`` for SLIM.
 """
 
@@ -91,14 +91,13 @@ def run_adaptation(
     """K inner ES steps from ``theta0`` on one (array) instance, stopped at ``deadline``
     (``time.monotonic()``), then the ``mode`` deployment of the module docstring.
 
-    ``rollout`` samples, ``greedy_rollout`` decodes greedily (key unused). The deployment always
-    runs, so a schedule comes back however short the budget (in sample mode, the best of the
-    first call's and the deployment's rollouts at least).
+    ``rollout`` samples, ``greedy_rollout`` decodes greedily (key unused). The deployment always runs
+    (greedy) or the first call does (sample), so a schedule comes back however short the budget.
     """
     steps = _cached_steps(rollout, config, *_shape_key(theta0))
     k_init, per_step, k_final = step_keys(key, config.K)
     state = steps.init(k_init, theta0)
-    best_cost, best_sol, curve, n, done = np.inf, None, [], 0, 0
+    best_cost, best_sol, curve, n, done, late = np.inf, None, [], 0, 0, False
     c = config.chunk or config.mu
     for k in range(config.K):
         k_ask, k_roll, k_tell = per_step[k]
@@ -106,7 +105,8 @@ def run_adaptation(
         keys = population_keys(k_roll, config.mu, config.L)
         parts = []
         for i in range(0, config.mu, c):
-            if n and time.monotonic() >= deadline:  # the first call always runs
+            late = n > 0 and time.monotonic() >= deadline  # the first call always runs
+            if late:
                 break
             idx = np.minimum(np.arange(i, i + c), config.mu - 1)  # the last call padded to c individuals
             costs, sols = steps.evaluate(keys[idx], jax.tree.map(lambda x: x[idx], pop), instance)
@@ -127,14 +127,15 @@ def run_adaptation(
     if mode == "greedy":
         cost, sol = _decode(greedy_rollout)(k_final, theta, instance)
         cost, sol, n = float(cost), jax.tree.map(np.asarray, sol), n + 1
-    else:
+    elif not late:
         costs, sols = steps.evaluate(population_keys(k_final, 1, config.L), jax.tree.map(lambda x: x[None], theta), instance)
         costs, n = np.asarray(costs)[0], n + config.L
         j = int(costs.argmin())
         if costs[j] < best_cost:
             best_cost, best_sol = float(costs[j]), jax.tree.map(lambda x: np.asarray(x)[0, j], sols)
-        cost, sol = best_cost, best_sol
         curve.append(best_cost)
+    if mode != "greedy":
+        cost, sol = best_cost, best_sol
     return Adapted(cost, sol, curve, n, done, theta)
 
 
