@@ -1,28 +1,31 @@
-"""DF-Meta vs its baselines at equal rollout budgets, and population-rollout throughput.
+"""DF-Meta vs its baselines on DANIEL's SD2 test sets, greedy and sampling deployment, at equal rollout budgets.
 
-Claim 1 (spec table): on SD2 test instances (DANIEL's seed-200 set), gap to CP-SAT (stated
-time limit) of the base DANIEL policy (greedy; sampling with the whole budget), Active Search,
-EAS, ES without meta (theta_0 = the PPO policy) and DF-Meta (theta_0 meta-trained), every
-adaptive method at the same budget R = K * mu * L + L rollouts per instance.
+Issue 18's protocol: every instance of an SD2 test set (``sd2/10x5/001..100``, the package's
+copy of DANIEL's seed-200 set), gaps to ``reference.csv``'s OR-Tools makespans (1800 s), DANIEL's
+released-model rows (``danielg`` / ``daniels``) and the DF-Meta paper's rows beside ours.
+Methods: the base DANIEL policy (greedy: one rollout; sampling: best of R), Active Search and
+EAS (REINFORCE, ``iterations = R // mu`` batches of ``mu``), ES without meta (theta_0 = the PPO
+policy) and DF-Meta (the shipped meta-trained theta_0). Modes: *greedy* decodes each adaptive
+method's final parameters greedily (ES: after K MC-Mean steps, the paper's headline row);
+*sample* returns the best schedule of all its rollouts (ES: MC-Best, the paper's sampling row).
+AS/EAS give both modes from one run. R = K * mu * L + L (greedy ES: K * mu * L + 1).
 
-Population-rollout throughput (vmapped vs one individual at a time) is ``bench/dfmeta_throughput.py``.
+Usage: ``nice -n 5 python bench/dfmeta.py --instances 100 --seeds 0 --K 3 --mu 10 --L 2 --sigma 0.05
+--inner-lr 3e-2``. Rows go to ``PREFIX.jsonl`` as they come (a rerun skips the (instance, seed,
+method) done: interrupt and resume at will); the summary to ``PREFIX.json``
+(``--out PREFIX``, default ``bench/results/dfmeta-sd2-10x5``). ``--summary-only`` rebuilds it.
 
-Usage: ``python bench/dfmeta.py --instances 5 --K 3 --mu 20 --L 4 --cpsat-time 10``; writes
-``bench/results/dfmeta.json`` and ``bench/results/dfmeta.csv`` (``--out PREFIX`` for others).
-``--sigma`` / ``--inner-lr`` set the test-time ES of both ES columns (default: the spec's);
-``--offset`` skips test instances, e.g. the first five that ``bench/dfmeta_sweep.py`` tuned on.
-
-Every makespan in the table is that of a schedule built from the method's own arrays and passed
-through ``jsched.schedule.validate``: the best greedy/sampled rollout (:func:`validated_best`), the
-Active Search / EAS best action sequence replayed on the env (:func:`validated_search`), and the
-ES columns' best schedule (``adapt_instance`` validates it).
+Every makespan is that of a schedule built from the method's own arrays and passed through
+``jsched.schedule.validate``: the best greedy/sampled rollout (:func:`validated_best`), the AS /
+EAS best action sequence replayed on the env (:func:`validated_search`), and the ES columns'
+deployed schedule (``adapt_instance`` validates it).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
+import json
 import os
 import time
 
@@ -30,7 +33,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jsched.atomic import atomic_path
 from jsched.dfmeta import baselines, daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import MODEL, load_model
@@ -38,13 +40,17 @@ from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
 from jsched.errors import ScheduleError
 from jsched.instances.arrays import fjsp_params
-from jsched.instances.generators import sd2_fjsp_set
+from jsched.instances.benchmarks import load_benchmark, reference_results
 from jsched.instances.model import Instance
 from jsched.kernels.env import Env
 from jsched.rollout import RolloutResult, best_schedules, rollout
 from jsched.schedule import write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+METHODS = ("base", "active_search", "eas", "es_no_meta", "dfmeta")
+# DF-Meta paper (ICLR 2026), SD2 10x5 gap to OR-Tools in percent
+PAPER_10X5 = {"greedy": {"daniel": 25.20, "eas": 16.65, "es_no_meta": 14.38, "dfmeta": 13.18},
+              "sample": {"eas": 8.80, "dfmeta": 6.59}}  # fmt: skip
 
 
 def gap(ms, ref):
@@ -86,74 +92,156 @@ def validated_search(inst: Instance, fp, res: baselines.SearchResult, env: Env =
     return validated_best(inst, replay(env, fp, res.best_actions), claimed=float(res.best_cost))
 
 
-def quality(args, policy_params, theta0, insts, refs) -> list[dict]:
-    cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, estimator=args.estimator, sigma=args.sigma, inner_lr=args.inner_lr)
-    budget = cfg.rollouts_per_instance
-    batch = args.mu
-    iters = max(1, budget // batch)
+def run_methods(args, inst, seed, policy_params, theta0, todo) -> list[dict]:
+    """Rows (method, mode, makespan, rollouts, seconds) of the methods in ``todo`` on one instance and seed."""
+    es = dict(K=args.K, mu=args.mu, L=args.L, sigma=args.sigma, inner_lr=args.inner_lr, inner_optimizer=args.inner_optimizer)
+    budget = DFMetaConfig(**es).rollouts_per_instance
+    iters = max(1, budget // args.mu)
+    key = jax.random.key(seed)
+    fp = fjsp_params(inst)
     rows = []
-    as_fn = jax.jit(lambda k, fp: baselines.active_search(daniel.policy, daniel.ENV, policy_params, fp, k, iters, batch, args.as_lr))
-    eas0 = daniel.init_eas(jax.random.key(1))
-    eas_fn = jax.jit(lambda k, fp: baselines.eas(daniel.policy_eas, daniel.ENV, policy_params, eas0, fp, k, iters, batch, args.eas_lr))
-    for i, (inst, ref) in enumerate(zip(insts, refs)):
-        key = jax.random.key(args.seed + i)
-        fp = fjsp_params(inst)
-        res = {}
+
+    def add(method, mode, makespan, rollouts, t):
+        rows.append({"method": method, "mode": mode, "makespan": int(makespan), "rollouts": rollouts,
+                     "seconds": round(time.perf_counter() - t, 2)})  # fmt: skip
+
+    greedy = lambda pol, prm: validated_best(inst, rollout(pol, prm, daniel.ENV, [inst], key, "greedy"))  # noqa: E731
+    if "base" in todo:
         t = time.perf_counter()
-        res["greedy"] = validated_best(inst, rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "greedy"))
-        res["sampling"] = validated_best(inst, rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "sample", budget))
-        res["active_search"] = validated_search(inst, fp, as_fn(key, fp))
-        res["eas"] = validated_search(inst, fp, eas_fn(key, fp))
-        res["es_no_meta"] = adapt_instance(daniel.policy, daniel.ENV, policy_params, inst, cfg, key).makespan
-        if theta0 is not None:
-            res["dfmeta"] = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, key).makespan
-        row = {"instance": inst.name, "cpsat": ref, "budget": budget, **res, "seconds": round(time.perf_counter() - t, 1)}
-        rows.append(row)
-        print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+        add("base", "greedy", greedy(daniel.policy, policy_params), 1, t)
+        t = time.perf_counter()
+        add("base", "sample", validated_best(inst, rollout(daniel.policy, policy_params, daniel.ENV, [inst], key, "sample", budget)), budget, t)
+    if "active_search" in todo:
+        t = time.perf_counter()
+        res = _as("policy", iters, args.mu, args.as_lr)(key, fp)
+        add("active_search", "sample", validated_search(inst, fp, res), iters * args.mu, t)
+        add("active_search", "greedy", greedy(daniel.policy, res.params), iters * args.mu + 1, t)
+    if "eas" in todo:
+        t = time.perf_counter()
+        res = _eas("policy", iters, args.mu, args.eas_lr)(key, fp)
+        add("eas", "sample", validated_search(inst, fp, res), iters * args.mu, t)
+        add("eas", "greedy", greedy(daniel.policy_eas, (policy_params, res.params)), iters * args.mu + 1, t)
+    for name, start in (("es_no_meta", policy_params), ("dfmeta", theta0)):
+        if name not in todo:
+            continue
+        for mode, est in (("greedy", "mc-mean"), ("sample", "mc-best")):
+            t = time.perf_counter()
+            out = adapt_instance(daniel.policy, daniel.ENV, start, inst, DFMetaConfig(**es, estimator=est), key, mode)
+            add(name, mode, out.makespan, out.rollouts, t)
     return rows
+
+
+@functools.lru_cache(maxsize=4)
+def _as(params_id, iters, batch, lr):
+    params = _PARAMS[params_id]
+    return jax.jit(lambda k, fp: baselines.active_search(daniel.policy, daniel.ENV, params, fp, k, iters, batch, lr))
+
+
+@functools.lru_cache(maxsize=4)
+def _eas(params_id, iters, batch, lr):
+    params = _PARAMS[params_id]
+    eas0 = daniel.init_eas(jax.random.key(1))
+    return jax.jit(lambda k, fp: baselines.eas(daniel.policy_eas, daniel.ENV, params, eas0, fp, k, iters, batch, lr))
+
+
+_PARAMS: dict[str, object] = {}
+
+
+def summarise(args, rows: list[dict]) -> dict:
+    """Mean gap per (method, mode) and seed (headline: the first seed), the spread over seeds on the
+    instances all seeds have, DANIEL's and the paper's rows, and paired Wilcoxon tests (per-instance
+    gaps averaged over seeds)."""
+    from scipy.stats import wilcoxon
+
+    names = sorted({r["instance"] for r in rows})
+    refs = {n: reference_results(n) for n in names}
+    table: dict[str, dict] = {}
+    per_inst: dict[tuple, dict] = {}
+    for r in rows:
+        g = gap(r["makespan"], refs[r["instance"]]["ortools_makespan"])
+        table.setdefault(f"{r['method']}/{r['mode']}", {}).setdefault(r["seed"], []).append(g)
+        per_inst.setdefault((r["method"], r["mode"]), {}).setdefault(r["instance"], []).append(g)
+    seeds = sorted({r["seed"] for r in rows})
+    by_key = {}
+    for r in rows:
+        by_key.setdefault(f"{r['method']}/{r['mode']}", {}).setdefault(r["seed"], {})[r["instance"]] = r
+    out = {}
+    for k, by_seed in sorted(table.items()):
+        means = {s: float(np.mean(v)) for s, v in by_seed.items()}
+        # the spread over seeds, on the instances every seed has
+        common = sorted(set.intersection(*(set(by_key[k][s]) for s in seeds))) if set(by_seed) == set(seeds) else []
+        on_common = [np.mean([gap(by_key[k][s][n]["makespan"], refs[n]["ortools_makespan"]) for n in common]) for s in seeds]
+        out[k] = {"mean_gap": means[seeds[0]], "per_seed": means,  # headline: the first seed, all its instances
+                  "instances": {s: len(v) for s, v in by_seed.items()},
+                  "common_instances": len(common), "per_seed_on_common": [float(x) for x in on_common] if common else None,
+                  "seed_std": float(np.std(on_common, ddof=1)) if len(seeds) > 1 and common else None,
+                  "rollouts": int(np.median([r["rollouts"] for r in rows if f"{r['method']}/{r['mode']}" == k]))}  # fmt: skip
+    daniel_rows = {m: float(np.mean([gap(refs[n][c], refs[n]["ortools_makespan"]) for n in names]))
+                   for m, c in (("greedy", "danielg"), ("sample", "daniels"))}  # fmt: skip
+    tests = {}
+    for mode in ("greedy", "sample"):
+        for a, b in (("dfmeta", "es_no_meta"), ("dfmeta", "eas"), ("es_no_meta", "eas"), ("dfmeta", "base")):
+            pa, pb = per_inst.get((a, mode), {}), per_inst.get((b, mode), {})
+            common = sorted(set(pa) & set(pb))
+            if len(common) < 5:
+                continue
+            x = np.array([np.mean(pa[n]) for n in common])
+            y = np.array([np.mean(pb[n]) for n in common])
+            p = float(wilcoxon(x, y).pvalue) if np.any(x != y) else 1.0
+            tests[f"{mode}: {a} vs {b}"] = {"n": len(common), "mean_diff": float((x - y).mean()), "wilcoxon_p": p}
+    return {"gap_percent": out, "daniel_released": daniel_rows, "paper": PAPER_10X5, "wilcoxon": tests,
+            "instances": len(names)}  # fmt: skip
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--instances", type=int, default=5)
-    ap.add_argument("--jobs", type=int, default=10)
-    ap.add_argument("--machines", type=int, default=5)
+    ap.add_argument("--set", default="10x5", help="SD2 size (the 10x5 policy and theta_0 are applied to any)")
+    ap.add_argument("--instances", type=int, default=100)
+    ap.add_argument("--offset", type=int, default=0, help="start at instance OFFSET + 1")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--K", type=int, default=3)
-    ap.add_argument("--mu", type=int, default=20)
-    ap.add_argument("--L", type=int, default=4)
-    ap.add_argument("--estimator", default="mc-best")
-    ap.add_argument("--sigma", type=float, default=DFMetaConfig.sigma, help="ES perturbation std of ES without meta and DF-Meta")
-    ap.add_argument("--inner-lr", type=float, default=DFMetaConfig.inner_lr, help="inner ES learning rate")
-    ap.add_argument("--offset", type=int, default=0, help="skip the first OFFSET test instances (e.g. those a sweep tuned on)")
+    ap.add_argument("--mu", type=int, default=10)
+    ap.add_argument("--L", type=int, default=2)
+    ap.add_argument("--sigma", type=float, default=DFMetaConfig.sigma, help="inner ES sigma of both ES methods")
+    ap.add_argument("--inner-lr", type=float, default=DFMetaConfig.inner_lr)
+    ap.add_argument("--inner-optimizer", default=DFMetaConfig.inner_optimizer)
     ap.add_argument("--as-lr", type=float, default=1e-4)
     ap.add_argument("--eas-lr", type=float, default=1e-3)
-    ap.add_argument("--cpsat-time", type=float, default=10.0)
     ap.add_argument("--model", default=MODEL, help="DANIEL model file")
     ap.add_argument("--theta0", default=THETA0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta"), help="output prefix (.json and .csv)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta-sd2-10x5"), help="output prefix")
+    ap.add_argument("--summary-only", action="store_true")
     args = ap.parse_args()
 
-    from jsched import api
-
-    params = load_model(args.model)
-    theta0 = load_theta0(args.theta0)[0] if os.path.exists(args.theta0) else None
-    insts = sd2_fjsp_set(args.offset + args.instances, args.jobs, args.machines, seed=200)[args.offset:]
-    result = {"args": vars(args), "device": str(jax.devices()[0])}
-    refs = [api.solve(i, method="cpsat", time_limit=args.cpsat_time, workers=2).makespan for i in insts]
-    rows = quality(args, params, theta0, insts, refs)
-    methods = [k for k in rows[0] if k not in ("instance", "cpsat", "budget", "seconds")]
-    table = {m: float(np.mean([gap(r[m], r["cpsat"]) for r in rows])) for m in methods}
-    result["rows"], result["mean_gap_percent"] = rows, table
-    print(f"\nmean gap to CP-SAT ({args.cpsat_time:g} s) on SD2 {args.jobs}x{args.machines}, "
-          f"{len(rows)} instances, budget {rows[0]['budget']} rollouts:")
-    for m, g in table.items():
-        print(f"  {m:14s} {g:7.2f} %")
-    with atomic_path(args.out + ".csv") as tmp, open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    done: list[dict] = []
+    if os.path.exists(args.out + ".jsonl"):
+        with open(args.out + ".jsonl") as fh:
+            done = [json.loads(line) for line in fh if line.strip()]
+    if not args.summary_only:
+        _PARAMS["policy"] = params = load_model(args.model)
+        theta0 = load_theta0(args.theta0)[0]
+        have = {(r["instance"], r["seed"], r["method"]) for r in done}
+        names = [f"sd2/{args.set}/{k:03d}" for k in range(args.offset + 1, args.offset + args.instances + 1)]
+        for seed in args.seeds:
+            for name in names:
+                todo = [m for m in args.methods if (name, seed, m) not in have]
+                if not todo:
+                    continue
+                inst = load_benchmark(name)
+                new = [{"instance": name, "seed": seed, **r} for r in run_methods(args, inst, seed, params, theta0, todo)]
+                with open(args.out + ".jsonl", "a") as fh:
+                    fh.writelines(json.dumps(r) + "\n" for r in new)
+                done += new
+                print(name, seed, " ".join(f"{r['method']}/{r['mode']}={r['makespan']}" for r in new), flush=True)
+    result = {"args": vars(args), "device": str(jax.devices()[0]), **summarise(args, done)}
     write_json_atomic(args.out + ".json", result)
+    for k, v in result["gap_percent"].items():
+        spread = f" (std over seeds {v['seed_std']:.2f} on {v['common_instances']})" if v["seed_std"] is not None else ""
+        print(f"  {k:26s} {v['mean_gap']:7.2f} %{spread}  rollouts {v['rollouts']}  n {v['instances']}")
+    print("  DANIEL released:", result["daniel_released"], " paper:", PAPER_10X5)
+    for k, v in result["wilcoxon"].items():
+        print(f"  {k}: n={v['n']} mean diff {v['mean_diff']:+.2f} points, p={v['wilcoxon_p']:.3g}")
 
 
 if __name__ == "__main__":

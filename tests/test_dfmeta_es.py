@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -121,12 +122,15 @@ def test_method_options_take_their_defaults_from_the_es_config():
     from jsched.registry import get
 
     es, solve_cfg, train_cfg = DFMetaConfig(), method.Config(), method.TrainConfig()
-    for name in ("K", "mu", "L", "estimator", "sigma", "inner_lr", "chunk"):
+    for name in ("K", "mu", "L", "sigma", "inner_lr", "chunk"):
         assert getattr(solve_cfg, name) == getattr(es, name) == getattr(train_cfg, name)
-    assert train_cfg.B == es.B and train_cfg.outer_lr == es.outer_lr
-    assert solve_cfg.es() == es
+    assert train_cfg.B == es.B and train_cfg.outer_lr == es.outer_lr and train_cfg.estimator == es.estimator
+    # the solve's estimator follows its mode (the paper's pairing) unless set
+    assert solve_cfg.mode == "sample" and solve_cfg.es() == dataclasses.replace(es, estimator="mc-best")
+    assert method.Config(mode="greedy").es().estimator == "mc-mean"
+    assert method.Config(mode="greedy", estimator="nes").es().estimator == "nes"
     opts = {o[0]: o for o in describe(get("dfmeta").config_class("solve"))}
-    assert opts["K"][2] == es.K and opts["estimator"][3].startswith("an individual's fitness")
+    assert opts["K"][2] == es.K and opts["estimator"][3].startswith("fitness from")
     with pytest.raises(JSchedError, match="even"):
         api.solve("ft06", method="dfmeta", mu=7)
     with pytest.raises(JSchedError, match="estimator"):
@@ -182,3 +186,26 @@ def test_chunked_population_equals_whole_vmap():
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5)  # same keys; float rounding only
     with pytest.raises(JSchedError, match="chunk"):
         DFMetaConfig(chunk=-1)
+
+
+def test_stepwise_deployment_matches_the_jitted_loop_and_stops_at_the_deadline():
+    import time
+
+    from jsched.dfmeta.adapt import run_adaptation
+
+    cfg = DFMetaConfig(K=5, mu=8, sigma=0.1, L=2, estimator="mc-mean", inner_lr=0.1, chunk=3)  # 3 calls a step, last padded
+    theta = {"w": jnp.zeros(3)}
+    key = jax.random.key(4)
+    ref = make_adapt(quadratic, cfg, theta)(key, theta, C)
+    out = run_adaptation(quadratic, quadratic, cfg, theta, C, key, "sample")
+    np.testing.assert_allclose(out.params["w"], ref.params["w"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.curve, ref.curve, rtol=1e-5)
+    assert out.steps == 5 and out.rollouts == cfg.rollouts_per_instance and out.cost == pytest.approx(float(ref.best.cost))
+    # greedy: theta^K decoded once (here the deterministic cost at theta^K), not the best sample
+    greedy = run_adaptation(quadratic, quadratic, cfg, theta, C, key, "greedy")
+    assert greedy.cost == pytest.approx(float(quadratic(None, ref.params, C)[0]), rel=1e-5)
+    assert greedy.rollouts == 5 * 8 * 2 + 1 and greedy.cost >= out.cost
+    # a spent budget: the first call (3 individuals x 2), no ES step; theta_0's deployment still runs
+    late = run_adaptation(quadratic, quadratic, cfg, theta, C, key, "greedy", deadline=time.monotonic())
+    assert late.steps == 0 and late.rollouts == 3 * 2 + 1 and late.curve == []
+    assert late.cost == pytest.approx(float(quadratic(None, theta, C)[0]))

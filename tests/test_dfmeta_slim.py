@@ -97,6 +97,8 @@ def test_solve_dfmeta_picks_slim_on_a_jsp(tmp_path):
     slim_policy.save_theta0(ckpt, THETA, CFG, {})
     r = api.solve("ft06", method="dfmeta", K=1, mu=4, L=2, checkpoint=str(ckpt))
     assert r.extra["base"] == "slim" and r.extra["rollouts"] == 10 and "base=slim" in r.line()
+    g = api.solve("ft06", method="dfmeta", mode="greedy", K=1, mu=4, L=2, checkpoint=str(ckpt))
+    assert g.extra["rollouts"] == 9 and g.extra["steps"] == 1  # validated by api.solve
     with pytest.raises(JSchedError, match="JSP"):
         api.solve(sd2_fjsp(3, 2, 0), method="dfmeta", base="slim")  # an FJSP
 

@@ -11,6 +11,7 @@ outer Adam 1e-4, centred-rank shaping, a fresh inner ES state per instance.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -66,7 +67,8 @@ class DFMetaConfig:
     B: int = option(8, "instances per meta mini-batch", min=1)
     antithetic: bool = option(True, "antithetic (mirrored) perturbations")
     shaping: str = option("centered-rank", "fitness shaping", choices=tuple(SHAPING))
-    chunk: int = option(0, "individuals rolled out together (0: the whole population in one vmap)", min=0)
+    chunk: int = option(10, "individuals rolled out per call (0: the whole population in one vmap); a solve "
+                        "checks its time limit between calls", min=0)
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -134,6 +136,19 @@ def estimate_fitness(costs: jax.Array, estimator: str) -> jax.Array:
     raise JSchedError(f"estimator {estimator!r}: choose one of {', '.join(ESTIMATORS)}")
 
 
+def population_keys(key: jax.Array, p: int, n_samples: int) -> jax.Array:
+    """The (p, n_samples) rollout keys of a population: individual i's keys do not depend on how
+    the population is split into calls."""
+    keys = jax.random.split(key, p * n_samples)
+    return keys.reshape((p, n_samples) + keys.shape[1:])
+
+
+def evaluate_keyed(rollout: Rollout, keys: jax.Array, population: Params, instance: Any) -> tuple[jax.Array, Any]:
+    """Roll individual i out once per key in ``keys[i]``: costs (P, L) and solutions (P, L, ...)."""
+    per_ind = jax.vmap(rollout, in_axes=(0, None, None))
+    return jax.vmap(per_ind, in_axes=(0, 0, None))(keys, population, instance)
+
+
 def evaluate_population(
     rollout: Rollout, key: jax.Array, population: Params, instance: Any, n_samples: int, chunk: int = 0
 ) -> tuple[jax.Array, Any]:
@@ -146,12 +161,11 @@ def evaluate_population(
     ``bench/dfmeta_throughput.py``). With a device mesh keep ``chunk = 0`` (shard, don't loop).
     """
     p = jax.tree.leaves(population)[0].shape[0]
-    keys = jax.random.split(key, p * n_samples)
-    keys = keys.reshape((p, n_samples) + keys.shape[1:])
-    per_ind = jax.vmap(rollout, in_axes=(0, None, None))
+    keys = population_keys(key, p, n_samples)
     if chunk and chunk < p:
+        per_ind = jax.vmap(rollout, in_axes=(0, None, None))
         return jax.lax.map(lambda kp: per_ind(kp[0], kp[1], instance), (keys, population), batch_size=chunk)
-    return jax.vmap(per_ind, in_axes=(0, 0, None))(keys, population, instance)
+    return evaluate_keyed(rollout, keys, population, instance)
 
 
 class Best(NamedTuple):
@@ -198,29 +212,72 @@ def _pop_constraint(mesh: Mesh | None):
     return lambda tree: jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding), tree)
 
 
-def _inner(es: Open_ES, rollout: Rollout, config: DFMetaConfig, mesh: Mesh | None, solution_template):
-    """The un-jitted inner loop ``(key, theta0, instance) -> AdaptResult``."""
+class Steps(NamedTuple):
+    """The jitted pieces of one inner ES step, for a driver that loops in Python (deployment
+    under a time budget, :func:`jsched.dfmeta.adapt.run_adaptation`). Composed in this order
+    with the keys of :func:`step_keys`, they give :func:`make_adapt`'s result."""
+
+    init: Callable[[jax.Array, Params], Any]  # (key, theta0) -> es_state
+    ask: Callable[[jax.Array, Any], tuple[Params, Any]]  # (key, es_state) -> (population, es_state)
+    evaluate: Callable[[jax.Array, Params, Any], tuple[jax.Array, Any]]  # evaluate_keyed
+    tell: Callable[[jax.Array, Params, jax.Array, Any], Any]  # (key, population, costs (P, L), es_state) -> es_state
+    mean: Callable[[Any], Params]  # es_state -> theta
+
+
+def step_keys(key: jax.Array, K: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(init key, (K, 3) ask/roll/tell keys, final key) of one adaptation."""
+    k_init, k_loop, k_final = jax.random.split(key, 3)
+    per_step = jax.vmap(lambda k: jax.random.split(k, 3))(jax.random.split(k_loop, K))
+    return k_init, per_step, k_final
+
+
+def _pieces(es: Open_ES, rollout: Rollout, config: DFMetaConfig, mesh: Mesh | None):
+    """Un-jitted (init, ask, tell) of the inner ES; ``tell`` takes raw (P, L) costs."""
     constrain = _pop_constraint(mesh)
     es_params = es.default_params
 
+    def init(key, theta0):
+        return es.init(key, theta0, es_params)
+
+    def ask(key, state):
+        pop, state = es.ask(key, state, es_params)
+        return constrain(pop), state
+
+    def tell(key, pop, costs, state):
+        fitness = estimate_fitness(costs.astype(jnp.float32), config.estimator)
+        return es.tell(key, pop, fitness, state, es_params)[0]
+
+    return init, ask, tell
+
+
+def make_steps(rollout: Rollout, config: DFMetaConfig, template: Params) -> Steps:
+    """The jitted :class:`Steps` of the inner ES for ``rollout`` and parameters like ``template``."""
+    es = make_es(config, template)
+    init, ask, tell = _pieces(es, rollout, config, None)
+    return Steps(jax.jit(init), jax.jit(ask), jax.jit(functools.partial(evaluate_keyed, rollout)), jax.jit(tell),
+                 jax.jit(es.get_mean))  # fmt: skip
+
+
+def _inner(es: Open_ES, rollout: Rollout, config: DFMetaConfig, mesh: Mesh | None, solution_template):
+    """The un-jitted inner loop ``(key, theta0, instance) -> AdaptResult``."""
+    init, ask, tell = _pieces(es, rollout, config, mesh)
+
     def run(key: jax.Array, theta0: Params, instance: Any) -> AdaptResult:
-        k_init, k_loop, k_final = jax.random.split(key, 3)
-        state = es.init(k_init, theta0, es_params)
+        k_init, per_step, k_final = step_keys(key, config.K)
+        state = init(k_init, theta0)
         best = Best(jnp.asarray(jnp.inf, jnp.float32), solution_template(instance))
 
         def step(carry, k):
             state, best = carry
-            k_ask, k_roll, k_tell = jax.random.split(k, 3)
-            pop, state = es.ask(k_ask, state, es_params)
-            pop = constrain(pop)
+            k_ask, k_roll, k_tell = k[0], k[1], k[2]
+            pop, state = ask(k_ask, state)
             costs, sols = evaluate_population(rollout, k_roll, pop, instance, config.L, config.chunk)
             costs = costs.astype(jnp.float32)
-            fitness = estimate_fitness(costs, config.estimator)
-            state, _ = es.tell(k_tell, pop, fitness, state, es_params)
+            state = tell(k_tell, pop, costs, state)
             best = _update_best(best, costs, sols)
-            return (state, best), (best.cost, fitness.mean())
+            return (state, best), (best.cost, estimate_fitness(costs, config.estimator).mean())
 
-        (state, best), (curve, mean_fit) = jax.lax.scan(step, (state, best), jax.random.split(k_loop, config.K))
+        (state, best), (curve, mean_fit) = jax.lax.scan(step, (state, best), per_step)
         theta = es.get_mean(state)
         one = jax.tree.map(lambda x: x[None], theta)
         costs, sols = evaluate_population(rollout, k_final, one, instance, config.L)

@@ -1,5 +1,6 @@
 """Method ``dfmeta``: DF-Meta test-time adaptation, K ES steps on the instance from a theta_0
-(DANIEL on an FJSP, SLIM on a JSP); and the meta-training of theta_0 (through ``jsched.training``).
+(DANIEL on an FJSP, SLIM on a JSP) within a time limit, deployed greedily or by sampling; and the
+meta-training of theta_0 (through ``jsched.training``).
 
 No meta-trained SLIM theta_0 ships: on a JSP the default starts from the shipped SLIM model
 (ES without meta-learning) unless ``checkpoint`` names a theta_0 from ``train`` with base slim.
@@ -8,6 +9,7 @@ No meta-trained SLIM theta_0 ships: on a JSP the default starts from the shipped
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,8 @@ import numpy as np
 
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.dfmeta import daniel
-from jsched.dfmeta.es import DFMetaConfig, es_option
+from jsched.dfmeta.adapt import DEPLOY_MODES
+from jsched.dfmeta.es import ESTIMATORS, DFMetaConfig, es_option
 from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
 from jsched.options import option
@@ -37,7 +40,6 @@ class ESOptions:
     K: int = es_option("K")
     mu: int = es_option("mu")
     L: int = es_option("L")
-    estimator: str = es_option("estimator")
     sigma: float = es_option("sigma")
     inner_lr: float = es_option("inner_lr")
     chunk: int = es_option("chunk")
@@ -45,6 +47,17 @@ class ESOptions:
 
 @dataclass(frozen=True)
 class Config(ESOptions):
+    """Deployment. ``mode`` sample (default) returns the best schedule of all the adaptation's
+    rollouts, which a user wants from a solver; greedy returns theta^K's greedy decode, the
+    paper's headline protocol (``bench/dfmeta.py`` reports both)."""
+
+    mode: str = option("sample", "deploy theta^K: sample (best schedule of all rollouts) or greedy (theta^K's greedy decode)",
+                       choices=DEPLOY_MODES)  # fmt: skip
+    estimator: str | None = option(None, "fitness from an individual's L rollouts: nes, mc-mean or mc-best "
+                                   "(default: mc-mean in greedy mode, mc-best in sample mode, as in the paper)",
+                                   choices=ESTIMATORS)  # fmt: skip
+    time_limit: float = option(40.0, "seconds for the adaptation, compilation included (its first call always "
+                               "runs); at the limit it deploys the last completed ES step", min=0)  # fmt: skip
     base: str = option("auto", "base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim", choices=BASES)
     checkpoint: str | None = option(None, "theta_0 file (default: the shipped DANIEL theta_0, or the shipped SLIM model)")
 
@@ -52,10 +65,11 @@ class Config(ESOptions):
         self.es()  # the ES's cross-field checks (mu even, ...)
 
     def es(self) -> DFMetaConfig:
-        return _es_config(self)
+        return _es_config(self, estimator=self.estimator or ("mc-mean" if self.mode == "greedy" else "mc-best"))
 
 
 def solve(instance, config: Config, key) -> Result:
+    deadline = time.monotonic() + config.time_limit
     cfg = config.es()
     base = pick_base(instance, config.base)
     if base == "slim":
@@ -63,15 +77,15 @@ def solve(instance, config: Config, key) -> Result:
 
         path = config.checkpoint or SLIM_THETA0
         theta0, model_cfg, _ = slim_policy.load_theta0(path)
-        out = slim_policy.adapt_instance(theta0, instance, cfg, key, model_cfg)
+        out = slim_policy.adapt_instance(theta0, instance, cfg, key, model_cfg, config.mode, deadline)
     else:
         from jsched.dfmeta.adapt import adapt_instance
 
         path = config.checkpoint or THETA0
-        out = adapt_instance(daniel.policy, daniel.ENV, load_theta0(path)[0], instance, cfg, key)
-    extra = {"base": base, "K": cfg.K, "mu": cfg.mu, "L": cfg.L, "estimator": cfg.estimator,
-             "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
-    return Result(instance, out.schedule, extra=extra, summary=("base", "rollouts"))
+        out = adapt_instance(daniel.policy, daniel.ENV, load_theta0(path)[0], instance, cfg, key, config.mode, deadline)
+    extra = {"base": base, "mode": config.mode, "K": cfg.K, "steps": out.steps, "mu": cfg.mu, "L": cfg.L,
+             "estimator": cfg.estimator, "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
+    return Result(instance, out.schedule, extra=extra, summary=("base", "mode", "steps", "rollouts"))
 
 
 def pick_base(instance, base: str) -> str:
@@ -90,10 +104,10 @@ def load_theta0(path: str = THETA0) -> tuple[Any, dict, dict]:
     return jax.tree.map(jax.numpy.asarray, cp.tree), cp.config, cp.meta
 
 
-def _es_config(cfg: Any) -> DFMetaConfig:
-    """The DFMetaConfig of a Config or TrainConfig (its ES fields; the rest keep their defaults)."""
+def _es_config(cfg: Any, **override) -> DFMetaConfig:
+    """The DFMetaConfig of a Config or TrainConfig (its ES fields, then ``override``; the rest keep their defaults)."""
     names = DFMetaConfig.__dataclass_fields__
-    return DFMetaConfig(**{k: v for k, v in vars(cfg).items() if k in names})
+    return DFMetaConfig(**{**{k: v for k, v in vars(cfg).items() if k in names}, **override})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +134,7 @@ class TrainConfig(ESOptions, RunConfig):
     steps: int = option(200, "meta steps (mini-batches)", min=1)
     pool: int = option(1000, "pre-generated training instances (seed 400 + seed)", min=1)
     save_every: int = option(5, "meta steps between checkpoints (one chunk)", min=1)
+    estimator: str = es_option("estimator")
     B: int = es_option("B")
     outer_lr: float = es_option("outer_lr")
 

@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jsched.dfmeta.adapt import AdaptOutcome, cached_adapter
+from jsched.dfmeta.adapt import AdaptOutcome, run_adaptation
 from jsched.dfmeta.es import DFMetaConfig
-from jsched.errors import JSchedError
+from jsched.errors import JSchedError, ScheduleError
 from jsched.instances.model import JSPInstance
 from jsched.kernels.jsp import makespan, reset, step
 from jsched.rollout import sample_from_uniform
@@ -32,11 +32,11 @@ DEFAULT_MODEL = ModelConfig()
 
 
 @functools.lru_cache(maxsize=16)
-def make_rollout(cfg: ModelConfig = DEFAULT_MODEL):
+def make_rollout(cfg: ModelConfig = DEFAULT_MODEL, greedy: bool = False):
     """``rollout(key, params, inst: SlimInstance) -> (makespan float32, start (J, O) int32)``.
 
-    One sampled SLIM construction with the encoder run once (cached per ``cfg``, so the same
-    function object is returned and jitted callers compile once).
+    One sampled (``greedy``: argmax) SLIM construction with the encoder run once (cached per
+    ``cfg`` and ``greedy``, so the same function object is returned and jitted callers compile once).
     """
 
     def rollout(key: jax.Array, params: Any, inst: SlimInstance):
@@ -47,7 +47,8 @@ def make_rollout(cfg: ModelConfig = DEFAULT_MODEL):
         def body(state, u):
             logits = step_logits(params, inst, emb, state, cfg)
             live = jnp.isfinite(logits).any()
-            a, _ = sample_from_uniform(jnp.where(live, logits, 0.0), u)
+            logits = jnp.where(live, logits, 0.0)
+            a = jnp.argmax(logits) if greedy else sample_from_uniform(logits, u)[0]
             state, _, _ = step(inst.jsp, state, jnp.where(live, a, 0).astype(jnp.int32))
             return state, None
 
@@ -58,19 +59,24 @@ def make_rollout(cfg: ModelConfig = DEFAULT_MODEL):
 
 
 def adapt_instance(
-    theta0: Any, instance: JSPInstance, config: DFMetaConfig, key: jax.Array, cfg: ModelConfig = DEFAULT_MODEL
+    theta0: Any,
+    instance: JSPInstance,
+    config: DFMetaConfig,
+    key: jax.Array,
+    cfg: ModelConfig = DEFAULT_MODEL,
+    mode: str = "sample",
+    deadline: float = float("inf"),
 ) -> AdaptOutcome:
-    """K ES steps of SLIM from ``theta0`` on a JSP ``instance``; the best schedule seen, validated."""
+    """:func:`jsched.dfmeta.adapt.run_adaptation` of SLIM on a JSP ``instance``; the deployed schedule, validated."""
     if not isinstance(instance, JSPInstance):
         raise JSchedError(f"the SLIM policy solves JSP instances, not {type(instance).__name__} ({instance.name})")
     inst = slim_instance(instance)
-    res = cached_adapter(make_rollout(cfg), config, theta0)(key, theta0, inst)
-    start = np.asarray(res.best.solution)[: instance.n_jobs, : instance.n_ops_per_job]
+    out = run_adaptation(make_rollout(cfg), make_rollout(cfg, True), config, theta0, inst, key, mode, deadline)
+    start = np.asarray(out.solution)[: instance.n_jobs, : instance.n_ops_per_job]
     sched = validate(instance, Schedule.from_arrays(instance, start))
-    if sched.makespan != int(res.best.cost):
-        raise JSchedError(f"{instance.name}: rollout makespan {int(res.best.cost)} != schedule makespan {sched.makespan}")
-    return AdaptOutcome(sched, sched.makespan, [float(c) for c in np.asarray(res.curve)],
-                        config.rollouts_per_instance, res.params)
+    if sched.makespan != int(out.cost):
+        raise ScheduleError(f"{instance.name}: rollout makespan {int(out.cost)} != schedule makespan {sched.makespan}")
+    return AdaptOutcome(sched, sched.makespan, out.curve, out.rollouts, out.steps, out.params)
 
 
 def save_theta0(path, params: Any, cfg: ModelConfig, dfmeta: dict) -> None:
