@@ -33,7 +33,8 @@ class MAOptions(Population):
 
 @dataclass(frozen=True)
 class Config(MAOptions):
-    params: str = option("default", "MA parameters: default, tuned or a JSON file with the seven values")
+    params: str = option("default", "MA parameters: default, table3 (the paper's tuned), tuned (jsched's MA tuned "
+                                    "with the DAC training budget) or a JSON file with the seven values")
 
 
 def solve(instance: PFSPInstance, config: Config, key) -> Result:
@@ -63,8 +64,8 @@ def result(instance: PFSPInstance, res: ma.MAResult, config: MAOptions, key, ext
         **extra,
     }
     if config.plot:
-        from jsched.dac.plots import plot_power_profile
+        from jsched.dac.plots import power_profile_figure, save_figure
 
-        plot_power_profile(instance, res.start, config.plot)
+        save_figure(power_profile_figure(instance, res.start), config.plot)
     summary = ("emissions",) if best is None else ("emissions", "emissions_gap_percent")
     return Result(instance, res.schedule, extra=fields, summary=summary)
