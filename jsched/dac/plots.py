@@ -42,7 +42,7 @@ def _draw_power(ax, inst: PFSPInstance, start: np.ndarray, title: str) -> None:
             s = int(start[j, m])
             per_machine[m, s : s + d] += inst.power[j, m, :d]
     ax.stackplot(t, per_machine, step="post", alpha=0.75,
-                 labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else None)
+                 labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else ())
     ax.step(t, inst.generation, where="post", color="green", lw=1.5, label="on-site generation")
     ax.step(t, per_machine.sum(0), where="post", color="black", lw=0.8, label="load")
     ax.set_xlabel("time (h)")
