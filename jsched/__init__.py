@@ -23,10 +23,10 @@ __all__ = ["JSchedError", "MethodInfo", "Result", "Schedule", "evaluate", "load"
 
 
 def __getattr__(name: str):
-    """``jsched.graph`` without an import line, loaded on first use: it imports jraph and JAX,
-    which ``import jsched`` alone does not."""
-    if name == "graph":
+    """``jsched.graph`` and ``jsched.envs`` without an import line, loaded on first use: they
+    import JAX (and jraph), which ``import jsched`` alone does not."""
+    if name in ("graph", "envs"):
         import importlib
 
-        return importlib.import_module("jsched.graph")
+        return importlib.import_module(f"jsched.{name}")
     raise AttributeError(f"module 'jsched' has no attribute {name!r}")

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import importlib
 import io
+import logging
 import os
 import sys
 
@@ -25,6 +26,8 @@ COMMANDS = [
     "jsched.commands.eval",
     "jsched.commands.rho",
     "jsched.commands.bench",
+    "jsched.commands.validate",
+    "jsched.commands.gantt",
 ]
 
 
@@ -48,8 +51,33 @@ def _enable_compilation_cache() -> None:
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", default)
 
 
+@contextlib.contextmanager
+def _log_to_stderr():
+    """jsched's INFO logs (training runs, resumes) as plain stderr lines while a command runs,
+    unless the caller configured logging (then theirs applies); other libraries' logs untouched."""
+    log = logging.getLogger("jsched")
+    if log.hasHandlers():
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = log.level
+    log.addHandler(handler)
+    if level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    with _log_to_stderr():
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv: list[str]) -> int:
     _enable_compilation_cache()
     parser = build_parser()
     try:

@@ -105,9 +105,10 @@ def get(name: str) -> Method:
 
 JSP_RULES = ("lpt", "sps", "lwkr", "spsr", "lptn", "lwt")  # the rules defined for the JSP only
 BOTH_RULES = ("fifo", "spt", "mwkr", "ltwr", "mor", "lor")  # the rules that also take FJSP instances
+DUE_RULES = ("edd", "atc")  # the due-date rules (JSP and FJSP instances with job due dates)
 
 register(Method("cpsat", "jsched.cpsat.method", ("jsp", "fjsp"), "OR-tools CP-SAT (exact, time-limited)"))
-for _rule in JSP_RULES + BOTH_RULES:
+for _rule in JSP_RULES + BOTH_RULES + DUE_RULES:
     register(Method(_rule, "jsched.rules.method", ("jsp",) if _rule in JSP_RULES else ("jsp", "fjsp"),
                     f"dispatching rule {_rule.upper()} (greedy, jitted)", preset={"rule": _rule}))  # fmt: skip
 register(Method("ma", "jsched.dac.ma_method", ("pfsp",), "memetic algorithm for carbon-aware PFSP (static parameters)"))

@@ -4,9 +4,22 @@ Every schedule any jsched method reports goes through :func:`validate` first. Th
 is written in plain numpy/Python, independent of the kernels and of CP-SAT, and raises a
 :class:`~jsched.errors.ScheduleError` that names the first violation it finds.
 
-JSON contract (read by outside checkers): ``{"instance", "method", "makespan", "best_known",
-"gap_percent", "time_seconds", "operations": [{"job", "op", "machine", "start", "end"}, ...]}``,
-everything 0-based.
+Schedule JSON (``jsched solve --out``, ``Result.save``; the contract outside checkers read)::
+
+    {"format": "jsched-schedule", "version": 1,
+     "instance": "ft06",                        # the instance's name
+     "instance_data": {...},                    # the whole instance, as a "jsched-instance" JSON
+     "method": "cpsat", "makespan": 55, "best_known": 55, "gap_percent": 0.0, "time_seconds": 1.2,
+     ...,                                       # the method's own fields (Result.extra)
+     "operations": [{"job": 0, "op": 0, "machine": 2, "start": 0, "end": 1}, ...]}
+
+An instance with job due dates adds :func:`due_date_metrics` after the makespan
+(``total_tardiness``, ``weighted_tardiness``, ``tardy_jobs``, ``max_lateness``). Everything is
+0-based; the ``instance_data`` layout is the instance JSON of :mod:`jsched.instances.io` (a PFSP instance is written as its JSP). A checker needs nothing but
+this file: every operation must appear once, run ``end - start`` = its duration on its machine,
+no earlier than its release and its job predecessor's end, and not overlap another operation on
+its machine. Files written before the format tag (no ``format``, ``version`` or
+``instance_data``) are still read (:func:`read_schedule`).
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from jsched.atomic import write_text_atomic
-from jsched.errors import ScheduleError
+from jsched.errors import JSchedError, ScheduleError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
 
 MAX_TIME = 2**40
@@ -30,6 +43,8 @@ stay below 2**31), and keeps every sum or difference the validator or a caller c
 int64 far from wrapping."""
 
 _FIELDS = ("job", "op", "machine", "start", "end")
+SCHEDULE_FORMAT = "jsched-schedule"
+SCHEDULE_VERSION = 1
 
 
 def _flat(values: Any, field: str) -> np.ndarray:
@@ -267,10 +282,44 @@ def total_start_end_delay(instance: Instance, schedule: Schedule) -> int:
     return total
 
 
+DUE_DATE_OBJECTIVES = ("total_tardiness", "weighted_tardiness", "tardy_jobs", "max_lateness")
+
+
+def require_due_dates(instance: Instance, what: str) -> None:
+    """Raise a one-line JSchedError unless ``instance`` has job due dates (``what`` needs them)."""
+    if getattr(instance, "job_due", None) is None:
+        raise JSchedError(
+            f"{what} needs job due dates; instance {instance.name!r} has none "
+            "(add them with jsched.instances.with_due_dates, or 'job_due' in the instance JSON)"
+        )
+
+
+def due_date_metrics(instance: Instance, schedule: Schedule) -> dict[str, int]:
+    """Total and weighted tardiness, tardy jobs and maximum lateness of a validated schedule.
+
+    A job completes when its last operation ends (C_j); lateness L_j = C_j - due_j, tardiness
+    T_j = max(0, L_j), weights default to 1.
+    """
+    require_due_dates(instance, "due-date metrics")
+    f = as_fjsp(instance)
+    done = np.zeros(f.n_jobs, np.int64)
+    np.maximum.at(done, schedule.job, schedule.end)
+    late = done - f.job_due
+    tardy = np.maximum(late, 0)
+    w = np.ones(f.n_jobs, np.int64) if f.job_weight is None else f.job_weight
+    return {
+        "total_tardiness": int(tardy.sum()),
+        "weighted_tardiness": int((w * tardy).sum()),
+        "tardy_jobs": int((late > 0).sum()),
+        "max_lateness": int(late.max()) if f.n_jobs else 0,
+    }
+
+
 OBJECTIVES = {
     "makespan": lambda inst, s: makespan(s),
     "start_delay": total_start_delay,
     "start_end_delay": total_start_end_delay,
+    **{k: (lambda inst, s, k=k: due_date_metrics(inst, s)[k]) for k in DUE_DATE_OBJECTIVES},
 }
 
 
@@ -295,13 +344,19 @@ def schedule_payload(
     **extra: Any,
 ) -> dict:
     """The schedule JSON contract as a dict (validates the schedule first)."""
+    from jsched.instances.io import instance_to_json
+
     validate(instance, schedule)
     ms = schedule.makespan
     gap = gap_percent(ms, best_known)
     payload = {
+        "format": SCHEDULE_FORMAT,
+        "version": SCHEDULE_VERSION,
         "instance": instance.name,
+        "instance_data": instance_to_json(instance.to_jsp() if hasattr(instance, "to_jsp") else instance),
         "method": method,
         "makespan": ms,
+        **(due_date_metrics(instance, schedule) if getattr(instance, "job_due", None) is not None else {}),
         "best_known": best_known,
         "gap_percent": None if gap is None else round(gap, 4),
         "time_seconds": round(float(time_seconds), 4),
@@ -309,3 +364,36 @@ def schedule_payload(
     payload.update(extra)
     payload["operations"] = schedule.operations()
     return payload
+
+
+def read_schedule(path: str | os.PathLike) -> tuple[Instance | None, Schedule, dict]:
+    """``(instance, schedule, payload)`` of a schedule JSON file (not validated).
+
+    ``instance`` is the file's ``instance_data``, or None for files written before it existed
+    (their ``instance`` name is in ``payload``). A job-shop-lib schedule (``Schedule.to_dict``)
+    is read too, as the semi-active schedule of its machine sequences. Unreadable files raise
+    JSchedError; malformed operations raise ScheduleError.
+    """
+    from jsched.instances.io import instance_from_json, read_text
+    from jsched.interop.jobshoplib import is_jobshoplib_schedule, schedule_from_jobshoplib
+
+    p = os.fspath(path)
+    try:
+        data = json.loads(read_text(p))
+    except json.JSONDecodeError as e:
+        raise JSchedError(f"{p}:{e.lineno}: invalid JSON: {e.msg}") from None
+    if is_jobshoplib_schedule(data):
+        inst, schedule = schedule_from_jobshoplib(data, p)
+        return inst, schedule, data
+    if not isinstance(data, dict) or "operations" not in data:
+        raise JSchedError(f"{p}: not a schedule file: expected a JSON object with 'operations'")
+    fmt = data.get("format", SCHEDULE_FORMAT)
+    if fmt != SCHEDULE_FORMAT:
+        raise JSchedError(f"{p}: field format: expected {SCHEDULE_FORMAT!r}, got {str(fmt)[:40]!r}")
+    version = data.get("version", SCHEDULE_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= SCHEDULE_VERSION:
+        raise JSchedError(f"{p}: field version: unsupported {str(version)[:20]!r}, this jsched reads version {SCHEDULE_VERSION}")
+    inst = None
+    if data.get("instance_data") is not None:
+        inst = instance_from_json(data["instance_data"], f"{p} (instance_data)")
+    return inst, Schedule.from_operations(data["operations"]), data

@@ -5,12 +5,14 @@ A trainer keeps only what is its own (loss, batch, evaluation) behind the :class
 protocol; :func:`run_training` does the rest, the same way for every method. A run lives in one
 folder (``out``): ``checkpoint.msgpack`` (the whole training state, kind ``<name>-train``),
 ``metrics.json`` (a row per update) and ``model.msgpack`` (what ``jsched solve`` loads,
-re-exported after every chunk, so an interrupted run still leaves a usable model).
+re-exported after every chunk, so an interrupted run still leaves a usable model). The run's
+start, resume, early stop and end go to the ``jsched.training`` logger (the progress bar stays).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -26,6 +28,8 @@ from jsched.options import option
 CHECKPOINT = "checkpoint.msgpack"
 METRICS = "metrics.json"
 MODEL = "model.msgpack"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ def run_training(trainer: Trainer, config: Any, key) -> dict:
             want[k] = got.get(k)
         cp = load_checkpoint(ckpt, kind, template=state, config=want)
         state, done, metrics, seconds = cp.tree, int(cp.meta["done"]), cp.meta["metrics"], float(cp.meta["seconds"])
+        logger.info("%s: resuming %s at update %d of %d", trainer.name, folder, done, trainer.total)
+    else:
+        logger.info("%s: training %d updates in %s", trainer.name, trainer.total, folder)
     t0 = time.perf_counter() - seconds
     budget = math.inf if config.max_minutes is None else 60.0 * config.max_minutes
     stopped = False
@@ -106,8 +113,15 @@ def run_training(trainer: Trainer, config: Any, key) -> dict:
             trainer.export(state, model, {"config": stored_cfg, "updates": done, "seconds": meta["seconds"]})
             bar.set_postfix({k: f"{v:.4g}" for k, v in metrics[-1].items() if isinstance(v, float)}, refresh=False)
             bar.update(n)
+            logger.debug("%s: update %d of %d, checkpoint written", trainer.name, done, trainer.total)
+    elapsed = time.perf_counter() - t0
+    if stopped:
+        logger.info("%s: stopped at update %d of %d (max_minutes); resume to continue",
+                    trainer.name, done, trainer.total)  # fmt: skip
+    else:
+        logger.info("%s: %d updates done in %.1f s; model %s", trainer.name, done, elapsed, model)
     return {"out": folder, "checkpoint": ckpt, "model": model, "metrics": log, "updates": done, "total": trainer.total,
-            "seconds": round(time.perf_counter() - t0, 1), "stopped_early": stopped,
+            "seconds": round(elapsed, 1), "stopped_early": stopped,
             "last": metrics[-1] if metrics else {}}  # fmt: skip
 
 

@@ -6,7 +6,8 @@ instance generator (``jsched.instances.generators``: ``key -> params``, as Juman
 without randomness ignore them), never state. ``Env`` is a hashable NamedTuple of module-level
 functions, so it can be a static argument of ``jax.jit``. The dispatch envs observe
 ``Obs(params, state)`` by default, so each policy computes only the features it needs; swap
-it with ``env._replace(observe=fn)``.
+it with ``env._replace(observe=fn)``. ``jsched.envs`` presents these envs in gymnax's and
+Jumanji's conventions (a layer over this one, for users of those libraries).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from jsched.kernels import fjsp, jsp
+from jsched.kernels import fjsp, jsp, petri
 
 
 class Env(NamedTuple):
@@ -66,5 +67,15 @@ def _fjsp_machines(params: fjsp.FJSPParams, state: fjsp.FJSPState) -> jax.Array:
     return state.machine
 
 
+def _petri_reset(key, params: jsp.JSPParams) -> jsp.JSPState:
+    return petri.reset(params)
+
+
+def _petri_step(key, params: jsp.JSPParams, state: jsp.JSPState, action):
+    return petri.step(params, state, action)
+
+
 JSP_ENV = Env("jsp", _jsp_reset, _jsp_step, default_observe, jsp.action_mask, jsp.makespan, _jsp_machines)
 FJSP_ENV = Env("fjsp", _fjsp_reset, _fjsp_step, default_observe, fjsp.action_mask, fjsp.makespan, _fjsp_machines)
+# The JSP as a Petri net: the same state, the net's guard (the non-delay set) as the action mask.
+PETRI_ENV = Env("petri", _petri_reset, _petri_step, default_observe, petri.action_mask, petri.makespan, _jsp_machines)

@@ -31,6 +31,8 @@ class JSPParams(NamedTuple):
     job_len: jax.Array  # (J,) int32, operations of each job (0 for a padded job)
     release: jax.Array  # (J,) int32, earliest start of each job
     machine_mask: jax.Array  # (M,) bool, True for real machines
+    due: jax.Array | None = None  # (J,) int32, job due dates (None: the instance has none)
+    weight: jax.Array | None = None  # (J,) int32, job weights (1 when not given; None without due dates)
 
 
 class JSPState(NamedTuple):

@@ -15,6 +15,14 @@ FJSP rules pick a (job, machine) pair among the non-delay candidate pairs (DANIE
 eligibility): a job rule chooses the job, then a machine rule chooses among its candidate
 machines (``"spt"``: shortest processing time, ``"eet"``: earliest end time); ``spt`` alone
 ranks pairs by processing time.
+
+The due-date rules (:data:`DUE_RULES`, the last entries of both tables) read the job due dates
+and weights of the instance params and raise ValueError on an instance without them: EDD
+(earliest due date) and ATC (apparent tardiness cost, Vepsalainen & Morton 1987):
+``w / p * exp(-max(0, due - t - work left) / (K * mean p))``, p the candidate's processing time
+(FJSP: its mean over eligible machines), t its earliest start (FJSP: t*), the work left
+including the candidate, the mean over the jobs with operations left, look-ahead ``ATC_K``;
+compared in log space, so that large slacks never underflow to ties.
 """
 
 from __future__ import annotations
@@ -28,10 +36,26 @@ import jax.numpy as jnp
 from jsched.kernels import fjsp, jsp
 
 f32 = jnp.float32
+ATC_K = 2.0  # ATC's look-ahead parameter
 
 
 def _f(x):
     return x.astype(f32)
+
+
+def _due(p, name: str) -> tuple[jax.Array, jax.Array]:
+    """(due, weight) of the instance params; rules that need them fail clearly without them."""
+    if p.due is None:
+        raise ValueError(f"rule {name} needs job due dates; the instance has none")
+    return p.due, p.weight
+
+
+def _atc(name: str, p, duration: jax.Array, work_left: jax.Array, t: jax.Array, live: jax.Array) -> jax.Array:
+    """log ATC priority per job (see the module doc); ``live``: jobs with operations left."""
+    due, weight = _due(p, name)
+    pbar = jnp.where(live, duration, 0.0).sum() / jnp.maximum(live.sum(), 1)
+    slack = jnp.maximum(_f(due) - work_left - _f(t), 0.0)
+    return jnp.log(_f(weight)) - jnp.log(jnp.maximum(duration, 1.0)) - slack / (ATC_K * jnp.maximum(pbar, 1.0))
 
 
 # The rule table: name -> keys over jobs (higher first, lexicographic; then the lowest index),
@@ -66,12 +90,18 @@ RULES: dict[str, Callable[[jsp.JobFeatures, jsp.JSPState, jsp.JSPParams], tuple[
     "mor": lambda f, s, p: (_f(f.ops_left),),
     # LOR: least operations remaining (the same ranking as SPSR).
     "lor": lambda f, s, p: (-_f(f.ops_left),),
+    # EDD: earliest due date of the job.
+    "edd": lambda f, s, p: (-_f(_due(p, "edd")[0]),),
+    # ATC: apparent tardiness cost (module doc).
+    "atc": lambda f, s, p: (_atc("atc", p, _f(f.duration), _f(f.work_left), f.est, f.ops_left > 0),),
 }
 
 # Variants: entries that redefine another entry's rule (offered by the HH agents, not as methods).
 VARIANTS = ("sps_fifo",)
+# The rules that need job due dates (methods, not columns of ``jsched rules``), in both tables.
+DUE_RULES = ("edd", "atc")
 # The JSP dispatching rules (the rule methods and the columns of ``jsched rules``).
-JSP_RULES = tuple(n for n in RULES if n not in VARIANTS)
+JSP_RULES = tuple(n for n in RULES if n not in VARIANTS + DUE_RULES)
 # The seven low-level heuristics of the HH agents, in the paper's order (FIFO, SPT, SPS, LTWR,
 # SPSR, LPTN, LWT).
 HH_RULES = ("fifo", "spt", "sps_fifo", "ltwr", "spsr", "lptn", "lwt")
@@ -118,17 +148,21 @@ def jsp_rule_action(name: str, params: jsp.JSPParams, state: jsp.JSPState, candi
 
 
 # FJSP: job rules (priority over jobs, higher first) then a machine rule over the job's pairs.
-FJSP_JOB_RULES: dict[str, Callable[[fjsp.OpFeatures, fjsp.FJSPState], jax.Array]] = {
+FJSP_JOB_RULES: dict[str, Callable[[fjsp.OpFeatures, fjsp.FJSPState, fjsp.FJSPParams], jax.Array]] = {
     # FIFO: the job that arrived in its queue first (earliest ready time).
-    "fifo": lambda f, s: -_f(s.job_ready),
+    "fifo": lambda f, s, p: -_f(s.job_ready),
     # MWKR: most work remaining (sum over unscheduled ops of the mean eligible processing time).
-    "mwkr": lambda f, s: _exact_work_left(f),
+    "mwkr": lambda f, s, p: _exact_work_left(f),
     # LTWR: the same rule as MWKR.
-    "ltwr": lambda f, s: _exact_work_left(f),
+    "ltwr": lambda f, s, p: _exact_work_left(f),
     # MOR: most operations remaining.
-    "mor": lambda f, s: _f(f.ops_left),
+    "mor": lambda f, s, p: _f(f.ops_left),
     # LOR: least operations remaining.
-    "lor": lambda f, s: -_f(f.ops_left),
+    "lor": lambda f, s, p: -_f(f.ops_left),
+    # EDD: earliest due date of the job.
+    "edd": lambda f, s, p: -_f(_due(p, "edd")[0]),
+    # ATC: apparent tardiness cost (module doc), with mean times and t*.
+    "atc": lambda f, s, p: _atc("atc", p, _next_mean_pt(f, s), _exact_work_left(f), fjsp.t_star(p, s), f.ops_left > 0),
 }
 FJSP_MACHINE_RULES = ("spt", "eet")
 
@@ -140,7 +174,14 @@ def _exact_work_left(f: fjsp.OpFeatures) -> jax.Array:
     return jnp.where(unsched, jnp.round(f.stats.mean_pt * 64.0) / 64.0, 0.0).sum(1)
 
 
-FJSP_RULES = ("spt",) + tuple(FJSP_JOB_RULES)
+def _next_mean_pt(f: fjsp.OpFeatures, s: fjsp.FJSPState) -> jax.Array:
+    """(J,) mean eligible processing time of each job's next operation, rounded to 1/64 as above."""
+    o = jnp.minimum(s.next_op, f.stats.mean_pt.shape[1] - 1)
+    return jnp.round(jnp.take_along_axis(f.stats.mean_pt, o[:, None], axis=1)[:, 0] * 64.0) / 64.0
+
+
+# The FJSP rules without due dates (the columns of ``jsched rules``); the due-date rules follow.
+FJSP_RULES = ("spt",) + tuple(n for n in FJSP_JOB_RULES if n not in DUE_RULES)
 
 
 def fjsp_rule_action(
@@ -160,7 +201,7 @@ def fjsp_rule_action(
     dur = _f(pf.duration)
     if name == "spt":
         return masked_argmax(-dur.reshape(-1), cand.reshape(-1))
-    prio = FJSP_JOB_RULES[name](fjsp.op_features(params, state), state)
+    prio = FJSP_JOB_RULES[name](fjsp.op_features(params, state), state, params)
     job = masked_argmax(prio, cand.any(axis=1))
     if machine_rule == "spt":
         mprio = -dur[job]
@@ -178,7 +219,7 @@ def _one_hot_logits(action: jax.Array, n: int) -> jax.Array:
 def _check(names: tuple[str, ...], problem: str, candidates: str, machine_rule: str) -> None:
     if problem not in ("jsp", "fjsp"):
         raise ValueError(f"problem must be 'jsp' or 'fjsp', got {problem!r}")
-    known, modes = (RULES, jsp.CANDIDATE_MODES) if problem == "jsp" else (FJSP_RULES, fjsp.CANDIDATE_MODES)
+    known, modes = (RULES, jsp.CANDIDATE_MODES) if problem == "jsp" else (FJSP_RULES + DUE_RULES, fjsp.CANDIDATE_MODES)
     for n in names:
         if n not in known:
             raise ValueError(f"unknown {problem.upper()} rule {n!r}; choose one of {sorted(known)}")

@@ -161,4 +161,4 @@ def test_constants_kept_apart_for_a_light_cli_agree():
     from jsched import cpsat
     from jsched.rho import method as rho
 
-    assert rho.OBJECTIVES == cpsat.OBJECTIVES and rho.Config.workers == cpsat.CPSatOptions.num_workers
+    assert rho.OBJECTIVES + cpsat.DUE_DATE_OBJECTIVES == cpsat.OBJECTIVES and rho.Config.workers == cpsat.CPSatOptions.num_workers

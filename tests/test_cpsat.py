@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import jax
 import numpy as np
@@ -13,6 +14,7 @@ from jsched import cpsat
 from jsched.cpsat import method as cpsat_method
 from jsched.errors import SolverError
 from jsched.instances import FJSPInstance, JSPInstance
+from jsched.schedule import DUE_DATE_OBJECTIVES
 from jsched.schedule import OBJECTIVES as SCHED_OBJECTIVES
 from jsched.schedule import validate
 
@@ -33,7 +35,9 @@ def random_fjsp(rng: np.random.Generator, n_jobs=3, max_ops=3, with_due=False) -
     dur = np.where(elig, rng.integers(1, 8, (n, m)), 0)
     release = rng.integers(0, 6, n)
     due = release + rng.integers(2, 12, n) if with_due else None
-    return FJSPInstance("rand", m, jl, dur, elig, release=release, due=due)
+    job_due = rng.integers(3, 20, n_jobs) if with_due else None
+    job_weight = rng.integers(1, 4, n_jobs) if with_due else None
+    return FJSPInstance("rand", m, jl, dur, elig, release=release, due=due, job_due=job_due, job_weight=job_weight)
 
 
 def brute_force(f: FJSPInstance, objective: str) -> int:
@@ -49,6 +53,14 @@ def brute_force(f: FJSPInstance, objective: str) -> int:
     def value(starts):
         if objective == "makespan":
             return max(ends_by_row.values())
+        if objective in DUE_DATE_OBJECTIVES:
+            late = [ends_by_row[int(f.job_start[j] + f.job_lengths[j] - 1)] - int(f.job_due[j]) for j in range(f.n_jobs)]
+            return {
+                "total_tardiness": sum(max(0, x) for x in late),
+                "weighted_tardiness": sum(int(w) * max(0, x) for w, x in zip(f.job_weight, late)),
+                "tardy_jobs": sum(x > 0 for x in late),
+                "max_lateness": max(late),
+            }[objective]
         v = sum(s - int(f.release[r]) for r, s in starts.items())
         if objective == "start_end_delay" and f.due is not None:
             v += sum(max(0, e - int(f.due[r])) for r, e in ends_by_row.items())
@@ -226,6 +238,29 @@ def test_hint_from_a_schedule_json(tmp_path):
         jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "bad.json"))
     with pytest.raises(jsched.JSchedError, match="cannot read the hint"):
         jsched.solve(ft06(), method="cpsat", hint=str(tmp_path / "none.json"))
+
+
+@pytest.mark.parametrize("instance, objective", [("ft06", "makespan"), ("mk01", "weighted_tardiness")])
+def test_cli_hint_is_cp_sats_feasible_first_solution(instance, objective, tmp_path, capsys):
+    """``jsched solve I --method cpsat --hint s.json``: the complete hint (starts, machines on the
+    FJSP, the objective's variables) is CP-SAT's first solution."""
+    from jsched import cli
+    from jsched.instances import load, with_due_dates, write_instance
+
+    path = instance
+    if objective != "makespan":
+        path = str(tmp_path / f"{instance}.json")
+        write_instance(with_due_dates(load(instance), 1.3, seed=0), path)
+    assert cli.main(["solve", path, "--method", "fifo", "--out", str(tmp_path / "s.json")]) == 0
+    out = tmp_path / "cp.json"
+    assert cli.main(["solve", path, "--method", "cpsat", "--objective", objective, "--time-limit", "2",
+                     "--hint", str(tmp_path / "s.json"), "--out", str(out)]) == 0  # fmt: skip
+    capsys.readouterr()
+    payload = json.loads(out.read_text())
+    hint = json.loads((tmp_path / "s.json").read_text())
+    assert payload["hint_feasible"] is True
+    assert payload["first_objective"] == payload["hint_objective"] == hint[objective]
+    assert payload["objective"] <= payload["hint_objective"]
 
 
 def test_large_instance_with_a_tiny_limit_returns_the_rule_hint(monkeypatch):

@@ -14,7 +14,7 @@ from jsched.checkpoint import save_checkpoint
 from jsched.errors import CheckpointError, JSchedError
 from jsched.hh import agent, method
 from jsched.hh import env as hh_env
-from jsched.hh.render import render_episode
+from jsched.hh.render import draw_state, render_episode
 from jsched.hh.train import TrainConfig, train
 from jsched.instances.arrays import jsp_params
 from jsched.instances.model import JSPInstance
@@ -83,7 +83,7 @@ def test_train_config_checks():
     assert TrainConfig(size="20x15").shape == (20, 15)
     assert TrainConfig(hidden="32, 8").hidden_sizes == (32, 8)
     for bad in (dict(size="3y"), dict(size="0x3"), dict(hidden="a"), dict(num_envs=3, num_steps=3),
-                dict(instances="taillard", size="7x7")):  # fmt: skip
+                dict(protocol="instances", size="7x7")):  # fmt: skip
         with pytest.raises(JSchedError):
             TrainConfig(**bad)
     with pytest.raises(JSchedError, match="must be one of"):
@@ -101,6 +101,7 @@ def test_training_writes_metrics_and_model(trained):
     policy = agent.load_policy(os.path.join(config.out, MODEL))
     assert policy.cfg == config.env_config() and policy.hidden == (16,)
     assert policy.info["updates"] == n and policy.info["config"]["lr"] == config.lr
+    assert policy.info["protocol"] == "generated"
 
 
 def test_resume_extends_and_config_mismatch_fails(trained, tmp_path):
@@ -147,7 +148,7 @@ def test_solve_with_checkpoint_and_render(trained, tmp_path):
     inst = tiny_instance(7)
     r = api.solve(inst, method="hh", checkpoint=model, samples=2, render_every=4, render_dir=str(tmp_path / "frames"))
     assert r.extra["agent"] == f"{J}x{M}" and r.extra["commitment"] == 2 and set(r.extra["rules"]) <= set(hh_env.RULES)
-    assert r.extra["frames"] == len(os.listdir(tmp_path / "frames")) == 4  # steps 0, 4, 8 + final
+    assert r.extra["frames"] == len(os.listdir(tmp_path / "frames")) == 3  # decisions 0, 4 (of 6) + final
     with open(tmp_path / "frames" / "frame_0000.png", "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     payload = r.to_json()
@@ -186,11 +187,32 @@ def test_render_svg_and_errors(tmp_path):
         render_episode(inst, ["SPT"], str(tmp_path), every=0)
 
 
-def test_shipped_15x15_agent_solves_ta01():
-    """The shipped agent's greedy ta01 schedule: valid, and the makespan it has always given."""
-    assert agent.shipped_sizes() == [(15, 15), (20, 20), (30, 20), (50, 20), (100, 20)]
-    assert agent.policy_for(api.load("ta11")).size == "20x20"
-    r = api.solve("ta01", method="hh")
-    assert r.extra["agent"] == "15x15" and r.extra["mode"] == "greedy" and r.makespan == 1392
-    with pytest.raises(JSchedError, match="no shipped HH agent fits"):
+def test_draw_state_leaves_pyplot_alone():
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    backend, mine = matplotlib.get_backend(), plt.figure()
+    inst = tiny_instance(9)
+    p = jsp_params(inst)
+    fig = draw_state(inst, p, petri.reset(p), "start", fired_job=0)
+    assert isinstance(fig, Figure) and fig.axes
+    assert matplotlib.get_backend() == backend and plt.fignum_exists(mine.number)
+    plt.close(mine)
+
+
+def test_shipped_agents_per_protocol_solve_ta01():
+    """Both shipped agent sets: one agent per Taillard size each; greedy ta01 valid, below the
+    best single rule on it (LWT 1426), and the makespans they have given since shipped."""
+    taillard_sizes = [(15, 15), (20, 15), (20, 20), (30, 15), (30, 20), (50, 15), (50, 20), (100, 20)]
+    assert agent.shipped_sizes("instances") == agent.shipped_sizes("generated") == taillard_sizes
+    assert agent.policy_for(api.load("ta11")).size == "20x15"
+    for protocol, want in (("generated", 1392), ("instances", 1411)):
+        r = api.solve("ta01", method="hh", protocol=protocol)
+        got = (r.extra["agent"], r.extra["protocol"], r.extra["mode"], r.makespan)
+        assert got == ("15x15", protocol, "greedy", want)
+    assert api.solve("ta01", method="hh").extra["protocol"] == "generated"  # the default set
+    with pytest.raises(JSchedError, match="no shipped generated HH agent fits"):
         agent.policy_for(tiny_instance(0, nj=101, nm=3))
+    with pytest.raises(JSchedError, match="protocol must be one of"):
+        api.solve("ta01", method="hh", protocol="paper")

@@ -1,5 +1,7 @@
 """Dispatching rules: hand-made states, a slow plain-Python dispatcher, and ta01 schedules."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_jsp import hand_state, random_jsp
 
+from jsched.instances import with_due_dates
 from jsched.instances.arrays import fjsp_params, jsp_params
 from jsched.instances.model import FJSPInstance
 from jsched.kernels import fjsp, jsp, rules
@@ -33,7 +36,11 @@ EXPECTED_ALL = {
 
 
 def test_every_jsp_rule_has_an_expectation():
-    assert set(EXPECTED_ALL) == set(rules.RULES) == set(rules.JSP_RULES) | set(rules.VARIANTS)
+    assert set(EXPECTED_ALL) == set(rules.JSP_RULES) | set(rules.VARIANTS) == set(rules.RULES) - set(rules.DUE_RULES)
+    # The table's order is what the HH agents and the rule-set policies index: due-date rules come last.
+    old = ["fifo", "spt", "lpt", "sps", "sps_fifo", "ltwr", "mwkr", "lwkr", "spsr", "lptn", "lwt", "mor", "lor"]
+    assert list(rules.RULES) == old + list(rules.DUE_RULES)
+    assert list(rules.FJSP_JOB_RULES) == ["fifo", "mwkr", "ltwr", "mor", "lor"] + list(rules.DUE_RULES)
     assert set(rules.HH_RULES) <= set(rules.RULES) and not set(rules.VARIANTS) & set(rules.JSP_RULES)
 
 
@@ -55,6 +62,9 @@ def test_active_set_choice():
 def ref_priority(name, inst, nxt, jr, mr):
     """Independent slow version of the rule definitions (key tuples, higher first), per job."""
     out = []
+    f32 = np.float32
+    live = [j for j in range(inst.n_jobs) if nxt[j] < inst.n_ops_per_job]
+    pbar = f32(sum(int(inst.durations[j, nxt[j]]) for j in live)) / f32(max(len(live), 1))
     for j in range(inst.n_jobs):
         o = min(nxt[j], inst.n_ops_per_job - 1)
         dur = int(inst.durations[j, o])
@@ -63,6 +73,12 @@ def ref_priority(name, inst, nxt, jr, mr):
         work = int(inst.durations[j, nxt[j] :].sum())
         done_w = int(inst.durations[j, : nxt[j]].sum())
         after = int(inst.durations[j, nxt[j] + 1]) if nxt[j] + 1 < inst.n_ops_per_job else 0
+        if name in rules.DUE_RULES:  # ATC in float32, the kernel's precision
+            due, w = int(inst.job_due[j]), int(inst.job_weight[j])
+            slack = max(f32(due) - f32(work) - f32(est), f32(0))
+            atc = np.log(f32(w)) - np.log(max(f32(dur), f32(1))) - slack / (f32(rules.ATC_K) * max(pbar, f32(1)))
+            out.append({"edd": (-due,), "atc": (atc,)}[name])
+            continue
         out.append(
             {
                 "fifo": (-jr[j],), "spt": (-dur,), "lpt": (dur,), "sps": (-inst.n_ops_per_job,),
@@ -102,7 +118,7 @@ ALL = tuple(sorted(rules.RULES))
 @given(st.integers(0, 2**32 - 1))
 def test_rules_match_plain_python_dispatcher(seed):
     rng = np.random.default_rng(seed)
-    insts = [random_jsp(rng, f"r{i}") for i in range(3)]
+    insts = [with_due_dates(random_jsp(rng, f"r{i}"), float(rng.uniform(0.3, 2.0)), seed=i) for i in range(3)]
     policy = rules.rule_set_policy(ALL)
     res = rollout_population(policy, jnp.arange(len(ALL)), JSP_ENV, _stack(insts), jax.random.key(0))
     for r, name in enumerate(ALL):
@@ -174,6 +190,20 @@ def test_fjsp_rules_on_hand_made_state():
     assert divmod(int(rules.fjsp_rule_action("mor", p, s, "eet", "all")), m) == (1, 2)
 
 
+def test_fjsp_due_date_rules_on_hand_made_state():
+    # Due dates 30, 8, 20; weights 1, 1, 5. At t* = 0 the next mean times are 3, 3, 1 and the work
+    # left (mean times) 12, 6, 1, so the slacks are 18, 2, 19 (mean time of the live jobs 7/3).
+    f = dataclasses.replace(fjsp_hand(), job_due=[30, 8, 20], job_weight=[1, 1, 5])
+    p = fjsp_params(f)
+    s = fjsp.reset(p)
+    atc = [np.log(w) - np.log(pt) - slack / (rules.ATC_K * 7 / 3) for w, pt, slack in ((1, 3, 18), (1, 3, 2), (5, 1, 19))]
+    assert int(np.argmax(atc)) == 1  # job2's weight does not make up for its slack
+    for name, job in (("edd", 1), ("atc", 1)):
+        assert divmod(int(rules.fjsp_rule_action(name, p, s, "spt", "all")), 3) == (job, 1)
+    with pytest.raises(ValueError, match="needs job due dates"):
+        rules.fjsp_rule_action("edd", fjsp_params(fjsp_hand()), s)
+
+
 def test_fjsp_rule_rollouts_validate():
     f = fjsp_hand()
     for mr in rules.FJSP_MACHINE_RULES:
@@ -185,6 +215,7 @@ def test_fjsp_rule_rollouts_validate():
 
 
 def test_every_rule_on_ta01_passes_the_validator(ta01):
+    ta01 = with_due_dates(ta01, 1.3)  # for EDD and ATC; the other rules ignore due dates
     res = rollout_population(rules.rule_set_policy(ALL), jnp.arange(len(ALL)), JSP_ENV, [ta01], jax.random.key(0))
     ms = {}
     for r, name in enumerate(ALL):
@@ -217,9 +248,21 @@ def test_fjsp_rules_padding_never_changes_a_result():
 
     rng = np.random.default_rng(11)
     fs = [f for f in (random_fjsp(rng, f"f{i}") for i in range(12)) if f.n_ops][:6]
+    _padding_never_changes_a_result(fs, rules.FJSP_RULES)
+
+
+def test_fjsp_due_date_rules_padding_never_changes_a_result():
+    from test_fjsp import random_fjsp
+
+    rng = np.random.default_rng(12)
+    fs = [with_due_dates(f, 0.8, seed=1) for f in (random_fjsp(rng, f"f{i}") for i in range(8)) if f.n_ops][:3]
+    _padding_never_changes_a_result(fs, rules.DUE_RULES)
+
+
+def _padding_never_changes_a_result(fs, names):
     # Mean times like 10/3 make float sums order-dependent unless the rule rounds them.
-    policy = rules.rule_set_policy(rules.FJSP_RULES, "fjsp", machine_rule="eet", candidates="all")
-    idx = jnp.arange(len(rules.FJSP_RULES))
+    policy = rules.rule_set_policy(names, "fjsp", machine_rule="eet", candidates="all")
+    idx = jnp.arange(len(names))
     batch = rollout_population(policy, idx, FJSP_ENV, fs, jax.random.key(0))
     for i, f in enumerate(fs):
         alone = rollout_population(policy, idx, FJSP_ENV, [f] * 2, jax.random.key(0))

@@ -3,10 +3,12 @@
 Every operation has a start variable and, per eligible machine, an optional interval with a
 presence literal (exactly one present; a JSP is the classic disjunctive model), job chains,
 one ``AddNoOverlap`` per machine and release times (the L-RHO paper's model, Sec. 3).
-Objectives (``OBJECTIVES``): makespan, start delay, start + end delay. For windows, :func:`solve`
+Objectives (``OBJECTIVES``): makespan, start delay, start + end delay, and on instances with job
+due dates total / weighted tardiness, tardy jobs and maximum lateness. For windows, :func:`solve`
 takes ``ops`` (a subset), a :class:`Boundary` (earliest starts left by executed operations),
-``hints`` (warm start), ``fix`` (enforced machines/starts), ``allowed`` (machines down),
-``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
+``hints`` (warm start; a complete one also sets the objective's own variables, so CP-SAT
+takes it as its first solution: ``CPSatResult.hint_status``), ``fix`` (enforced
+machines/starts), ``allowed`` (machines down), ``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
 limit, the workers (explicit: CP-SAT's default takes every core), the seed, an early stop without
 improvement and the log. A complete solve returns a validated ``Schedule``; no solution raises
 ``SolverError``.
@@ -24,9 +26,9 @@ from ortools.sat.python import cp_model
 
 from jsched.errors import SolverError
 from jsched.instances.model import FJSPInstance, Instance, as_fjsp
-from jsched.schedule import Schedule, validate
+from jsched.schedule import DUE_DATE_OBJECTIVES, Schedule, require_due_dates, validate
 
-OBJECTIVES = ("makespan", "start_delay", "start_end_delay")
+OBJECTIVES = ("makespan", "start_delay", "start_end_delay") + DUE_DATE_OBJECTIVES
 
 # op row -> (machine or None, start or None)
 Assignment = Mapping[int, tuple[Union[int, None], Union[int, None]]]
@@ -81,6 +83,8 @@ class CPSatResult:
         machine, start, end: (K,) the solution for those operations.
         schedule: the validated full Schedule when ``ops`` covers the instance, else None.
         curve: (seconds since the solve began, objective) of every improving solution.
+        hint_status: with hints, CP-SAT's verdict: 'feasible' (complete and feasible: its first
+            solution), 'infeasible' (complete but infeasible: CP-SAT repairs it) or 'partial'.
     """
 
     status: str
@@ -93,6 +97,7 @@ class CPSatResult:
     end: np.ndarray
     schedule: Schedule | None
     curve: tuple[tuple[float, float], ...] = ()
+    hint_status: str | None = None
 
     @property
     def optimal(self) -> bool:
@@ -149,6 +154,8 @@ def solve(
     f = as_fjsp(instance)
     if objective not in OBJECTIVES:
         raise SolverError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    if objective in DUE_DATE_OBJECTIVES:
+        require_due_dates(f, f"objective {objective}")
     rows = _check_ops(f, ops)
     elig = f.eligible if allowed is None else f.eligible & np.asarray(allowed, bool)
     fixed = _as_assignment(f, fix)
@@ -222,9 +229,9 @@ def solve(
         if f.op_job[a] == f.op_job[b]:
             model.add(start[int(b)] >= end[int(a)])
 
-    _set_objective(model, f, rows, objective, start, end, horizon, pack and objective == "makespan")
-    _add_hints(model, hinted, start, presence)
-    return _run(model, f, rows, objective, start, presence, options, t0, pack and objective == "makespan")
+    aux = _set_objective(model, f, rows, objective, start, end, horizon, pack and objective == "makespan")
+    complete = _add_hints(model, f, rows, hinted, start, presence, aux)
+    return _run(model, f, rows, objective, start, presence, options, t0, pack and objective == "makespan", complete)
 
 
 # ---------------------------------------------------------------- helpers
@@ -294,7 +301,9 @@ def _horizon(f, rows, choices, earliest, mready, fixed, blocked) -> int:
     return base + work + 1
 
 
-def _set_objective(model, f, rows, objective, start, end, horizon, pack):
+def _set_objective(model, f, rows, objective, start, end, horizon, pack) -> list:
+    """Set the objective; return its auxiliary variables as ``[(var, value(ends))]`` (``ends``:
+    ``{row: end}``) so that a complete hint gives them their values too."""
     if objective == "makespan":
         cmax = model.new_int_var(0, horizon, "cmax")
         model.add_max_equality(cmax, [end[int(r)] for r in rows])
@@ -303,18 +312,56 @@ def _set_objective(model, f, rows, objective, start, end, horizon, pack):
             model.minimize(len(rows) * cmax + sum(end[int(r)] for r in rows))
         else:
             model.minimize(cmax)
-        return
+        return [(cmax, lambda e: max(e.values()))]
+    if objective in DUE_DATE_OBJECTIVES:
+        return _due_date_objective(model, f, rows, objective, end, horizon)
     terms = [start[int(r)] - int(f.release[r]) for r in rows]
+    aux = []
     if objective == "start_end_delay" and f.due is not None:
         for r in rows:
-            r = int(r)
+            r, due = int(r), int(f.due[r])
             t = model.new_int_var(0, horizon, f"t{r}")
-            model.add(t >= end[r] - int(f.due[r]))
+            model.add(t >= end[r] - due)
             terms.append(t)
+            aux.append((t, lambda e, r=r, due=due: max(0, e[r] - due)))
     model.minimize(sum(terms))
+    return aux
 
 
-def _add_hints(model, hinted, start, presence) -> None:
+def _due_date_objective(model, f, rows, objective, end, horizon) -> list:
+    """Tardiness objectives over the jobs whose last operation is among ``rows`` (C_j is its end)."""
+    last = [int(r) for r in rows if f.op_index[r] == f.job_lengths[f.op_job[r]] - 1]
+    due = {r: int(f.job_due[f.op_job[r]]) for r in last}
+    aux = []
+    if objective == "max_lateness":
+        lmax = model.new_int_var(-max(due.values(), default=0), horizon, "lmax")
+        for r in last:
+            model.add(lmax >= end[r] - due[r])
+        model.minimize(lmax)
+        return [(lmax, lambda e: max(e[r] - due[r] for r in last))]
+    terms = []
+    for r in last:
+        j = int(f.op_job[r])
+        if objective == "tardy_jobs":
+            u = model.new_bool_var(f"u{j}")
+            model.add(end[r] <= due[r]).only_enforce_if(~u)
+            terms.append(u)
+            aux.append((u, lambda e, r=r: int(e[r] > due[r])))
+        else:
+            t = model.new_int_var(0, horizon, f"t{j}")
+            model.add(t >= end[r] - due[r])
+            w = 1 if objective == "total_tardiness" or f.job_weight is None else int(f.job_weight[j])
+            terms.append(w * t)
+            aux.append((t, lambda e, r=r: max(0, e[r] - due[r])))
+    model.minimize(sum(terms))
+    return aux
+
+
+def _add_hints(model, f, rows, hinted, start, presence, aux) -> bool | None:
+    """Hint starts and machines; when every operation is hinted, the objective's variables too
+    (a complete hint). Returns whether the hint is complete (None: no hint)."""
+    if not hinted:
+        return None
     for r, (m, s) in hinted.items():
         if r not in start:
             continue
@@ -325,9 +372,18 @@ def _add_hints(model, hinted, start, presence) -> None:
             for mm, lit in lits.items():
                 if lit is not None:
                     model.add_hint(lit, mm == m)
+    ends = {}
+    for r in rows:
+        m, s = hinted.get(int(r), (None, None))
+        if m is None or s is None:
+            return False  # a partial hint: CP-SAT completes it
+        ends[int(r)] = s + int(f.durations[r, m])
+    for var, value in aux:
+        model.add_hint(var, value(ends))
+    return True
 
 
-def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, pack) -> CPSatResult:
+def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, pack, complete_hint: bool | None) -> CPSatResult:
     solver = cp_model.CpSolver()
     p = solver.parameters
     if options.time_limit is not None:
@@ -335,6 +391,10 @@ def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, 
     p.num_workers = int(options.num_workers)
     p.random_seed = int(options.random_seed)
     p.log_search_progress = bool(options.log)
+    hint_lines: list[str] = []
+    if complete_hint:  # CP-SAT states in its log whether a complete hint is feasible
+        p.log_search_progress, p.log_to_stdout = True, bool(options.log)
+        solver.log_callback = lambda line: hint_lines.append(line) if "solution hint is complete" in line else None
     stopper = _Progress(solver, options.stop_after, t0)
     stopper.start()
     try:
@@ -368,7 +428,17 @@ def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, 
         end=en,
         schedule=sched,
         curve=tuple(stopper.curve),
+        hint_status=None if complete_hint is None else _hint_status(hint_lines, complete_hint),
     )
+
+
+def _hint_status(lines: list[str], complete: bool) -> str:
+    text = " ".join(lines)
+    if not complete:
+        return "partial"
+    if "complete and is feasible" in text:
+        return "feasible"
+    return "infeasible" if "infeasible" in text else "partial"
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):

@@ -2,7 +2,10 @@
 
 Extra JSON fields: ``status`` (OPTIMAL/FEASIBLE), ``objective_name``, ``objective`` (its value)
 and ``bound`` (CP-SAT's proven lower bound on it). ``hint``: any method's schedule JSON, checked
-by the validator and given to CP-SAT as a warm start (its makespan is reported as ``hint_makespan``).
+by the validator and given to CP-SAT as a complete warm start (start times, machines and the
+objective's variables); ``hint_makespan`` and ``hint_objective`` are its values, ``hint_feasible``
+is CP-SAT's verdict (a feasible complete hint is its first solution: ``first_objective`` equals
+``hint_objective``). The tardiness objectives need an instance with job due dates.
 Without one, an instance of at least ``RULE_HINT_OPS`` operations starts from the MWKR rule's
 schedule, so a short limit on a large instance still returns a valid schedule (status ``HINT``
 when CP-SAT found nothing better in time).
@@ -17,7 +20,7 @@ from jsched.errors import JSchedError, SolverError
 from jsched.instances.model import as_fjsp
 from jsched.options import option
 from jsched.result import Result
-from jsched.schedule import Schedule, validate
+from jsched.schedule import DUE_DATE_OBJECTIVES, OBJECTIVES, Schedule, require_due_dates, validate
 from jsched.seeds import seed_of
 
 _D = cpsat.CPSatOptions()
@@ -38,6 +41,8 @@ def solve(instance, config: Config, key) -> Result:
     opts = cpsat.CPSatOptions(time_limit=config.time_limit, num_workers=config.workers, random_seed=seed_of(key),
                               stop_after=config.stop_after, log=config.log)  # fmt: skip
     hint = None if config.hint is None else read_hint(instance, config.hint)
+    if config.objective in DUE_DATE_OBJECTIVES:
+        require_due_dates(instance, f"objective {config.objective}")
     if hint is None and as_fjsp(instance).n_ops >= RULE_HINT_OPS:
         hint = rule_hint(instance, key)
     try:
@@ -45,14 +50,16 @@ def solve(instance, config: Config, key) -> Result:
     except SolverError as e:
         if hint is None or "no solution found" not in str(e):
             raise
-        extra = {"status": "HINT", "objective_name": config.objective, "objective": None, "bound": None,
-                 "hint_makespan": hint.makespan}  # fmt: skip
+        value = OBJECTIVES[config.objective](instance, hint)
+        extra = {"status": "HINT", "objective_name": config.objective, "objective": value, "bound": None,
+                 "hint_makespan": hint.makespan, "hint_objective": value}  # fmt: skip
         return Result(instance, hint, extra, summary=("status", "hint_makespan"))
     extra = {"status": res.status, "objective_name": config.objective, "objective": res.objective, "bound": res.bound}
-    summary = ("status", "bound")
+    summary = ("status", "bound") if config.objective == "makespan" else ("objective_name", "objective", "status", "bound")
     if hint is not None:
-        extra["hint_makespan"] = hint.makespan
-        summary += ("hint_makespan",)
+        extra.update(hint_makespan=hint.makespan, hint_objective=OBJECTIVES[config.objective](instance, hint),
+                     hint_feasible=res.hint_status == "feasible", first_objective=res.curve[0][1] if res.curve else None)  # fmt: skip
+        summary += ("hint_makespan", "hint_feasible")
     return Result(instance, res.schedule, extra, summary=summary)
 
 
@@ -64,18 +71,15 @@ def rule_hint(instance, key) -> Schedule:
 
 
 def read_hint(instance, path: str) -> Schedule:
-    """The schedule in a schedule JSON file, validated against ``instance`` (one-line errors)."""
-    import json
+    """The schedule in a schedule file (jsched's, or job-shop-lib's), validated against ``instance``
+    (one-line errors)."""
+    from jsched.schedule import read_schedule
 
     try:
-        with open(path) as fh:
-            payload = json.load(fh)
-        ops = payload["operations"]
-    except OSError as e:
-        raise JSchedError(f"{path}: cannot read the hint ({e.strerror})") from None
-    except (ValueError, KeyError, TypeError):
-        raise JSchedError(f"{path}: not a jsched schedule JSON (no 'operations' list)") from None
+        _, schedule, _ = read_schedule(path)
+    except JSchedError as e:
+        raise JSchedError(f"cannot read the hint: {e}") from None
     try:
-        return validate(instance, Schedule.from_operations(ops))
+        return validate(instance, schedule)
     except JSchedError as e:
         raise JSchedError(f"{path}: the hint is not a valid schedule of {instance.name}: {e}") from None

@@ -64,8 +64,8 @@ def result(instance: PFSPInstance, res: ma.MAResult, config: MAOptions, key, ext
         **extra,
     }
     if config.plot:
-        from jsched.dac.plots import power_profile_figure, save_figure
+        from jsched.dac.plots import plot_power_profile
 
-        save_figure(power_profile_figure(instance, res.start), config.plot)
+        plot_power_profile(instance, res.start, config.plot)
     summary = ("emissions",) if best is None else ("emissions", "emissions_gap_percent")
     return Result(instance, res.schedule, extra=fields, summary=summary)

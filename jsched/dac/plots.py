@@ -1,7 +1,8 @@
-"""Figures for CAS-PFSP: power profile (load vs generation vs carbon intensity) and MA convergence.
+"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity), the methods of one
+instance side by side (power profiles and emissions over generations), static tuning progress and
+the DAC policy's training curve.
 
-Functions return matplotlib Figures on their own Agg canvas (pyplot and the user's backend are
-left alone); :func:`save_figure` writes one atomically.
+Figures get their own Agg canvas; pyplot and the user's backend are left alone.
 """
 
 from __future__ import annotations
@@ -13,21 +14,17 @@ import numpy as np
 from jsched.instances.pfsp import PFSPInstance
 
 
-def _figure(size: tuple[float, float]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def save_figure(fig, path: str) -> None:
     """Write ``fig`` to ``path`` (the format from its extension, .png by default)."""
     from jsched.atomic import atomic_path
 
     with atomic_path(path, suffix=os.path.splitext(path)[1] or ".png") as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
+
+
+def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:
+    """Write :func:`power_profile_figure` to ``path``."""
+    save_figure(power_profile_figure(inst, start, title), path)
 
 
 def _draw_power(ax, inst: PFSPInstance, start: np.ndarray, title: str) -> None:
@@ -57,51 +54,43 @@ def _draw_power(ax, inst: PFSPInstance, start: np.ndarray, title: str) -> None:
     ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}", fontsize=10)
 
 
-def _draw_convergence(ax, curves: dict[str, np.ndarray], title: str, ylabel: str) -> None:
-    """Mean best fitness per generation per label, band min-max over runs."""
-    for label, c in curves.items():
-        c = np.atleast_2d(np.asarray(c, float))
-        mean = c.mean(0)
-        ax.plot(np.arange(len(mean)), mean, label=label)
-        if c.shape[0] > 1:
-            ax.fill_between(np.arange(len(mean)), c.min(0), c.max(0), alpha=0.2)
-    ax.set_xlabel("generation")
-    ax.set_ylabel(ylabel)
-    ax.legend()
-    ax.set_title(title, fontsize=10)
-
-
 def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = ""):
     """The power profile of one schedule (``start``: (N, M) start slots)."""
-    fig = _figure((11, 4))
-    _draw_power(fig.add_subplot(), inst, start, title)
-    return fig
+    from jsched.plots import figure
 
-
-def convergence_figure(curves: dict[str, np.ndarray], title: str = "", ylabel: str = "best emissions"):
-    """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
-    fig = _figure((6, 4))
-    _draw_convergence(fig.add_subplot(), curves, title, ylabel)
+    fig, ax = figure((11, 4))
+    _draw_power(ax, inst, start, title)
     return fig
 
 
 def methods_figure(inst: PFSPInstance, starts: dict[str, np.ndarray], curves: dict[str, np.ndarray]):
     """One instance, several methods: each method's best schedule's power profile, then the
     emissions over generations of all (``curves``: label -> (runs, G + 1) best-so-far values)."""
-    fig = _figure((11, 3.2 * (len(starts) + 1)))
-    axes = fig.subplots(len(starts) + 1, 1)
+    from jsched.plots import figure
+
+    fig, axes = figure((11, 3.2 * (len(starts) + 1)), len(starts) + 1, 1)
+    axes = np.ravel(axes)
     for ax, (label, start) in zip(axes, starts.items()):
         _draw_power(ax, inst, start, f"{label}: emissions {inst.emissions(np.asarray(start)):,.2f}")
-    _draw_convergence(axes[-1], curves, f"{inst.name}: best emissions (mean, band min-max over runs)",
-                      "best emissions")
+    ax = axes[-1]
+    for label, c in curves.items():
+        c = np.atleast_2d(np.asarray(c, float))
+        ax.plot(np.arange(c.shape[1]), c.mean(0), label=label)
+        if c.shape[0] > 1:
+            ax.fill_between(np.arange(c.shape[1]), c.min(0), c.max(0), alpha=0.2)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("best emissions")
+    ax.legend()
+    ax.set_title(f"{inst.name}: best emissions (mean, band min-max over runs)", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def tuning_figure(scores: np.ndarray, references: dict[str, float]):
     """Static tuning: each trial's score and the best so far vs trials, ``references`` as lines."""
-    fig = _figure((6, 4))
-    ax = fig.add_subplot()
+    from jsched.plots import figure
+
+    fig, ax = figure()
     n = np.arange(1, len(scores) + 1)
     ax.plot(n, scores, ".", color="0.6", label="trial")
     ax.step(n, np.minimum.accumulate(scores), where="post", label="best so far")
@@ -112,3 +101,16 @@ def tuning_figure(scores: np.ndarray, references: dict[str, float]):
     ax.set_ylim(top=float(np.quantile(scores, 0.9)))
     ax.legend(fontsize=8)
     return fig
+
+
+def training_curve_figure(log: dict | None = None):
+    """The DAC policy's PPO training curve: episode return (the MA's relative emissions
+    improvement) and entropy per update; ``log`` defaults to the shipped ``train_log.json``."""
+    import json
+    from importlib import resources
+
+    from jsched.plots import training_log_figure
+
+    if log is None:
+        log = json.loads((resources.files("jsched") / "assets" / "dac" / "train_log.json").read_text())
+    return training_log_figure(log["log"], "update", ("episode_return", "entropy", "value_loss"), "DAC policy training (PPO)")

@@ -3,7 +3,7 @@
 Inference follows the paper's two modes, greedy (argmax rule at each decision) and sampling
 (rules drawn from the policy); jsched runs the greedy rollout plus any sampled ones in one
 batch and keeps the best schedule. Agent files are ``jsched.checkpoint`` files of kind
-``hh-model``.
+``hh-model``; jsched ships one set per training protocol (:data:`PROTOCOLS`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from jsched.kernels.jsp import JSPParams
 from jsched.rl.ppo import ActorCritic, masked_logits
 
 MODEL_KIND = "hh-model"
+# How an agent was trained: on the benchmark instances of its size that it is evaluated on (the
+# HH paper's practice), or on random instances of that size (never seeing the benchmark).
+PROTOCOLS = ("generated", "instances")
 
 
 def make_network(hidden: tuple[int, ...]) -> ActorCritic:
@@ -137,14 +140,14 @@ def load_policy(path) -> Policy:
     return Policy(cfg, hidden, cp.tree, cp.meta)
 
 
-def shipped_policy_path(n_jobs: int, n_machines: int) -> str:
-    """Path of the shipped agent for a size (``jsched/assets/hh/hh_{J}x{M}.msgpack``)."""
-    return str(resources.files("jsched") / "assets" / "hh" / f"hh_{n_jobs}x{n_machines}.msgpack")
+def shipped_policy_path(n_jobs: int, n_machines: int, protocol: str = "generated") -> str:
+    """Path of the shipped agent for a size (``jsched/assets/hh/{protocol}/hh_{J}x{M}.msgpack``)."""
+    return str(_assets(protocol) / f"hh_{n_jobs}x{n_machines}.msgpack")
 
 
-def shipped_sizes() -> list[tuple[int, int]]:
-    """(jobs, machines) of every shipped agent."""
-    folder = resources.files("jsched") / "assets" / "hh"
+def shipped_sizes(protocol: str = "generated") -> list[tuple[int, int]]:
+    """(jobs, machines) of every shipped agent of a protocol."""
+    folder = _assets(protocol)
     out = []
     for f in folder.iterdir() if folder.is_dir() else []:
         stem = f.name.removeprefix("hh_").removesuffix(".msgpack")
@@ -155,19 +158,27 @@ def shipped_sizes() -> list[tuple[int, int]]:
 
 
 @functools.lru_cache(maxsize=None)
-def shipped_policy(n_jobs: int, n_machines: int) -> Policy:
-    return load_policy(shipped_policy_path(n_jobs, n_machines))
+def shipped_policy(n_jobs: int, n_machines: int, protocol: str = "generated") -> Policy:
+    return load_policy(shipped_policy_path(n_jobs, n_machines, protocol))
 
 
-def policy_for(inst: JSPInstance) -> Policy:
-    """The shipped agent of the smallest size that ``inst`` fits into (JSchedError if none)."""
-    fits = [(j * m, j, m) for j, m in shipped_sizes() if _fits(inst, j, m)]
+def policy_for(inst: JSPInstance, protocol: str = "generated") -> Policy:
+    """The shipped agent of a protocol of the smallest size ``inst`` fits into (JSchedError if none)."""
+    fits = [(j * m, j, m) for j, m in shipped_sizes(protocol) if _fits(inst, j, m)]
     if not fits:
-        sizes = ", ".join(f"{j}x{m}" for j, m in shipped_sizes()) or "none"
-        raise JSchedError(f"{inst.name}: no shipped HH agent fits {inst.shape} (shipped: {sizes}); train one with "
-                          f"`jsched train hh --size {inst.shape}` and pass its model as checkpoint")  # fmt: skip
+        sizes = ", ".join(f"{j}x{m}" for j, m in shipped_sizes(protocol)) or "none"
+        raise JSchedError(
+            f"{inst.name}: no shipped {protocol} HH agent fits {inst.shape} (shipped: {sizes}); "
+            f"train one with `jsched train hh --size {inst.shape}` and pass its model as checkpoint"
+        )
     _, j, m = min(fits)
-    return shipped_policy(j, m)
+    return shipped_policy(j, m, protocol)
+
+
+def _assets(protocol: str):
+    if protocol not in PROTOCOLS:
+        raise JSchedError(f"HH protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    return resources.files("jsched") / "assets" / "hh" / protocol
 
 
 def _fits(inst: JSPInstance, n_jobs: int, n_machines: int) -> bool:

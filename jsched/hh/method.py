@@ -1,7 +1,11 @@
 """``hh``: the Petri-net hyper-heuristic agent picks one of 7 dispatching rules per decision.
 
-An instance is padded into the shipped agent of the smallest size it fits (or the agent file
-given as ``checkpoint``); the greedy rollout and ``samples`` sampled ones run as one batch and
+An instance is padded into the shipped agent of the smallest size it fits, from the agent set of
+``protocol`` (or the agent file given as ``checkpoint``). The default set, ``"generated"``, was
+trained on random instances only: its quality on an instance it never saw is what a user gets on
+their own instances. The ``"instances"`` set was trained on the Taillard instances of each size
+(the HH paper's protocol), so on those instances it is measured on its training data; the
+greedy rollout and ``samples`` sampled ones run as one batch and
 the best schedule is kept. ``render_every`` writes pictures of the Petri net along the way.
 """
 
@@ -11,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 from jsched.errors import JSchedError
+from jsched.hh.agent import PROTOCOLS
 from jsched.hh.train import TrainConfig, train  # noqa: F401  (the registry's train verb)
 from jsched.options import option
 from jsched.result import Result
@@ -20,9 +25,11 @@ from jsched.schedule import Schedule
 @dataclass(frozen=True)
 class Config:
     samples: int = option(0, "sampled rollouts besides the greedy one (best kept)", min=0)
+    protocol: str = option("generated", "shipped agent set: trained on random instances, or on the Taillard "
+                           "instances of the size (the paper's protocol)", choices=PROTOCOLS)  # fmt: skip
     checkpoint: str | None = option(None, "HH agent file (default: the shipped agent of the smallest size that fits)")
     commitment: int | None = option(None, "override the agent's commitment (allocations per rule choice)", min=1)
-    render_every: int = option(0, "write a Petri-net frame every K allocations (0: none)", min=0)
+    render_every: int = option(0, "write a Petri-net frame every K agent decisions (0: none)", min=0)
     render_dir: str = option("hh_frames", "folder of the frames (with render_every)")
     render_format: str = option("png", "format of the frames", choices=("png", "svg"))
 
@@ -47,7 +54,7 @@ def _solve_all(instances, config: Config, key, subfolders: bool) -> list[Result]
     given = load_policy(config.checkpoint) if config.checkpoint else None
     groups: dict[int, tuple] = {}
     for k, inst in enumerate(instances):
-        pol = policy_for(inst) if given is None else given
+        pol = policy_for(inst, config.protocol) if given is None else given
         if not pol.fits(inst):
             raise JSchedError(f"{inst.name}: {inst.shape} does not fit the HH agent trained on {pol.size}")
         groups.setdefault(id(pol), (pol, []))[1].append(k)
@@ -57,7 +64,8 @@ def _solve_all(instances, config: Config, key, subfolders: bool) -> list[Result]
         for k, (start, _, rules, mode) in zip(idx, solved):
             inst = instances[k]
             commitment = config.commitment or pol.cfg.commitment
-            extra = {"agent": pol.size, "commitment": commitment, "mode": mode, "rules": rules}
+            extra = {"agent": pol.size, "protocol": pol.info.get("protocol"), "commitment": commitment, "mode": mode,
+                     "rules": rules}  # fmt: skip
             if config.render_every:
                 from jsched.hh.render import render_episode
 

@@ -1,8 +1,10 @@
 """Pictures of the CTPN's marking: places with token counts, enabled transitions in green, the
 one the rule fires outlined in red, so a user can see why the agent chose what it chose.
 
-``render_state`` draws one state (PNG or SVG, by the extension); ``render_episode`` replays a
-rule sequence and writes a frame every K allocations (the ``render_every`` option).
+``draw_state`` returns one state as a matplotlib ``Figure`` (made without pyplot: the caller's
+backend and open figures are left alone); ``render_state`` writes it as PNG or SVG;
+``render_episode`` replays a rule sequence and writes a frame before every K-th agent decision
+(the ``render_every`` option: one decision = ``commitment`` allocations under one rule).
 """
 
 from __future__ import annotations
@@ -27,12 +29,8 @@ _step = jax.jit(petri.step)
 _choose = jax.jit(R.choose)
 
 
-def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: str = "",
-                 fired_job: int | None = None) -> str:
-    """Draw ``state`` of ``inst`` (``params`` its padded arrays) to ``path`` (.png or .svg)."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".png", ".svg"):
-        raise JSchedError(f"{path}: render format must be .png or .svg")
+def draw_state(inst: JSPInstance, params, state: JSPState, title: str = "", fired_job: int | None = None) -> Figure:
+    """The marking of ``state`` of ``inst`` (``params`` its padded arrays) as a new ``Figure``."""
     J, M = inst.n_jobs, inst.n_machines
     mk = np.asarray(petri.marking(params, state))
     Jp, Mp = params.machines.shape[0], params.machine_mask.shape[0]
@@ -79,6 +77,16 @@ def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: s
             ax.text(6.75, y, f"{int(mready[m]) - t} left", va="center", fontsize=6)
     ax.add_patch(Circle((9.6, -rows / 2), 0.3, fc=PLACE, ec="k", lw=0.8))
     ax.text(9.6, -rows / 2, str(fin), ha="center", va="center", fontsize=8)
+    return fig
+
+
+def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: str = "",
+                 fired_job: int | None = None) -> str:
+    """Write :func:`draw_state` to ``path`` (.png or .svg); returns ``path``."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg"):
+        raise JSchedError(f"{path}: render format must be .png or .svg")
+    fig = draw_state(inst, params, state, title, fired_job)
     with atomic_path(path, suffix=ext) as tmp:  # unique temporary name, fsync, one-line OS errors
         fig.savefig(tmp, format=ext[1:], dpi=110, bbox_inches="tight")
     return path
@@ -86,23 +94,29 @@ def render_state(inst: JSPInstance, params, state: JSPState, path: str, title: s
 
 def render_episode(inst: JSPInstance, rules: list[str], out_dir: str, every: int = 1, fmt: str = "png",
                    commitment: int = 1) -> list[str]:
-    """Replay ``inst`` with the rule sequence (one rule per ``commitment`` allocations) and write
-    a frame before every ``every``-th allocation and one of the final marking. Returns the paths."""
+    """Replay ``inst`` with the rule sequence (one rule per agent decision of ``commitment``
+    allocations) and write a frame before every ``every``-th decision and one of the final
+    marking (``frame_DDDD``, D the decision). Returns the paths."""
     if every < 1:
         raise JSchedError("render_every must be >= 1")
-    p = jsp_params(inst)
-    s = petri.reset(p)
+    if commitment < 1:
+        raise JSchedError("commitment must be >= 1")
     if any(r not in R.RULES for r in rules):
         raise JSchedError(f"unknown rule in {rules}; rules are {', '.join(R.RULES)}")
+    p = jsp_params(inst)
+    s = petri.reset(p)
     paths, k = [], 0
     while not bool(petri.done(p, s)):
-        rule = rules[min(k // max(commitment, 1), len(rules) - 1)] if rules else "FIFO"
+        decision = k // commitment
+        rule = rules[min(decision, len(rules) - 1)] if rules else "FIFO"
         job = int(_choose(R.RULES.index(rule), p, s))
-        if k % every == 0:
-            paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{k:04d}.{fmt}"),
-                                      f"{inst.name}  t={int(petri.clock(p, s))}  step {k}  rule {rule} -> allocate J{job}", job))
+        if k % commitment == 0 and decision % every == 0:
+            t = int(petri.clock(p, s))
+            title = f"{inst.name}  t={t}  decision {decision}: rule {rule} for {commitment}, first J{job}"
+            paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{decision:04d}.{fmt}"), title, job))
         s = _step(p, s, job)[0]
         k += 1
-    paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{k:04d}.{fmt}"),
+    final = -(-k // commitment)
+    paths.append(render_state(inst, p, s, os.path.join(out_dir, f"frame_{final:04d}.{fmt}"),
                               f"{inst.name}  final  makespan {int(petri.makespan(s))}"))
     return paths

@@ -1,9 +1,10 @@
 """``jsched train hh``: PPO over the 7 rules with commitment, for one instance size.
 
 :mod:`jsched.rl.ppo` runs in jitted chunks of updates under :func:`jsched.training.run_training`;
-the exported model is the agent file that ``solve`` loads with ``checkpoint=``. Training draws
-fresh Taillard-style random instances (``instances="random"``: the agent never sees the
-benchmark) or draws from the 10 Taillard instances of the size (``"taillard"``).
+the exported model is the agent file that ``solve`` loads with ``checkpoint=``. Two protocols:
+``"instances"`` trains on the 10 Taillard instances of the size, the ones it is evaluated on
+(the HH paper's PetriRL practice); ``"generated"`` on fresh Taillard-style random instances of the
+size, so the benchmark is never seen (generalisation). The agent file records its protocol.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import jax
 import numpy as np
 
 from jsched.errors import JSchedError
-from jsched.hh.agent import make_network, save_policy
+from jsched.hh.agent import PROTOCOLS, make_network, save_policy
 from jsched.hh.env import RULES, HHEnvConfig, generator, make_env
 from jsched.options import option
 from jsched.rl import ppo
@@ -26,8 +27,8 @@ class TrainConfig(RunConfig):
     size: str = option("15x15", "JxM of the training instances")
     steps: int = option(200_000, "agent decisions to train for (rounded to whole chunks)", min=1)
     commitment: int = option(HHEnvConfig.commitment, "allocations per rule choice (>= J*M: one rule per episode)", min=1)
-    instances: str = option("random", "random Taillard-style instances, or the 10 Taillard instances of the size",
-                            choices=("random", "taillard"))  # fmt: skip
+    protocol: str = option("generated", "train on random instances of the size, or on its 10 Taillard instances",
+                           choices=PROTOCOLS)  # fmt: skip
     reference: str = option(HHEnvConfig.reference, "reward normaliser: -makespan / C_ref at the end of an episode",
                             choices=("lb", "best", *RULES))  # fmt: skip
     rule_features: bool = option(HHEnvConfig.rule_features, "observe what each rule would allocate (beside the marking)")
@@ -47,7 +48,7 @@ class TrainConfig(RunConfig):
         parse_hidden(self.hidden)
         if (self.num_envs * self.num_steps) % self.num_minibatches:
             raise JSchedError("num_envs * num_steps must be divisible by num_minibatches")
-        if self.instances == "taillard":
+        if self.protocol == "instances":
             from jsched.hh.instances import taillard_names
 
             if not taillard_names(*self.shape):
@@ -112,7 +113,7 @@ class Trainer:
         return state, out
 
     def export(self, state, path, meta):
-        meta = {**meta, "decisions": meta["updates"] * self.per_update}
+        meta = {**meta, "decisions": meta["updates"] * self.per_update, "protocol": self.config.protocol}
         save_policy(path, self.env_cfg, self.config.hidden_sizes, state.train_state.params["net"], meta)
 
 
@@ -140,7 +141,7 @@ def parse_hidden(hidden: str) -> tuple[int, ...]:
 
 def instance_pool(config: TrainConfig):
     """Stacked training instances (None: a fresh random instance at every reset)."""
-    if config.instances == "random":
+    if config.protocol == "generated":
         return None
     from jsched.hh.instances import taillard, taillard_names
     from jsched.instances.arrays import stack_jsp_params

@@ -4,7 +4,8 @@
 ``hurink/edata/la01``, ``sd2/10x5/001``, ...) or a file path (format by extension: ``.fjs``,
 ``.json``, ``.txt``/``.jsp``, ``.cas``; else by content) and returns a JSP, FJSP (or PFSP)
 instance. ``best_known`` / ``bounds`` give the best-known makespan bounds of benchmark
-instances. The benchmarks ship with the package (see ``jsched.instances.benchmarks``).
+instances; ``with_due_dates`` adds job due dates and weights to any of them (tardiness
+objectives). The benchmarks ship with the package (see ``jsched.instances.benchmarks``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jsched.instances.benchmarks import (
     matches_benchmark,
     reference_results,
 )
+from jsched.instances.due_dates import with_due_dates
 from jsched.instances.io import read_instance, write_instance
 from jsched.instances.model import FJSPInstance, Instance, JSPInstance, as_fjsp
 
@@ -41,6 +43,7 @@ __all__ = [
     "problem_kind",
     "read_instance",
     "reference_results",
+    "with_due_dates",
     "write_instance",
 ]
 

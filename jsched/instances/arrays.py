@@ -36,7 +36,25 @@ def jsp_params(
         job_len=jnp.asarray(job_len),
         release=jnp.asarray(rel),
         machine_mask=jnp.asarray(np.arange(nm) < inst.n_machines),
+        **_due_dates(inst, nj),
     )
+
+
+def _due_dates(inst: FJSPInstance | JSPInstance, n_jobs: int) -> dict:
+    """Padded ``due``/``weight`` params of an instance with job due dates (else none)."""
+    if inst.job_due is None:
+        return {}
+    due = np.zeros(n_jobs, np.int32)
+    weight = np.ones(n_jobs, np.int32)
+    due[: inst.n_jobs] = inst.job_due
+    if inst.job_weight is not None:
+        weight[: inst.n_jobs] = inst.job_weight
+    return {"due": jnp.asarray(due), "weight": jnp.asarray(weight)}
+
+
+def _same_due_dates(instances) -> None:
+    if len({i.job_due is None for i in instances}) > 1:
+        raise JSchedError("cannot batch instances with and without job due dates")
 
 
 def stack_jsp_params(instances: Sequence[JSPInstance]) -> JSPParams:
@@ -44,6 +62,7 @@ def stack_jsp_params(instances: Sequence[JSPInstance]) -> JSPParams:
     nj = max(i.n_jobs for i in instances)
     no = max(i.n_ops_per_job for i in instances)
     nm = max(i.n_machines for i in instances)
+    _same_due_dates(instances)
     ps = [jsp_params(i, nj, no, nm) for i in instances]
     return jax.tree.map(lambda *xs: jnp.stack(xs), *ps)
 
@@ -78,12 +97,14 @@ def fjsp_params(
         job_len=jnp.asarray(job_len),
         release=jnp.asarray(rel),
         machine_mask=jnp.asarray(np.arange(nm) < M),
+        **_due_dates(f, nj),
     )
 
 
 def stack_fjsp_params(instances: Sequence[FJSPInstance | JSPInstance]) -> FJSPParams:
     """Pad a list of FJSP (or JSP) instances to their common maximum shape and stack on axis 0."""
     fs = [as_fjsp(i) for i in instances]
+    _same_due_dates(fs)
     nj = max(f.n_jobs for f in fs)
     no = max(int(f.job_lengths.max(initial=0)) for f in fs)
     nm = max(f.n_machines for f in fs)

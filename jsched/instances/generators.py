@@ -16,6 +16,8 @@ Every generator takes its randomness explicitly; the same seed or key gives the 
   ``data_utils.SD2_instance_generator``, mode 'mix'): M ops per job, U{1..M} eligible machines
   per op, durations U{1..99}. A ``numpy.random.RandomState`` (or an int seed) follows DANIEL's
   code exactly: :func:`sd2_fjsp_set` with seed 200 rebuilds its published SD2 test files.
+* :func:`with_due_dates` -- job due dates (TWK rule) and weights for any instance (defined in
+  :mod:`jsched.instances.due_dates`, which needs no JAX).
 
 In-graph generators (Jumanji's ``Generator`` convention, what ``jsched.rl.ppo`` draws each
 episode from): a :data:`Generator` maps a ``jax.random`` key to padded instance arrays.
@@ -34,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jsched.errors import JSchedError
+from jsched.instances.due_dates import with_due_dates
 from jsched.instances.model import FJSPInstance, JSPInstance
 from jsched.kernels.jsp import JSPParams
 
@@ -48,6 +51,7 @@ __all__ = [
     "taillard_generator",
     "taillard_jsp",
     "taillard_jsp_seeded",
+    "with_due_dates",
 ]
 
 SeedLike = int | np.random.Generator

@@ -34,7 +34,12 @@ Durations may be 0; declared machines may be unused (the header's count is trust
                 "release": 0, "due": 30}, ...], ...]}           # release/due optional
 
 FJSP ``due`` is written for every operation when the instance has due times, and must then be
-present on every operation when read.
+present on every operation when read. Either kind may carry job due dates and weights, one per
+job, at the top level (both optional; ``job_weight`` needs ``job_due``)::
+
+     "job_due": [120, 95, ...], "job_weight": [2, 1, ...]
+
+job-shop-lib's instance JSON (no ``format`` tag, a ``duration_matrix``) is read as well (:mod:`jsched.interop.jobshoplib`).
 
 Every malformed input raises :class:`~jsched.errors.InstanceFormatError` naming the file, the
 line and the field (for JSON, a path like ``jobs[3][1].machines``, and the line where that value,
@@ -330,8 +335,8 @@ def _parse_taillard_matrices(body, n, m, path, name, header_line) -> JSPInstance
 
 def jsp_text(instance: JSPInstance) -> str:
     """The standard JSP text (0-based machine/duration pairs); release times cannot be stored."""
-    if instance.release.any():
-        raise JSchedError(f"{instance.name}: the JSP text format has no release times; write JSON instead")
+    if instance.release.any() or instance.job_due is not None:
+        raise JSchedError(f"{instance.name}: the JSP text format has no release times or due dates; write JSON instead")
     lines = [f"{instance.n_jobs} {instance.n_machines}"]
     for mj, dj in zip(instance.machines, instance.durations):
         lines.append(" ".join(f"{int(a)} {int(b)}" for a, b in zip(mj, dj)))
@@ -397,7 +402,7 @@ def parse_fjsp_text(text: str, path: str = "<string>", name: str = "instance") -
 
 def fjsp_text(instance: FJSPInstance) -> str:
     """``.fjs`` text (1-based machines); the third header number is the true mean flexibility."""
-    if instance.release.any() or instance.due is not None:
+    if instance.release.any() or instance.due is not None or instance.job_due is not None:
         raise JSchedError(f"{instance.name}: the .fjs format has no release/due times; write JSON instead")
     flex = instance.eligible.sum() / max(instance.n_ops, 1)
     lines = [f"{instance.n_jobs} {instance.n_machines} {flex:.6g}"]
@@ -426,7 +431,7 @@ def instance_to_json(instance: Instance) -> dict:
         ]
         if instance.release.any():
             out["release"] = [int(r) for r in instance.release]
-        return out
+        return _job_due_to_json(instance, out)
     if isinstance(instance, FJSPInstance):
         out["kind"] = "fjsp"
         jobs = []
@@ -442,8 +447,27 @@ def instance_to_json(instance: Instance) -> dict:
                 ops.append(op)
             jobs.append(ops)
         out["jobs"] = jobs
-        return out
+        return _job_due_to_json(instance, out)
     raise JSchedError(f"cannot write {type(instance).__name__} as a jsched JSON instance")
+
+
+def _job_due_to_json(instance: Instance, out: dict) -> dict:
+    for key in ("job_due", "job_weight"):
+        if getattr(instance, key) is not None:
+            out[key] = [int(v) for v in getattr(instance, key)]
+    return out
+
+
+def _job_due_from_json(r: "_JSONReader", top: dict, n_jobs: int) -> dict:
+    """``job_due`` / ``job_weight`` lists (one per job) as model keyword arguments."""
+    out = {}
+    for key in ("job_due", "job_weight"):
+        if top.get(key) is not None:
+            vals = r.list(top[key], key)
+            if len(vals) != n_jobs:
+                raise r.error(key, f"has {len(vals)} entries, expected one per job ({n_jobs})")
+            out[key] = [r.int(x, f"{key}[{j}]", 1 if key == "job_weight" else 0) for j, x in enumerate(vals)]
+    return out
 
 
 def instance_from_json(data: str | dict, path: str = "<string>", name: str | None = None) -> Instance:
@@ -459,6 +483,10 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
             raise InstanceFormatError("invalid JSON: nested too deeply", path) from None
     r = _JSONReader(path, text)
     top = r.obj(data, "")
+    if "format" not in top and "duration_matrix" in top:  # job-shop-lib's instance JSON
+        from jsched.interop.jobshoplib import instance_from_jobshoplib
+
+        return instance_from_jobshoplib(top, path, name)
     fmt = top.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
         raise r.error("format", f"expected {JSON_FORMAT!r}, got {str(fmt)[:40]!r}")
@@ -473,12 +501,13 @@ def instance_from_json(data: str | dict, path: str = "<string>", name: str | Non
         raise r.error("name", "must be a one-line printable string")
     m = r.int(top.get("n_machines"), "n_machines", 1, _MAX_MACHINES)
     jobs = r.list(top.get("jobs"), "jobs", min_len=1)
+    due = _job_due_from_json(r, top, len(jobs))
     if kind == "jsp":
-        return _jsp_from_json(r, top, jobs, nm, m)
-    return _fjsp_from_json(r, jobs, nm, m)
+        return _jsp_from_json(r, top, jobs, nm, m, due)
+    return _fjsp_from_json(r, jobs, nm, m, due)
 
 
-def _jsp_from_json(r: "_JSONReader", top: dict, jobs: list, name: str, m: int) -> JSPInstance:
+def _jsp_from_json(r: "_JSONReader", top: dict, jobs: list, name: str, m: int, due: dict) -> JSPInstance:
     n_ops = None
     mach, dur = [], []
     for j, job in enumerate(jobs):
@@ -501,10 +530,10 @@ def _jsp_from_json(r: "_JSONReader", top: dict, jobs: list, name: str, m: int) -
         if len(rel) != len(jobs):
             raise r.error("release", f"has {len(rel)} entries, expected one per job ({len(jobs)})")
         release = [r.int(x, f"release[{j}]") for j, x in enumerate(rel)]
-    return _make(lambda: JSPInstance(name, np.array(mach), np.array(dur), m, release=release), r.path)
+    return _make(lambda: JSPInstance(name, np.array(mach), np.array(dur), m, release=release, **due), r.path)
 
 
-def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int) -> FJSPInstance:
+def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int, job_due: dict) -> FJSPInstance:
     job_len, rows_d, rows_e, rel, due = [], [], [], [], []
     for j, job in enumerate(jobs):
         ops = r.list(job, f"jobs[{j}]", min_len=1)
@@ -532,7 +561,7 @@ def _fjsp_from_json(r: "_JSONReader", jobs: list, name: str, m: int) -> FJSPInst
     if due and len(due) != len(rel):
         raise r.error("jobs", "'due' must be given on every operation or on none")
     return _make(
-        lambda: FJSPInstance(name, m, np.array(job_len), np.array(rows_d), np.array(rows_e), np.array(rel), np.array(due) if due else None),
+        lambda: FJSPInstance(name, m, np.array(job_len), np.array(rows_d), np.array(rows_e), np.array(rel), np.array(due) if due else None, **job_due),
         r.path,
     )
 
@@ -661,6 +690,10 @@ def instances_equal(a: Instance, b: Instance) -> bool:
     """Same kind, machine count and arrays (names are not compared)."""
     if type(a) is not type(b) or a.n_machines != b.n_machines:
         return False
+    for k in ("job_due", "job_weight"):
+        x, y = getattr(a, k), getattr(b, k)
+        if (x is None) != (y is None) or (x is not None and not np.array_equal(x, y)):
+            return False
     if isinstance(a, JSPInstance):
         keys = ("machines", "durations", "release")
     else:

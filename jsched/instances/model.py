@@ -6,13 +6,16 @@ flat, one row per operation, in job order, with an eligibility matrix. ``JSPInst
 gives the FJSP view of a JSP, which the one validator and CP-SAT use for both problems.
 
 Release times are per operation (an operation may not start before its release); due times
-("target end times" in L-RHO's delay setting) are optional, per operation.
+("target end times" in L-RHO's delay setting) are optional, per operation. Job due dates and
+weights (``job_due``, ``job_weight``, one per job) are optional too: they define the tardiness
+objectives (``jsched.schedule.due_date_metrics``); without them (None) nothing changes.
 
 Size limit: the device kernels compute times in int32, so every instance must satisfy
 ``latest release + sum over operations of the longest eligible duration <= MAX_TIME_BOUND``
 (2**31 - 1); that sum bounds the makespan of every semi-active schedule (any schedule a
 dispatching rule, a policy or CP-SAT's search reports), so no kernel time can wrap. Due times
-must lie in 0..MAX_TIME_BOUND as well. Larger instances raise InstanceFormatError.
+and job due dates must lie in 0..MAX_TIME_BOUND as well, job weights in 1..MAX_WEIGHT. Larger
+instances raise InstanceFormatError.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from jsched.errors import InstanceFormatError
 
 MAX_TIME_BOUND = 2**31 - 1
+MAX_WEIGHT = 2**20  # keeps sums of weighted tardiness far inside int64
 
 
 def _check_time_bound(name: str, per_op_max: np.ndarray, release: np.ndarray) -> None:
@@ -67,6 +71,23 @@ def _ints(name: str, field: str, x) -> np.ndarray:
     return a.astype(np.int64)
 
 
+def _job_due_dates(name: str, n_jobs: int, due, weight) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Checked, frozen job due dates and weights (weights need due dates)."""
+    if due is None:
+        if weight is not None:
+            raise InstanceFormatError(f"{name}: job_weight needs job_due (due dates)")
+        return None, None
+    d = _ints(name, "job_due", due)
+    if d.shape != (n_jobs,) or ((d < 0) | (d > MAX_TIME_BOUND)).any():
+        raise InstanceFormatError(f"{name}: job_due must be ({n_jobs},) due dates in 0..{MAX_TIME_BOUND}")
+    if weight is None:
+        return _frozen(d), None
+    w = _ints(name, "job_weight", weight)
+    if w.shape != (n_jobs,) or ((w < 1) | (w > MAX_WEIGHT)).any():
+        raise InstanceFormatError(f"{name}: job_weight must be ({n_jobs},) integer weights in 1..{MAX_WEIGHT}")
+    return _frozen(d), _frozen(w)
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
@@ -85,6 +106,8 @@ class FJSPInstance:
         eligible: (N, M) bool, True where machine m can process operation n.
         release: (N,) earliest start time of each operation (zeros by default).
         due: (N,) optional target end time of each operation, or None.
+        job_due: (J,) optional due date of each job, or None.
+        job_weight: (J,) optional weight of each job (None: all 1; needs ``job_due``).
     """
 
     name: str
@@ -94,6 +117,8 @@ class FJSPInstance:
     eligible: np.ndarray
     release: np.ndarray | None = None
     due: np.ndarray | None = None
+    job_due: np.ndarray | None = None
+    job_weight: np.ndarray | None = None
     # Derived, filled in __post_init__.
     job_start: np.ndarray = field(init=False, repr=False)
     op_job: np.ndarray = field(init=False, repr=False)
@@ -132,6 +157,9 @@ class FJSPInstance:
             if ((due < 0) | (due > MAX_TIME_BOUND)).any():
                 raise InstanceFormatError(f"{self.name}: due times must lie in 0..{MAX_TIME_BOUND}")
             object.__setattr__(self, "due", _frozen(due))
+        jd, jw = _job_due_dates(self.name, len(jl), self.job_due, self.job_weight)
+        object.__setattr__(self, "job_due", jd)
+        object.__setattr__(self, "job_weight", jw)
         start = np.concatenate([[0], np.cumsum(jl)[:-1]]).astype(np.int64)
         object.__setattr__(self, "job_start", _frozen(start))
         object.__setattr__(self, "op_job", _frozen(np.repeat(np.arange(len(jl)), jl)))
@@ -177,6 +205,8 @@ class JSPInstance:
         durations: (J, O) processing time of each operation (>= 0).
         n_machines: number of machines (defaults to ``machines.max() + 1``).
         release: (J,) optional earliest start of each job's first operation.
+        job_due: (J,) optional due date of each job, or None.
+        job_weight: (J,) optional weight of each job (None: all 1; needs ``job_due``).
     """
 
     name: str
@@ -184,6 +214,8 @@ class JSPInstance:
     durations: np.ndarray
     n_machines: int = -1
     release: np.ndarray | None = None
+    job_due: np.ndarray | None = None
+    job_weight: np.ndarray | None = None
 
     def __post_init__(self):
         m = _ints(self.name, "machines", self.machines)
@@ -206,6 +238,9 @@ class JSPInstance:
         object.__setattr__(self, "durations", _frozen(d))
         object.__setattr__(self, "n_machines", nm)
         object.__setattr__(self, "release", _frozen(rel))
+        jd, jw = _job_due_dates(self.name, m.shape[0], self.job_due, self.job_weight)
+        object.__setattr__(self, "job_due", jd)
+        object.__setattr__(self, "job_weight", jw)
 
     @property
     def n_jobs(self) -> int:
@@ -235,7 +270,8 @@ class JSPInstance:
         rel = np.zeros(n, np.int64)
         if o:
             rel[np.arange(j) * o] = self.release
-        return FJSPInstance(self.name, self.n_machines, np.full(j, o), dur, elig, release=rel)
+        return FJSPInstance(self.name, self.n_machines, np.full(j, o), dur, elig, release=rel,
+                            job_due=self.job_due, job_weight=self.job_weight)  # fmt: skip
 
     def horizon_bound(self) -> int:
         """Latest release + total processing time (see FJSPInstance.horizon_bound)."""

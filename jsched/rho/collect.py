@@ -19,9 +19,9 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import json
+import logging
 import multiprocessing as mp
 import os
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 DATASET_VERSION = 1
 BACKENDS = ("process", "ray")
+
+logger = logging.getLogger(__name__)
 
 
 def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
@@ -123,8 +125,8 @@ def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, pa
             )
         for s in found:
             results[s] = load_shard(parts, s, setting, config)
-        if found and progress:
-            print(f"rho collect: resuming, {len(found)} of {len(seeds)} instances already in {parts}", file=sys.stderr)
+        if found:
+            logger.info("rho collect: resuming, %d of %d instances already in %s", len(found), len(seeds), parts)
 
     todo = [s for s in seeds if s not in results]
     if backend == "ray":

@@ -94,6 +94,7 @@ class RHOResult:
         n_overlap, n_fixed: totals over windows of overlapping and fixed operations.
         n_interrupted: operations interrupted by a breakdown (and restarted later).
         events: breakdown and recovery events in the order they were revealed.
+        window: (N,) the window (0-based, in solve order) whose plan executed each operation.
     """
 
     schedule: Schedule
@@ -106,6 +107,7 @@ class RHOResult:
     solve_cpu: float = 0.0
     n_interrupted: int = 0
     events: list = field(default_factory=list)  # (kind 'breakdown'|'recovery', time, machines, iteration)
+    window: np.ndarray | None = None
 
 
 def rho_order(f: FJSPInstance, objective: str, rng: np.random.Generator) -> np.ndarray:
@@ -172,6 +174,7 @@ def run_rho(
     ex_machine = np.full(n, -1, np.int64)
     ex_start = np.full(n, -1, np.int64)
     ex_end = np.full(n, -1, np.int64)
+    ex_window = np.full(n, -1, np.int64)
     now = 0  # the clock: time of the last revealed event (no operation starts before it)
     prev: dict[int, tuple[int, int, int]] = {}  # op -> (machine, start, end) in the last window solve
     solve_time, solve_cpu, n_windows, n_overlap, n_fixed, n_interrupted, events = 0.0, 0.0, 0, 0, 0, 0, []
@@ -229,7 +232,7 @@ def run_rho(
         for r, m, s, e in plan:
             if not hit or s < t_ev:
                 executed[r] = True
-                ex_machine[r], ex_start[r], ex_end[r] = m, s, e
+                ex_machine[r], ex_start[r], ex_end[r], ex_window[r] = m, s, e, n_windows - 1
         if hit:
             now, ev, k = _reveal(queue, iteration, executed, ex_machine, ex_start, ex_end)
             events += ev
@@ -253,6 +256,7 @@ def run_rho(
         n_fixed=n_fixed,
         n_interrupted=n_interrupted,
         events=events,
+        window=ex_window,
     )
 
 

@@ -17,7 +17,7 @@ from jsched.rho.train import TrainConfig, train
 __all__ = ["Config", "solve", "TrainConfig", "train", "VARIANTS", "OBJECTIVES", "shipped_model"]
 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
-OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES, without importing ortools (tested)
+OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES but the due-date ones, without importing ortools (tested)
 BREAKDOWN_LEVELS = ("low", "mid", "high")
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
 
@@ -94,6 +94,7 @@ def solve(instance, config: Config, key) -> Result:
         "H": cfg.H,
         "S": cfg.S,
         "T": cfg.T,
+        "window_of_op": res.window.tolist(),  # per operation in (job, op) order: the window that executed it
     }
     summary = ("variant", "solve_time", "windows", "fixed_ops", "overlap_ops")
     if cfg.objective != "makespan":

@@ -2,7 +2,7 @@
 
 The JSP env for a JSP instance, the FJSP env for an FJSP instance; candidates default to the
 non-delay set; FJSP job rules choose their machine by ``machine_rule`` (``spt``, or ``eet``:
-earliest end time). Each registry entry fixes ``rule``.
+earliest end time). Each registry entry fixes ``rule``. EDD and ATC need job due dates.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from jsched.errors import JSchedError
 from jsched.options import option
-from jsched.registry import BOTH_RULES, JSP_RULES
+from jsched.registry import BOTH_RULES, DUE_RULES, JSP_RULES
 from jsched.result import Result
 
 
 @dataclass(frozen=True)
 class Config:
-    rule: str = option("mwkr", "the dispatching rule (fixed by the method name)", choices=JSP_RULES + BOTH_RULES, cli=False)
+    rule: str = option("mwkr", "the dispatching rule (fixed by the method name)", choices=JSP_RULES + BOTH_RULES + DUE_RULES, cli=False)
     candidates: str = option("nondelay", "jobs a rule chooses from: Giffler-Thompson non-delay, active (JSP only) or all",
                              choices=("nondelay", "active", "all"))  # fmt: skip
     machine_rule: str = option("spt", "FJSP: machine choice of a job rule", choices=("spt", "eet"))
@@ -28,7 +28,11 @@ def evaluate(instances, config: Config, key) -> list[Result]:
     from jsched.instances import problem_kind
     from jsched.kernels.rules import rule_policy
     from jsched.rollout import best_schedules, env_for, rollout
+    from jsched.schedule import require_due_dates
 
+    if config.rule in DUE_RULES:
+        for inst in instances:
+            require_due_dates(inst, f"rule {config.rule}")
     out: dict[int, Result] = {}
     groups: dict[tuple, list[int]] = {}
     for i, inst in enumerate(instances):

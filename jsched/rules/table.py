@@ -18,14 +18,15 @@ from jsched.errors import JSchedError
 
 
 
-def rule_columns(kind: str) -> list[tuple[str, str, str]]:
-    """(column name, rule, machine rule) for a problem kind."""
-    from jsched.kernels.rules import FJSP_JOB_RULES, JSP_RULES
+def rule_columns(kind: str, due_dates: bool = False) -> list[tuple[str, str, str]]:
+    """(column name, rule, machine rule) for a problem kind; ``due_dates``: EDD and ATC too."""
+    from jsched.kernels.rules import DUE_RULES, FJSP_JOB_RULES, JSP_RULES
 
+    extra = DUE_RULES if due_dates else ()
     if kind == "jsp":
-        return [(r, r, "spt") for r in JSP_RULES]
+        return [(r, r, "spt") for r in JSP_RULES + extra]
     cols = [("spt", "spt", "spt")]
-    for r in FJSP_JOB_RULES:
+    for r in [r for r in FJSP_JOB_RULES if r not in DUE_RULES] + list(extra):
         cols += [(f"{r}-spt", r, "spt"), (f"{r}-eet", r, "eet")]
     return cols
 
