@@ -1,30 +1,36 @@
 """Claim: jsched's MA reproduces MA-CAS-PFSP, DAC vs static parameters, and the jitted MA's speed.
 
-Part 1 (quality), per dataset: ``--runs`` runs on each of the first ``--instances`` test
-instances of MA default, MA tuned (paper Table 3), optionally MA tuned by our random search
-(``--tuned-file``), and MA-DAC (the shipped policy or ``--policy``). Per set, as the paper
-reports them: mean = average over instances of the per-instance run mean,
-best = average of per-instance best runs, std = average of per-instance std (ddof 0);
-%Delta = (mean_static - mean_DAC) / mean_DAC * 100 (positive: DAC better); a Wilcoxon rank-sum
-test (scipy) per instance, DAC vs tuned, counted as wins / losses at p < 0.05; mean improvement
-over the seed individual (file order, no idle); and the published MA default / tuned / MA-DRL
-means of the same instances side by side.
+Part 1 (quality), per dataset: ``--runs`` runs (vmapped) on each of the first ``--instances``
+test instances of each of ``--methods``: ``default`` (paper Table 3 default), ``table3`` (paper
+Table 3 tuned, tuned for the authors' MA), ``tuned`` (jsched's MA tuned by ``bench/dac_tune.py``,
+the shipped ``--params tuned``; ``--tuned-file`` for another) and ``dac`` (the shipped policy or
+``--policy``); every run's best schedule is decoded and validated. Per set, as the paper reports
+them: mean = average over instances of the per-instance run mean, best = average of per-instance
+best runs, std = average of per-instance std (ddof 0); %Delta = (mean_static - mean_DAC) /
+mean_DAC * 100 (positive: DAC better); per instance a Wilcoxon rank-sum test (scipy) DAC vs each
+static method, counted as better / worse at p < 0.05 (the paper's count), and per set a Wilcoxon
+signed-rank test over the instances' run means (paired by instance); the mean improvement over
+the seed individual (file order, no idle); the published MA default / tuned / MA-DRL means of the
+same instances, per set and per instance beside ours. For the first instance of each set a
+figure: each method's best schedule's power profile and the emissions over generations.
+
+The out file keeps every run's value; a rerun with the same sets, instances, runs, seed and
+budget reuses the methods already there (so methods can be added one invocation at a time).
 
 Part 2 (speed): MA generations per second on one instance, population 250: the jitted
 generation (one run; and ``--runs`` runs vmapped), the numpy version vectorised over the
 population, and the per-individual loop (``bench/numpy_ma.py``); best of ``--speed-repeats``
 interleaved rounds, since the CPU is shared.
 
-The CPU default subset is M1T1, M3T1 (known) and M5T1, M10T1 (unknown), 3 instances x 10 runs
-each. Writes ``bench/results/dac.json`` and ``dac.csv``.
-
-    PYTHONPATH=$PWD python bench/dac.py [--sets M1T1,M3T1,M5T1,M10T1] [--instances 3] [--runs 10]
+    PYTHONPATH=$PWD python bench/dac.py [--sets M10T3,M15T3] [--instances 10] [--runs 10]
+        [--methods default,table3,tuned,dac] [--out bench/results/dac_10x10] [--skip-speed]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import time
@@ -36,16 +42,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from numpy_ma import NumpyMA  # noqa: E402  (bench/numpy_ma.py, beside this script)
 
-from jsched.atomic import atomic_path
+from jsched.atomic import atomic_path  # noqa: E402
 from jsched.dac import ma  # noqa: E402
 from jsched.dac.env import DACSettings  # noqa: E402
 from jsched.dac.policy import load_policy, run_dac_batch  # noqa: E402
-from jsched.dac.published import instance_path, published_runs  # noqa: E402
+from jsched.dac.published import SETS, instance_path, published_runs  # noqa: E402
 from jsched.instances.pfsp import read_cas  # noqa: E402
 from jsched.kernels import pfsp as K  # noqa: E402
 from jsched.schedule import write_json_atomic  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+STATIC = ("default", "table3", "tuned")
 
 
 def seed_value(inst) -> float:
@@ -53,81 +60,130 @@ def seed_value(inst) -> float:
     return float(jax.jit(K.decode)(p, *K.seed_individual(p)).emissions)
 
 
-def final_values(insts, fit_keys) -> np.ndarray:
-    """(I, R) float64 emissions of the best individuals, each decoded, validated (ma.finish)."""
+def final_values(insts, fit_keys) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(I, R) float64 emissions of the best individuals, each decoded and validated (ma.finish),
+    and the first instance's start slots per run."""
     jk, pk = fit_keys
     out = np.zeros(jk.shape[:2])
+    starts = []
     for i, inst in enumerate(insts):
         p = ma.pfsp_params(inst, jk.shape[2], None, None, pk.shape[3])  # the run's job/machine padding
         for r in range(jk.shape[1]):
-            out[i, r] = ma.finish(inst, p, jk[i, r], pk[i, r]).emissions
-    return out
+            res = ma.finish(inst, p, jk[i, r], pk[i, r])
+            out[i, r] = res.emissions
+            if i == 0:
+                starts.append(res.start)
+    return out, starts
 
 
-def quality(args, policy, partial_out: dict | None = None) -> list[dict]:
-    from scipy.stats import ranksums
+def run_method(name, args, policy, keys, stacked, insts):
+    """(values (I, R), first instance's best start, its curves (R, G + 1), seconds) of one method."""
+    t = time.perf_counter()
+    if name == "dac":
+        settings = DACSettings(args.generations, args.pop, ma.LS_STEPS)
+        (jk, pk, _), curve, _ = run_dac_batch(keys, stacked, policy, settings)
+    else:
+        cfg = ma.make_config(static_params(name, args))
+        (jk, pk, _), stats = ma.run_batch(keys, stacked, cfg, args.pop, args.generations, ma.LS_STEPS)
+        curve = stats.best
+    vals, starts = final_values(insts, (np.asarray(jk), np.asarray(pk)))
+    return vals, starts[int(vals[0].argmin())], np.asarray(curve)[0], time.perf_counter() - t
 
-    rows = []
-    if partial_out is not None:
-        partial_out["quality"] = rows
-    methods = {"default": ma.DEFAULT, "tuned": ma.TUNED}
-    if args.tuned_file:
-        methods["tuned-rs"] = ma.load_params_spec(args.tuned_file)
+
+def static_params(name: str, args) -> dict:
+    return ma.load_params_spec(args.tuned_file or "tuned") if name == "tuned" else ma.load_params_spec(name)
+
+
+def stats(v: np.ndarray, seeds: np.ndarray) -> dict:
+    return {"mean": float(v.mean(1).mean()), "best": float(v.min(1).mean()), "std": float(v.std(1).mean()),
+            "improvement_over_seed_percent": float((100 * (1 - v / seeds[:, None])).mean())}
+
+
+def compare(dac: np.ndarray, other: np.ndarray) -> dict:
+    """%Delta (positive: DAC better), per-instance rank-sum counts, per-set signed-rank p."""
+    from scipy.stats import ranksums, wilcoxon
+
+    better = worse = 0
+    for a, b in zip(dac, other):
+        if not np.allclose(a, b) and ranksums(a, b).pvalue < 0.05:
+            better += a.mean() < b.mean()
+            worse += a.mean() > b.mean()
+    md, mo = dac.mean(1), other.mean(1)
+    p = float(wilcoxon(md, mo).pvalue) if not np.allclose(md, mo) else 1.0
+    return {"delta_percent": float(100 * (mo.mean() - md.mean()) / md.mean()),
+            "instances_better": int(better), "instances_worse": int(worse), "instances": len(dac),
+            "signed_rank_p": p, "dac_better_on_instances": int((md < mo).sum())}
+
+
+def previous_raw(args, s: str, names: list[str]) -> dict:
+    """Run values of set ``s`` already in the out file under the same protocol."""
+    path = args.out + ".json"
+    if not os.path.exists(path):
+        return {}
+    with open(path) as fh:
+        old = json.load(fh)
+    keys = ("runs", "seed", "generations", "pop", "policy", "tuned_file")
+    same = all(old.get("args", {}).get(k) == getattr(args, k) for k in keys)
+    for row in old.get("quality", []):
+        if same and row["set"] == s and row["instances"] == names:
+            return row.get("raw", {})
+    return {}
+
+
+def quality(args, policy, out: dict) -> list[dict]:
+    rows = out.setdefault("quality", [])
     for s in args.sets:
         insts = [read_cas(instance_path(s, k)) for k in range(1, args.instances + 1)]
+        names = [i.name for i in insts]
+        raw = previous_raw(args, s, names)
+        rows[:] = [r for r in rows if r["set"] != s]
         stacked = ma.stack_params(insts)
         keys = jax.random.split(jax.random.key(args.seed), len(insts) * args.runs).reshape(len(insts), args.runs)
         seeds = np.array([seed_value(i) for i in insts])
-        vals, secs, curves = {}, {}, {}
-        for name, values in methods.items():
-            t = time.perf_counter()
-            (jk, pk, _), curve = ma.run_batch(keys, stacked, ma.make_config(values), args.pop, args.generations, ma.LS_STEPS)
-            vals[name] = final_values(insts, (np.asarray(jk), np.asarray(pk)))
-            secs[name] = time.perf_counter() - t
-            curves[name] = np.asarray(curve.best)
-        if policy is not None:
-            t = time.perf_counter()
-            settings = DACSettings(args.generations, args.pop, ma.LS_STEPS)
-            (jk, pk, _), curve, _ = run_dac_batch(keys, stacked, policy, settings)
-            vals["dac"] = final_values(insts, (np.asarray(jk), np.asarray(pk)))
-            secs["dac"] = time.perf_counter() - t
-            curves["dac"] = np.asarray(curve)
-        # Convergence: best-so-far relative to the seed individual, runs x generations per method.
-        from jsched.dac.plots import plot_convergence
-
-        rel = {k: (c / seeds[:, None, None]).reshape(-1, c.shape[-1]) for k, c in curves.items()}
-        plot_convergence(rel, f"{args.out}_convergence_{s}.png", title=f"{s}: mean (band: min-max over runs)",
-                         ylabel="best emissions / seed individual's")
-        pub = {m: np.array([published_runs(s, m)[i.name] for i in insts]) for m in ("default", "tuned", "drl")}
-        row = {"set": s, "instances": [i.name for i in insts], "runs": args.runs}
-        for name, v in list(vals.items()) + [(f"published-{m}", x) for m, x in pub.items()]:
-            row[name] = {
-                "mean": float(v.mean(1).mean()), "best": float(v.min(1).mean()), "std": float(v.std(1).mean()),
-                "improvement_over_seed_percent": float((100 * (1 - v / seeds[:, None])).mean()),
-            }
-            if name in secs:
-                row[name]["seconds"] = round(secs[name], 1)
-        for name in vals:
-            row[name]["vs_published_default_percent"] = 100 * (row[name]["mean"] / row["published-default"]["mean"] - 1)
-        if "dac" in vals:
-            d = row["dac"]["mean"]
-            for name in vals:
-                if name != "dac":
-                    row[f"delta_dac_vs_{name}"] = 100 * (row[name]["mean"] - d) / d
-            wins = losses = 0
-            for i in range(len(insts)):
-                if np.allclose(vals["dac"][i], vals["tuned"][i]):
-                    continue
-                pval = ranksums(vals["dac"][i], vals["tuned"][i]).pvalue
-                if pval < 0.05:
-                    wins += vals["dac"][i].mean() < vals["tuned"][i].mean()
-                    losses += vals["dac"][i].mean() > vals["tuned"][i].mean()
-            row["wilcoxon_dac_vs_tuned"] = {"better": int(wins), "worse": int(losses), "instances": len(insts)}
+        row = {"set": s, "instances": names, "runs": args.runs, "raw": raw}
         rows.append(row)
+        for name in args.methods:
+            same = [m for m in raw if {m, name} <= set(STATIC) and static_params(m, args) == static_params(name, args)]
+            if name not in raw and same:  # same parameters, same keys: the same runs
+                raw[name] = {**raw[same[0]], "same_parameters_as": same[0]}
+            if name in raw:
+                continue
+            vals, start, curve, secs = run_method(name, args, policy, keys, stacked, insts)
+            raw[name] = {"values": vals.tolist(), "seconds": round(secs, 1), "first_instance_start": start.tolist(),
+                         "first_instance_curves": np.round(curve, 2).tolist()}
+            write_json_atomic(args.out + ".json", out)  # keep finished methods if a long run is stopped
+        summarise(row, seeds, insts)
+        write_json_atomic(args.out + ".json", out)
         print_row(row)
-        if partial_out is not None:  # keep finished sets if a long run is stopped
-            write_json_atomic(args.out + ".json", partial_out)
+        shown = {m: r for m, r in raw.items() if "same_parameters_as" not in r}
+        if shown:
+            from jsched.dac.plots import methods_figure, save_figure
+
+            fig = methods_figure(insts[0], {m: np.array(r["first_instance_start"]) for m, r in shown.items()},
+                                 {m: np.array(r["first_instance_curves"]) for m, r in shown.items()})
+            save_figure(fig, f"{args.out}_{s}_{names[0]}.png")
     return rows
+
+
+def summarise(row: dict, seeds: np.ndarray, insts) -> None:
+    """The row's per-set and per-instance figures from its run values and the published runs."""
+    s = row["set"]
+    vals = {m: np.array(r["values"]) for m, r in row["raw"].items()}
+    pub = {m: np.array([published_runs(s, m)[i.name] for i in insts]) for m in ("default", "tuned", "drl")}
+    for name, v in [(f"published-{m}", x) for m, x in pub.items()] + list(vals.items()):
+        row[name] = stats(v, seeds)
+        if name in row["raw"]:
+            row[name]["seconds"] = row["raw"][name]["seconds"]
+            row[name]["vs_published_default_percent"] = 100 * (row[name]["mean"] / row["published-default"]["mean"] - 1)
+    for name in STATIC:
+        if "dac" in vals and name in vals:
+            row[f"dac_vs_{name}"] = compare(vals["dac"], vals[name])
+    row["per_instance"] = [
+        {"instance": inst.name, "seed_individual": float(seeds[i]),
+         **{m: float(v[i].mean()) for m, v in vals.items()},
+         **{f"published-{m}": float(v[i].mean()) for m, v in pub.items()}}
+        for i, inst in enumerate(insts)
+    ]
 
 
 def print_row(row):
@@ -139,10 +195,10 @@ def print_row(row):
         print(f"{n:20s} {r['mean']:14.2f} {r['best']:14.2f} {r['std']:11.2f} {r['improvement_over_seed_percent']:10.2f} "
               f"{r.get('vs_published_default_percent', float('nan')):11.2f} {r.get('seconds', float('nan')):7.1f}")
     for k in row:
-        if k.startswith("delta_"):
-            print(f"{k}: {row[k]:+.3f}%")
-    if "wilcoxon_dac_vs_tuned" in row:
-        print("Wilcoxon rank-sum DAC vs tuned (p<0.05):", row["wilcoxon_dac_vs_tuned"])
+        if k.startswith("dac_vs_"):
+            c = row[k]
+            print(f"{k}: {c['delta_percent']:+.3f}%  signed-rank p={c['signed_rank_p']:.4f}  "
+                  f"rank-sum better/worse {c['instances_better']}/{c['instances_worse']} of {c['instances']}")
 
 
 def speed(args) -> dict:
@@ -215,14 +271,15 @@ def speed(args) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="M1T1,M3T1,M5T1,M10T1")
-    ap.add_argument("--instances", type=int, default=3)
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--instances", type=int, default=10)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--generations", type=int, default=ma.GENERATIONS)
     ap.add_argument("--pop", type=int, default=ma.POP_SIZE)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--policy", help="DAC policy (default: shipped); 'none' skips DAC")
-    ap.add_argument("--tuned-file", help="also run MA with these parameters (e.g. our tuner's JSON)")
+    ap.add_argument("--methods", default="default,table3,tuned,dac")
+    ap.add_argument("--policy", help="DAC policy (default: the shipped one)")
+    ap.add_argument("--tuned-file", help="parameters of the 'tuned' row (default: the shipped --params tuned)")
     ap.add_argument("--speed-set", default="M3T1")
     ap.add_argument("--speed-generations", type=int, default=40)
     ap.add_argument("--speed-repeats", type=int, default=5, help="interleaved timing rounds; the best counts")
@@ -231,14 +288,20 @@ def main():
     ap.add_argument("--out", default=os.path.join(RESULTS, "dac"))
     args = ap.parse_args()
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if set(args.methods) - {*STATIC, "dac"}:
+        ap.error(f"--methods: choose from {', '.join((*STATIC, 'dac'))}")
     policy = None
-    if args.policy != "none" and not args.skip_quality:
+    if "dac" in args.methods and not args.skip_quality:
         policy, pcfg = load_policy(args.policy)
         print("DAC policy:", args.policy or "shipped", "trained generations:", pcfg.get("generations_trained"))
     out = {"command": " ".join(sys.argv), "device": jax.devices()[0].device_kind, "args": vars(args)}
+    if os.path.exists(args.out + ".json"):  # other sets of an earlier invocation stay
+        with open(args.out + ".json") as fh:
+            out["quality"] = json.load(fh).get("quality", [])
     if not args.skip_quality:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        out["quality"] = quality(args, policy, out)
+        quality(args, policy, out)
     if not args.skip_speed:
         out["speed"] = speed(args)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

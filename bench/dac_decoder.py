@@ -139,7 +139,7 @@ def measure(decoder: str, set_name: str, preset: str, args) -> dict:
     keys = jax.random.split(jax.random.key(args.seed), len(insts) * args.runs).reshape(len(insts), args.runs)
     params = ma.stack_params(insts)
     t = time.perf_counter()
-    jk, pk, kernel_fit = jax.block_until_ready(run(keys, params, ma.make_config(ma.PRESETS[preset])))
+    jk, pk, kernel_fit = jax.block_until_ready(run(keys, params, ma.make_config({"default": ma.DEFAULT, "tuned": ma.TABLE3}[preset])))
     secs = time.perf_counter() - t
     K.decode_sequence = SLACK_DECODE
     fit = np.array([[validated_emissions(inst, jax.tree.map(lambda x: x[i], params), decoder, jk[i, r], pk[i, r], kernel_fit[i, r])

@@ -1,8 +1,12 @@
 """Static MA tuning by random search with the DAC training budget (``jsched.dac.tune``).
 
-    python bench/dac_tune.py --budget G --out FILE [--sets M1T1,M3T1] [--seed S] [--batch B]
+    python bench/dac_tune.py --budget G --out FILE [--sets M1T1,M3T1] [--seed S] [--batch B] [--minutes T]
+        [--asset]
 
-The output's ``params`` is usable as ``jsched solve FILE.cas --method ma --params FILE``.
+The output's ``params`` is usable as ``jsched solve FILE.cas --method ma --params FILE``; the
+first trials are the published default and Table 3 parameters. Also writes FILE's ``_trend.png``:
+each trial's score and the best so far vs trials. ``--minutes 0`` only rewrites the outputs; ``--asset`` also writes the best parameters with
+their provenance to the shipped ``--params tuned`` file.
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ import json
 import os
 import sys
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from jsched.dac import ma  # noqa: E402
+from jsched.dac.plots import save_figure, tuning_figure  # noqa: E402
 from jsched.dac.train import TRAIN_SETS, training_instances  # noqa: E402
 from jsched.dac.tune import tune  # noqa: E402
 from jsched.errors import JSchedError  # noqa: E402
+from jsched.schedule import write_json_atomic  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -26,11 +35,23 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", default=",".join(TRAIN_SETS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=4, help="trials per jitted batch")
+    ap.add_argument("--minutes", type=float, help="stop after the batch that passes this wall time (rerun resumes)")
+    ap.add_argument("--asset", action="store_true", help="write the best parameters to the shipped 'tuned' file")
     args = ap.parse_args(argv)
     insts = training_instances(tuple(s.strip() for s in args.sets.split(",") if s.strip()))
-    r = tune(args.out, args.budget, insts, args.seed, batch=args.batch)
-    print(f"trials={len(r['trials'])} budget_used={r['budget_used_generations']} best_score={r['best_score']:.2f} "
-          f"params={json.dumps(r['best'])}")
+    r = tune(args.out, args.budget, insts, args.seed, batch=args.batch,
+             time_limit_s=None if args.minutes is None else 60 * args.minutes)
+    scores = np.array([t["score"] for t in r["trials"]])
+    refs = {name: float(scores[i]) for i, name in enumerate(("default (trial 1)", "table3 (trial 2)")[: len(scores)])}
+    save_figure(tuning_figure(scores, refs), os.path.splitext(args.out)[0] + "_trend.png")
+    if args.asset:
+        keep = ("instances", "seed", "n_gen", "pop_size", "best_score", "budget_generations", "budget_used_generations")
+        asset = {"params": r["params"], "trials": len(r["trials"]), **{k: r[k] for k in keep},
+                 "made_by": f"python bench/dac_tune.py --budget {args.budget} --out {args.out} --sets {args.sets} "
+                            f"--seed {args.seed}"}
+        write_json_atomic(ma.TUNED_ASSET, asset)
+    print(f"trials={len(r['trials'])} cpu_s={r.get('cpu_seconds', 0):.0f} budget_used={r['budget_used_generations']} "
+          f"best_score={r['best_score']:.2f} params={json.dumps(r['best'])}")
     return 0
 
 

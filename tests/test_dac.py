@@ -29,9 +29,9 @@ def test_action_rescaling_matches_table1():
     hi = E.action_to_config(jnp.ones(7))
     for i, k in enumerate(ma.K.PARAM_NAMES):
         assert float(lo[i]) == pytest.approx(ma.RANGES[k][0]) and float(hi[i]) == pytest.approx(ma.RANGES[k][1])
-    back = E.action_to_config(E.config_to_action(ma.TUNED))
+    back = E.action_to_config(E.config_to_action(ma.TABLE3))
     for i, k in enumerate(ma.K.PARAM_NAMES):
-        assert float(back[i]) == pytest.approx(ma.TUNED[k], rel=1e-5)
+        assert float(back[i]) == pytest.approx(ma.TABLE3[k], rel=1e-5)
 
 
 def test_reward_eq_1_3():
@@ -91,8 +91,11 @@ def test_shipped_policy_loads():
 
 
 def test_ppo_config_defaults_are_sb3_and_exploration_options_apply():
-    base = train.ppo_config(2048, 8, 128, 0.0, 0.0)
-    assert (base.log_std_init, base.ent_coef, base.num_minibatches, base.total_timesteps) == (0.0, 0.0, 16, 2048)
+    entry = get("ma-dac")
+    cfg = entry.config("train")
+    base = train.ppo_config(cfg.generations, cfg.envs, cfg.steps, cfg.log_std_init, cfg.ent_coef)
+    assert base.num_envs * base.num_steps == 2048 and base.num_minibatches == 32  # SB3: n_steps 2048, batch 64
+    assert (base.log_std_init, base.ent_coef, base.clip_vloss, base.vf_coef) == (0.0, 0.0, False, 1.0)
     low = train.ppo_config(2048, 8, 128, log_std_init=-1.5, ent_coef=0.01)
     assert (low.log_std_init, low.ent_coef) == (-1.5, 0.01)
     gen = pool_generator(E.DACEnvParams(ma.stack_params(insts()), jnp.ones(2)))
@@ -106,7 +109,7 @@ def test_train_config_checks():
     entry = get("ma-dac")
     cfg = entry.config("train", generations=64, envs=2, steps=32, sets="M1T1, M3T1")
     assert cfg.sets_tuple == ("M1T1", "M3T1") and cfg.pop_size == ma.POP_SIZE
-    with pytest.raises(JSchedError, match="at least envs \\* steps = 1024"):
+    with pytest.raises(JSchedError, match="at least envs \\* steps = 2048"):
         entry.config("train", generations=100)
     with pytest.raises(JSchedError, match="multiple of the minibatch size 64"):
         entry.config("train", envs=3, steps=30)

@@ -22,14 +22,14 @@ def cas_file(tmp_path_factory):
 
 def test_solve_ma_pfsp_fields_and_plot(cas_file, tmp_path):
     plot = tmp_path / "p.png"
-    r = solve(cas_file, method="ma", generations=3, pop_size=8, params="tuned", plot=str(plot), seed=4)
+    r = solve(cas_file, method="ma", generations=3, pop_size=8, params="table3", plot=str(plot), seed=4)
     assert "emissions=" in r.line() and "method=ma" in r.line()
     data = r.to_json()
     inst = read_cas(cas_file)
     assert data["emissions"] == pytest.approx(inst.emissions(np.array(data["start_times"])), abs=1e-3)
     assert r.objective == data["emissions"]
     assert sorted(data["sequence"]) == list(range(5)) and len(data["operations"]) == 10
-    assert data["params"] == ma.TUNED and len(data["curve_best"]) == 4 and data["seed"] == 4
+    assert data["params"] == ma.TABLE3 and len(data["curve_best"]) == 4 and data["seed"] == 4
     assert plot.stat().st_size > 0
 
 
@@ -47,8 +47,14 @@ def test_solve_ma_bad_params_file(cas_file, tmp_path):
     with pytest.raises(JSchedError, match="field 'chi_j' missing") as e:
         solve(cas_file, method="ma", params=str(bad), generations=1)
     assert "\n" not in str(e.value)
-    with pytest.raises(JSchedError, match="neither 'default', 'tuned'"):
+    with pytest.raises(JSchedError, match="neither one of default, table3, tuned"):
         solve(cas_file, method="ma", params="fast", generations=1)
+
+
+def test_shipped_tuned_params_in_ranges():
+    tuned = ma.load_params_spec("tuned")
+    assert tuned.keys() == ma.DEFAULT.keys()
+    assert all(lo <= tuned[k] <= hi for k, (lo, hi) in ma.RANGES.items())
 
 
 @pytest.mark.parametrize("method", ["ma", "ma-dac"])
@@ -90,3 +96,11 @@ def test_ma_dac_shipped_policy_runs():
     # the best published value on this instance, so a 3 % bound would fail the paper's own runs).
     assert data["emissions"] <= max(published_runs("M3T1", "drl")["CAS-PFSP-M3T1_1"])
     assert len(data["params_per_generation"]["xi"]) == ma.GENERATIONS
+
+
+def test_methods_figure_many_machines():
+    from jsched.dac.plots import methods_figure
+
+    inst = generate_cas(np.random.default_rng(1), 3, 6, days=1)
+    fig = methods_figure(inst, {"a": np.zeros((3, 6), int)}, {"a": np.ones((2, 4))})
+    assert len(fig.axes) >= 2

@@ -27,15 +27,17 @@ GENERATIONS = 100  # gamma
 LS_STEPS = 2  # adjacent-swap attempts per child and generation (not published; README, DAC)
 INIT_PAUSE_PROB = 0.2  # share of non-zero pause keys in random individuals (not published; README, DAC)
 
-# Table 3 of the DAC paper: default and Optuna-tuned static parameters.
+# Table 3 of the DAC paper: default and Optuna-tuned static parameters (tuned for the authors' MA).
 DEFAULT = dict(xi=0.85, chi_j=0.5, chi_p=0.5, pi_j=0.05, pi_p=0.05, sigma_j=0.2, sigma_p=0.2)
-TUNED = dict(xi=0.885, chi_j=0.418, chi_p=0.133, pi_j=0.017, pi_p=0.014, sigma_j=0.012, sigma_p=0.233)
+TABLE3 = dict(xi=0.885, chi_j=0.418, chi_p=0.133, pi_j=0.017, pi_p=0.014, sigma_j=0.012, sigma_p=0.233)
 # Table 1: the ranges the DAC action is rescaled to (also the static tuner's search space).
 RANGES = dict(
     xi=(0.5, 0.9), chi_j=(0.1, 0.5), chi_p=(0.05, 0.5), pi_j=(0.01, 0.2),
     pi_p=(0.01, 0.11), sigma_j=(0.008, 0.2), sigma_p=(0.15, 0.25),
 )
-PRESETS = {"default": DEFAULT, "tuned": TUNED}
+# jsched's MA tuned on the 12 training instances by ``jsched.dac.tune`` (README, DAC: the budget).
+TUNED_ASSET = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets", "dac", "tuned_params.json")
+PRESETS = ("default", "table3", "tuned")
 
 
 def make_config(values: dict) -> K.MAConfig:
@@ -46,11 +48,15 @@ def make_config(values: dict) -> K.MAConfig:
 
 
 def load_params_spec(spec: str) -> dict:
-    """``default``, ``tuned`` or a JSON file with the seven parameters (e.g. the tuner's output)."""
-    if spec in PRESETS:
-        return dict(PRESETS[spec])
-    if not os.path.exists(spec):
-        raise JSchedError(f"params: {spec!r} is neither 'default', 'tuned' nor an existing JSON file")
+    """``default``, ``table3``, ``tuned`` or a JSON file with the seven parameters (e.g. the tuner's output)."""
+    if spec == "default":
+        return dict(DEFAULT)
+    if spec == "table3":
+        return dict(TABLE3)
+    if spec == "tuned":
+        spec = TUNED_ASSET
+    elif not os.path.exists(spec):
+        raise JSchedError(f"params: {spec!r} is neither one of {', '.join(PRESETS)} nor an existing JSON file")
     try:
         with open(spec) as fh:
             data = json.load(fh)

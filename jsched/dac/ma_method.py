@@ -33,7 +33,8 @@ class MAOptions(Population):
 
 @dataclass(frozen=True)
 class Config(MAOptions):
-    params: str = option("default", "MA parameters: default, tuned or a JSON file with the seven values")
+    params: str = option("default", "MA parameters: default, table3 (the paper's tuned), tuned (jsched's MA tuned "
+                                    "with the DAC training budget) or a JSON file with the seven values")
 
 
 def solve(instance: PFSPInstance, config: Config, key) -> Result:

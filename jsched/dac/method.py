@@ -42,7 +42,7 @@ def solve(instance: PFSPInstance, config: Config, key) -> Result:
 class TrainConfig(Population, RunConfig):
     generations: int = option(200_000, "PPO budget in MA generations (paper: 4,000,000)", min=1)
     envs: int = option(8, "parallel MA episodes", min=1)
-    steps: int = option(128, "generations per env per PPO update", min=1)
+    steps: int = option(256, "generations per env per PPO update (envs x steps = SB3's 2048)", min=1)
     episode_generations: int = option(ma.GENERATIONS, "MA generations per episode", min=1)
     sets: str = option(",".join(TRAIN_SETS), "training sets, comma-separated (paper: all four)")
     log_std_init: float = option(0.0, "initial log-std of PPO's Gaussian actions (SB3/paper: 0, std 1 on [-1, 1])")

@@ -1,4 +1,5 @@
-"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity), MA convergence and
+"""Plots for CAS-PFSP: power profile (load vs generation vs carbon intensity), the methods of one
+instance side by side (power profiles and emissions over generations), static tuning progress and
 the DAC policy's training curve.
 
 Figures get their own Agg canvas; pyplot and the user's backend are left alone.
@@ -13,7 +14,8 @@ import numpy as np
 from jsched.instances.pfsp import PFSPInstance
 
 
-def _save(fig, path: str) -> None:
+def save_figure(fig, path: str) -> None:
+    """Write ``fig`` to ``path`` (the format from its extension, .png by default)."""
     from jsched.atomic import atomic_path
 
     with atomic_path(path, suffix=os.path.splitext(path)[1] or ".png") as tmp:
@@ -22,13 +24,11 @@ def _save(fig, path: str) -> None:
 
 def plot_power_profile(inst: PFSPInstance, start: np.ndarray, path: str, title: str = "") -> None:
     """Write :func:`power_profile_figure` to ``path``."""
-    _save(power_profile_figure(inst, start, title), path)
+    save_figure(power_profile_figure(inst, start, title), path)
 
 
-def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = ""):
+def _draw_power(ax, inst: PFSPInstance, start: np.ndarray, title: str) -> None:
     """Stacked load per machine and on-site generation (kW, left axis), carbon intensity (right)."""
-    from jsched.plots import figure
-
     start = np.asarray(start).reshape(inst.n_jobs, inst.n_machines)
     h = inst.horizon
     t = np.arange(h) / 4.0  # hours
@@ -38,9 +38,8 @@ def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = "")
             d = int(inst.durations[j, m])
             s = int(start[j, m])
             per_machine[m, s : s + d] += inst.power[j, m, :d]
-    fig, ax = figure((11, 4))
     ax.stackplot(t, per_machine, step="post", alpha=0.75,
-                 labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else None)
+                 labels=[f"machine {m}" for m in range(inst.n_machines)] if inst.n_machines <= 5 else ())
     ax.step(t, inst.generation, where="post", color="green", lw=1.5, label="on-site generation")
     ax.step(t, per_machine.sum(0), where="post", color="black", lw=0.8, label="load")
     ax.set_xlabel("time (h)")
@@ -52,15 +51,56 @@ def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = "")
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, ncol=2)
     ax.set_xlim(0, h / 4.0)
-    ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}")
+    ax.set_title(title or f"{inst.name}: emissions {inst.emissions(start):,.2f}", fontsize=10)
+
+
+def power_profile_figure(inst: PFSPInstance, start: np.ndarray, title: str = ""):
+    """The power profile of one schedule (``start``: (N, M) start slots)."""
+    from jsched.plots import figure
+
+    fig, ax = figure((11, 4))
+    _draw_power(ax, inst, start, title)
     return fig
 
 
-def plot_convergence(curves: dict[str, np.ndarray], path: str, title: str = "", ylabel: str = "best emissions") -> None:
-    """Best fitness per generation; ``curves`` maps a label to (runs, G + 1) or (G + 1,) arrays."""
-    from jsched.plots import curves_figure
+def methods_figure(inst: PFSPInstance, starts: dict[str, np.ndarray], curves: dict[str, np.ndarray]):
+    """One instance, several methods: each method's best schedule's power profile, then the
+    emissions over generations of all (``curves``: label -> (runs, G + 1) best-so-far values)."""
+    from jsched.plots import figure
 
-    _save(curves_figure(curves, "generation", ylabel, title), path)
+    fig, axes = figure((11, 3.2 * (len(starts) + 1)), len(starts) + 1, 1)
+    axes = np.ravel(axes)
+    for ax, (label, start) in zip(axes, starts.items()):
+        _draw_power(ax, inst, start, f"{label}: emissions {inst.emissions(np.asarray(start)):,.2f}")
+    ax = axes[-1]
+    for label, c in curves.items():
+        c = np.atleast_2d(np.asarray(c, float))
+        ax.plot(np.arange(c.shape[1]), c.mean(0), label=label)
+        if c.shape[0] > 1:
+            ax.fill_between(np.arange(c.shape[1]), c.min(0), c.max(0), alpha=0.2)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("best emissions")
+    ax.legend()
+    ax.set_title(f"{inst.name}: best emissions (mean, band min-max over runs)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def tuning_figure(scores: np.ndarray, references: dict[str, float]):
+    """Static tuning: each trial's score and the best so far vs trials, ``references`` as lines."""
+    from jsched.plots import figure
+
+    fig, ax = figure()
+    n = np.arange(1, len(scores) + 1)
+    ax.plot(n, scores, ".", color="0.6", label="trial")
+    ax.step(n, np.minimum.accumulate(scores), where="post", label="best so far")
+    for (label, v), ls in zip(references.items(), (":", "--", "-.")):
+        ax.axhline(v, color="k", ls=ls, lw=0.8, label=label)
+    ax.set_xlabel("trial")
+    ax.set_ylabel("mean best fitness, 12 training instances")
+    ax.set_ylim(top=float(np.quantile(scores, 0.9)))
+    ax.legend(fontsize=8)
+    return fig
 
 
 def training_curve_figure(log: dict | None = None):

@@ -2,8 +2,9 @@
 
 Episodes of 100 generations on a training instance drawn from the published training files;
 f_ideal per instance is the best of a double-budget static default run. PPO keeps
-Stable-Baselines3's defaults (the paper's), with SB3's 2048 steps of one env as 8 envs x 128
-steps. :class:`DACTrainer` is what :func:`jsched.training.run_training` drives.
+Stable-Baselines3's defaults (the paper's): 2048 generations per update (8 envs x 256 steps by
+default), no value clipping, SB3's value-loss weight, log-std 0. :class:`DACTrainer` is what
+:func:`jsched.training.run_training` drives.
 """
 
 from __future__ import annotations
@@ -49,14 +50,19 @@ def ideal_values(instances, seed: int = 0, n_gen: int = 2 * ma.GENERATIONS, pop_
 
 
 def ppo_config(total_generations: int, num_envs: int, num_steps: int, log_std_init: float, ent_coef: float):
-    """SB3-default PPO (the paper's); ``log_std_init``/``ent_coef`` exist for exploration studies."""
+    """SB3-default PPO (the paper's); ``log_std_init``/``ent_coef`` exist for exploration studies.
+
+    SB3's value loss is ``vf_coef * mse`` unclipped; ``jsched.rl.ppo`` halves the mse, so
+    ``vf_coef=1.0`` here is SB3's 0.5.
+    """
     from jsched.rl.ppo import PPOConfig
 
     return PPOConfig(
         action_type="continuous", num_envs=num_envs, num_steps=num_steps,
         total_timesteps=max(total_generations, num_envs * num_steps),
         update_epochs=10, num_minibatches=max(1, num_envs * num_steps // MINIBATCH), lr=3e-4, anneal_lr=False,
-        gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=ent_coef, vf_coef=0.5, max_grad_norm=0.5,
+        gamma=0.99, gae_lambda=0.95, clip_eps=0.2, clip_vloss=False, ent_coef=ent_coef, vf_coef=1.0,
+        max_grad_norm=0.5,
         action_dim=E.ACT_DIM, action_low=-1.0, action_high=1.0, squash="clip", log_std_init=log_std_init,
     )  # fmt: skip
 

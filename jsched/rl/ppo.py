@@ -55,6 +55,7 @@ class PPOConfig:
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_eps: float = 0.2
+    clip_vloss: bool = True  # clip the value update to clip_eps too (CleanRL); SB3 does not
     ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
@@ -199,14 +200,17 @@ def policy_stats(config: PPOConfig, apply_fn, params, obs, action, mask):
 
 
 def ppo_loss(params, apply_fn, batch: Transition, advantages, targets, config: PPOConfig):
-    """Clipped-surrogate PPO loss with clipped value loss and an entropy bonus.
+    """Clipped-surrogate PPO loss with a value loss (clipped when ``config.clip_vloss``) and an entropy bonus.
 
     Returns ``(total, aux)`` with aux = dict(value_loss, actor_loss, entropy, approx_kl,
     clip_frac). Advantages are normalised per minibatch when ``config.normalize_advantages``.
     """
     log_prob, entropy, value = policy_stats(config, apply_fn, params, batch.obs, batch.action, batch.mask)
-    v_clipped = batch.value + jnp.clip(value - batch.value, -config.clip_eps, config.clip_eps)
-    value_loss = 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
+    value_loss = (value - targets) ** 2
+    if config.clip_vloss:
+        v_clipped = batch.value + jnp.clip(value - batch.value, -config.clip_eps, config.clip_eps)
+        value_loss = jnp.maximum(value_loss, (v_clipped - targets) ** 2)
+    value_loss = 0.5 * value_loss.mean()
     if config.normalize_advantages:
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
     log_ratio = log_prob - batch.log_prob
