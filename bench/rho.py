@@ -27,6 +27,7 @@ import numpy as np
 
 from jsched import cpsat
 from jsched.atomic import atomic_path
+from jsched.errors import SolverError
 from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
@@ -78,7 +79,11 @@ def main() -> None:
         with cf.ProcessPoolExecutor(max_workers=a.processes, mp_context=ctx) as pool:
             futs = {pool.submit(run_instance, *t): t[0] for t in todo}
             for fut in cf.as_completed(futs):
-                results[futs[fut]] = fut.result()
+                try:
+                    results[futs[fut]] = fut.result()
+                except Exception as e:  # noqa: BLE001 - one failed instance must not lose the others
+                    print(f"seed={futs[fut]} failed: {type(e).__name__}: {e}", flush=True)
+                    continue
                 report(a, [s for s in seeds if s in results], results, time.perf_counter() - t_begin)
     else:
         for t in todo:
@@ -125,12 +130,15 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
     if not a.no_full and not bd:  # the full problem has no breakdown model
         t_def = next(r["solve_time"] for r in rows if r["method"] == "default")
         cpu0 = time.process_time()
-        out = cpsat.solve(inst, objective, options=cpsat.CPSatOptions(time_limit=t_def, num_workers=a.workers))
-        val = OBJECTIVES[objective](inst, validate(inst, out.schedule))
-        rows.append(dict(seed=seed, method="cpsat-full", objective=int(val), solve_time=out.wall_time,
-                         total_time=out.wall_time, cpu_time=time.process_time() - cpu0, windows=1, overlap=0,
-                         fixed=0, events=0, interrupted=0))  # fmt: skip
-        print(f"seed={seed} cpsat-full obj={val} time={out.wall_time:.1f}s ({out.status})", flush=True)
+        try:
+            out = cpsat.solve(inst, objective, options=cpsat.CPSatOptions(time_limit=t_def, num_workers=a.workers))
+            val, status, wall = int(OBJECTIVES[objective](inst, validate(inst, out.schedule))), out.status, out.wall_time
+        except SolverError as e:  # no solution within default RHO's time: a result, not a crash
+            val, status, wall = None, "no solution" if "UNKNOWN" in str(e) else str(e), t_def
+        rows.append(dict(seed=seed, method="cpsat-full", objective=val, solve_time=wall, total_time=wall,
+                         cpu_time=time.process_time() - cpu0, windows=1, overlap=0, fixed=0, events=0,
+                         interrupted=0))  # fmt: skip
+        print(f"seed={seed} cpsat-full obj={val} time={wall:.1f}s ({status})", flush=True)
     return rows, acc_lab, acc_prob
 
 
@@ -140,15 +148,17 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
     acc_lab = [x for s in seeds for x in results[s][1]]
     objective = SETTINGS[a.setting][2]
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in ("objective", "solve_time", "cpu_time")}
-            for m in methods}  # fmt: skip
+    # A method without a solution on an instance (cpsat-full: objective None) is averaged over the others.
+    mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m and r[k] is not None] or [np.nan]))
+                for k in ("objective", "solve_time", "cpu_time")} for m in methods}  # fmt: skip
     d = mean.get("default")
     summary = []
     for m in methods:
         ti = 100 * (d["solve_time"] - mean[m]["solve_time"]) / d["solve_time"] if d else None
         ti_cpu = 100 * (d["cpu_time"] - mean[m]["cpu_time"]) / d["cpu_time"] if d else None
         oi = 100 * (d["objective"] - mean[m]["objective"]) / d["objective"] if d else None
-        summary.append(dict(method=m, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"],
+        solved = sum(r["objective"] is not None for r in rows if r["method"] == m)
+        summary.append(dict(method=m, solved=solved, objective=mean[m]["objective"], solve_time=mean[m]["solve_time"],
                             cpu_time=mean[m]["cpu_time"], TI=ti, TI_cpu=ti_cpu, OI=oi,
                             **(_paired(rows, m, seeds) if d else {})))  # fmt: skip
     acc = {}
@@ -163,7 +173,7 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
     for s in summary:
         print(f"{s['method']:12s} {s['objective']:10.1f} {s['solve_time']:9.2f} {s['TI']:7.1f} {s['OI']:7.2f} "
               f"{s['cpu_time']:8.2f} {s['TI_cpu']:8.1f}  obj better/worse than default: {s['obj_better']}/{s['obj_worse']} "
-              f"(Wilcoxon p {s['obj_wilcoxon_p']})")  # fmt: skip
+              f"(Wilcoxon p {s['obj_wilcoxon_p']}), solved {s['solved']}/{len(seeds)}")  # fmt: skip
     spread = _spread(rows, seeds, a.repeats)
     if spread:
         print(f"default RHO over {a.repeats} runs: per-instance objective range {spread['objective_range_pct']} % of the "
@@ -187,7 +197,7 @@ def _paired(rows: list[dict], method: str, seeds: list[int]) -> dict:
     from scipy.stats import wilcoxon
 
     by = {(r["seed"], r["method"]): r["objective"] for r in rows}
-    diff = np.array([by[(s, method)] - by[(s, "default")] for s in seeds if (s, method) in by], float)
+    diff = np.array([by[(s, method)] - by[(s, "default")] for s in seeds if by.get((s, method)) is not None], float)
     p = float(wilcoxon(diff).pvalue) if np.count_nonzero(diff) >= 1 and method != "default" else None
     return {"obj_better": int((diff < 0).sum()), "obj_worse": int((diff > 0).sum()),
             "obj_wilcoxon_p": None if p is None else round(p, 4)}  # fmt: skip
