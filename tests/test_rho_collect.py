@@ -69,7 +69,8 @@ def test_dead_worker_keeps_finished_instances_and_resume_collects_the_rest(monke
     calls.clear()
     assert main(_collect_args(tmp_path / "straight.npz")) == 0 and calls == list(range(6))
     want, want_meta = rc.load_dataset(str(tmp_path / "straight.npz"))
-    assert got.keys() == want.keys() and meta == want_meta
+    assert " --resume " in meta.pop("commands")[0]
+    assert got.keys() == want.keys() and want_meta.pop("commands") and meta == want_meta
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import time
 
 from jsched.commands._method import add_seed
@@ -87,6 +88,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The ``jsched rho collect`` command line of ``args`` (the flags given, in a fixed order)."""
+    words = ["jsched", "rho", "collect"]
+    given = {**options_from_args(CollectConfig, args), **options_from_args(Config, args)}
+    if args.seed is not None:
+        given["seed"] = args.seed
+    for name, value in given.items():
+        words += [flag(name)] if value is True else [flag("no_" + name)] if value is False else [flag(name), str(value)]
+    return shlex.join(words + ["--out", args.out])
+
+
 def _collect(args: argparse.Namespace) -> int:
     from jsched.atomic import check_writable
     from jsched.options import make_config
@@ -114,6 +126,7 @@ def _collect(args: argparse.Namespace) -> int:
     parts = None if device else parts_dir(args.out)
     t0 = time.perf_counter()
     arrays, meta = collect(options, rho, parts=parts)
+    meta["commands"] = [_command(args)]  # recorded in the models trained on it
     save_dataset(args.out, arrays, meta)
     if parts is not None:
         remove_parts(parts, parse_seeds(options.seeds))

@@ -357,4 +357,5 @@ def merge_datasets(parts: list[tuple[dict, dict]]) -> tuple[dict, dict]:
     meta = dict(parts[0][1])
     meta["seeds"] = sum((m["seeds"] for _, m in parts), [])
     meta["runs"] = sum((m["runs"] for _, m in parts), [])
+    meta["commands"] = sum((m.get("commands", []) for _, m in parts), [])
     return out, meta

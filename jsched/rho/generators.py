@@ -112,8 +112,10 @@ def breakdowns(
 SETTINGS = {
     "mk": (makespan_instance, dict(n_jobs=20, n_machines=10, ops_per_job=30), "makespan"),
     "mk-small": (makespan_instance, dict(n_jobs=10, n_machines=5, ops_per_job=20), "makespan"),
+    "mk-400": (makespan_instance, dict(n_jobs=20, n_machines=10, ops_per_job=20), "makespan"),  # mk at 2/3 job length
     "dl": (delay_instance, dict(n_jobs=25, n_machines=25, ops_per_job=30), "start_delay"),
     "dl-small": (delay_instance, dict(n_jobs=8, n_machines=8, ops_per_job=25), "start_delay"),
+    "dl-400": (delay_instance, dict(n_jobs=20, n_machines=20, ops_per_job=26), "start_delay"),  # ~415 ops
     "tiny": (makespan_instance, dict(n_jobs=4, n_machines=3, ops_per_job=5), "makespan"),  # tests
 }
 

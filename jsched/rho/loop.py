@@ -30,8 +30,9 @@ class RHOConfig(Config):
 
     seed: int = 0
     threshold: float = 0.5  # lrho: fix an operation when its predicted keep probability >= threshold
-    noise_low: int = -5  # observation noise: durations p + U{noise_low..noise_high}, at least 1
+    noise_low: int = -5  # observation noise: durations p + U{noise_low..noise_high}, clipped to noise_clip
     noise_high: int = 4
+    noise_clip: tuple[int, int] = (3, 30)  # the authors' delay-setting range (durations 3..29)
 
     def options(self, seed_offset: int = 0) -> cpsat.CPSatOptions:
         stop = self.stop_after if self.stop_after and self.stop_after > 0 else None
@@ -132,17 +133,20 @@ def run_rho(
 
     Operations are ordered once: makespan by (op index / job length, op index, random tie), which
     interleaves jobs; delay objectives by (release, job, op index). A window is the next ``H``
-    unexecuted operations; CP-SAT solves it (``pack``: makespan windows minimise K * Cmax + sum
-    of ends, since Cmax alone lets non-critical operations drift late) with every operation
-    starting after the latest executed end of its job and machine. The ``S`` earliest planned
-    operations (all, in the last window) are executed at their true times in planned order.
+    unexecuted operations; CP-SAT solves it for the window's objective (makespan: the window's
+    Cmax, as the paper; ``pack``: K * Cmax + sum of ends; the early stop watches that objective)
+    with every operation starting after the latest executed end of its job and machine. The
+    ``S`` earliest planned operations (all, in the last window) are executed in planned start
+    order, each as early as its job and machine allow (the paper keeps the solved starts: with a
+    Cmax objective a solve that proves optimality early leaves idle gaps before non-critical
+    operations, which this left shift closes without changing any sequence).
     Fixed machines by variant: ``first`` / ``random`` a ``p`` fraction of the overlap; ``oracle``
     the ones kept in the best of ``oracle_k`` unrestricted re-solves (:func:`oracle_labels`, not
     counted in the solve time); ``lrho`` those the predictor gives >= ``threshold``; ``warm``
     hints instead of fixing.
 
     Noise (``noise_prob``): window positions >= S are planned with perturbed durations and
-    executed with the true ones, each start pushed to stay feasible. Breakdowns: an interval is
+    executed with the true ones (the left shift keeps them feasible). Breakdowns: an interval is
     revealed when execution reaches its start; the machine then leaves every compatible set until
     its end (a second event), operations with no machine up wait with the rest of their job, an
     operation running on a machine that goes down restarts later, and the window is re-solved
@@ -213,8 +217,8 @@ def run_rho(
         n_windows += 1
         n_overlap += int(st.overlap.sum())
         n_fixed += len(fix)
-        # Execute the S earliest (all if the window holds every remaining op), at true times in
-        # planned start order (noise: each start pushed to stay feasible).
+        # Execute the S earliest (all if the window holds every remaining op) in planned start
+        # order, each left-shifted to the earliest time its job and machine allow (true durations).
         pos = {int(r): i for i, r in enumerate(window)}
         by_start = sorted(range(len(out.ops)), key=lambda i: (out.start[i], pos[int(out.ops[i])]))
         n_exec = len(by_start) if len(window) == int((~executed).sum()) else min(cfg.S, len(by_start))
@@ -222,7 +226,7 @@ def run_rho(
         plan = []
         for i in by_start[:n_exec]:
             r, m = int(out.ops[i]), int(out.machine[i])
-            s = max(int(out.start[i]), int(jr[f.op_job[r]]), int(mr[m]), int(f.release[r]))
+            s = max(int(jr[f.op_job[r]]), int(mr[m]), int(f.release[r]))
             e = s + int(f.durations[r, m])
             jr[f.op_job[r]], mr[m] = e, e
             plan.append((r, m, s, e))
@@ -387,12 +391,13 @@ def _solve_window(instance, cfg: RHOConfig, seed_offset: int, retries: int = 3, 
 
 
 def _observe(f: FJSPInstance, window: np.ndarray, cfg: RHOConfig, rng: np.random.Generator) -> FJSPInstance:
-    """Noisy durations for window positions >= S (each with prob noise_prob), true elsewhere."""
+    """Noisy durations for window positions >= S (each with prob noise_prob), true elsewhere:
+    p + U{noise_low..noise_high} clipped to ``noise_clip``."""
     dur = f.durations.copy()
     later = window[cfg.S :]
     hit = later[rng.random(len(later)) < cfg.noise_prob]
     if len(hit):
         delta = rng.integers(cfg.noise_low, cfg.noise_high + 1, size=(len(hit), f.n_machines))
-        noisy = np.maximum(dur[hit] + delta, 1)
+        noisy = np.clip(dur[hit] + delta, *cfg.noise_clip)
         dur[hit] = np.where(f.eligible[hit], noisy, 0)
     return FJSPInstance(f.name, f.n_machines, f.job_lengths, dur, f.eligible, release=f.release, due=f.due)

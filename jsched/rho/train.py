@@ -73,6 +73,8 @@ class LRHOTrainer:
         paths = [p.strip() for p in config.dataset.split(",") if p.strip()]
         arrays, self.data_meta = merge_datasets([load_dataset(p) for p in paths])
         train, val = _split(arrays, config.val_fraction)
+        self.train_seeds = sorted({int(i) for i in train["instance"]})
+        self.val_seeds = sorted({int(i) for i in val["instance"]})
         if len(train["labels"]) == 0:
             raise JSchedError(f"{config.dataset}: empty training split")
         self.total = config.epochs
@@ -155,6 +157,8 @@ class LRHOTrainer:
         val = label_metrics(prob, np.asarray(va["labels"]), np.asarray(va["overlap"] & va["op_mask"]))
         rho = self.data_meta["config"]
         meta = {**meta, "seed": self.seed, "setting": self.data_meta["setting"], "rho": rho,
+                "train_seeds": self.train_seeds, "val_seeds": self.val_seeds,
+                "collect_commands": self.data_meta.get("commands", []),
                 "epoch": int(state["best_epoch"]), "val": val, "n_train": self.n_train, "n_val": self.n_val}  # fmt: skip
         save_model(path, state["best_params"], self.norm, self.net_config, rho["objective"], meta)
 
