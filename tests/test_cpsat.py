@@ -14,9 +14,8 @@ from jsched import cpsat
 from jsched.cpsat import method as cpsat_method
 from jsched.errors import SolverError
 from jsched.instances import FJSPInstance, JSPInstance
-from jsched.schedule import DUE_DATE_OBJECTIVES
+from jsched.schedule import DUE_DATE_OBJECTIVES, validate
 from jsched.schedule import OBJECTIVES as SCHED_OBJECTIVES
-from jsched.schedule import validate
 
 ONE = cpsat.CPSatOptions(time_limit=20.0, num_workers=1, random_seed=0)
 

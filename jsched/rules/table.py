@@ -17,7 +17,6 @@ import numpy as np
 from jsched.errors import JSchedError
 
 
-
 def rule_columns(kind: str, due_dates: bool = False) -> list[tuple[str, str, str]]:
     """(column name, rule, machine rule) for a problem kind; ``due_dates``: EDD and ATC too."""
     from jsched.kernels.rules import DUE_RULES, FJSP_JOB_RULES, JSP_RULES
