@@ -4,11 +4,13 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jsched.instances.generators import taillard_jsp
 from jsched.instances.model import JSPInstance
 from jsched.kernels.jsp import reset, step
 from jsched.schedule import Schedule, validate
+from jsched.slim import decode as slim_decode
 from jsched.slim.decode import decode, encode, sequence_logprob, step_logits
 from jsched.slim.graph import stack_slim_instances
 from jsched.slim.model import ModelConfig, init_params
@@ -58,6 +60,22 @@ def test_greedy_takes_the_argmax_at_every_step():
     for a in np.asarray(out.best_actions[1])[: INSTS[1].n_ops]:
         assert int(jnp.argmax(LOGITS(PARAMS, inst, emb, state, CFG))) == a
         state, _, _ = step(inst.jsp, state, jnp.int32(a))
+
+
+@pytest.mark.parametrize("chunk", [7, 50])  # noise drawn in chunks that do / do not divide the steps
+def test_sampling_draws_categorical_of_the_direct_network(monkeypatch, chunk):
+    """Each sampled step is ``jax.random.categorical(fold_in(key, t), logits)`` on the direct
+    network's logits: the folded decode draws the same schedules as the plain formulation."""
+    monkeypatch.setattr(slim_decode, "NOISE_CHUNK", chunk)
+    inst = jax.tree.map(lambda x: x[1], BATCH)
+    emb = ENCODE(PARAMS, inst, CFG)
+    roll = jax.jit(lambda k: slim_decode.rollout(PARAMS, inst, emb, k, False, CFG)[1])
+    for k in jax.random.split(jax.random.key(5), 3):
+        state = reset(inst.jsp)
+        for t, a in enumerate(np.asarray(roll(k))[: INSTS[1].n_ops]):
+            logits = LOGITS(PARAMS, inst, emb, state, CFG)
+            assert int(jax.random.categorical(jax.random.fold_in(k, t), logits)) == a
+            state, _, _ = step(inst.jsp, state, jnp.int32(a))
 
 
 def test_best_of_beta_is_the_label_and_sampling_is_seeded():

@@ -55,14 +55,18 @@ def ref_context(inst, job_ready, machine_ready, next_op, t):
     return np.array(out)
 
 
-def test_masked_quantiles_match_numpy():
+@pytest.mark.parametrize("k", [9, 150])  # order statistics by rank counting, by sorting
+def test_masked_quantiles_match_numpy(k):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(6, 9)).astype(np.float32)
-    mask = rng.random((6, 9)) < 0.7
+    x = rng.normal(size=(6, k)).astype(np.float32)
+    x[:, 1:4] = x[:, 4:5]  # ties
+    mask = rng.random((6, k)) < 0.7
     mask[:, 0] = True
+    mask[5] = False
     got = np.asarray(masked_quantiles(jnp.asarray(x), jnp.asarray(mask)))
-    for r in range(6):
+    for r in range(5):
         np.testing.assert_allclose(got[r], np.quantile(x[r][mask[r]], QS), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[5], 0.0)
 
 
 @pytest.mark.parametrize("seed,shape,revisit", [(0, (3, 3), False), (1, (5, 4), False), (2, (4, 6), True), (3, (6, 6), False)])

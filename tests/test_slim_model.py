@@ -103,7 +103,7 @@ def test_policy_interface_equals_cached_decoder():
 
 
 def test_affine_decoder_equals_direct_decoder():
-    """decode_affine (used by decodes) gives SlimNet.decode's logits, padding and step 0 included."""
+    """memory_logits (used by decodes) gives SlimNet.decode's logits, padding and step 0 included."""
     raw = _inst(7, 5, 4)
     inst = slim_instance(raw, 7, 5, 6)
     fast = jax.jit(lambda p, i, s: fast_step_logits(p, i, encode(p, i, CFG), s, CFG))

@@ -3,8 +3,9 @@
 A decode encodes each instance once, then one ``lax.scan`` over its ``J * O`` padded steps
 drives ``jsched.kernels.jsp.step`` (steps past the end are no-ops); samples are a ``vmap`` over
 keys sharing the embeddings, instances a second ``vmap``: one jitted call. Each step scores the
-jobs through ``model.decode_affine`` (the memory network on 4-dimensional context, same logits);
-``step_logits`` is the direct network (teacher forcing, tests, DF-Meta).
+jobs through ``model.memory_logits`` (the memory network folded over the context's structure,
+same logits up to float rounding); ``step_logits`` is the direct network (teacher forcing,
+tests, DF-Meta).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 from jsched.kernels.jsp import JSPState, action_mask, makespan, reset, step
 from jsched.slim.features import context_features, context_parts, op_features, ready_op
 from jsched.slim.graph import SlimInstance
-from jsched.slim.model import ModelConfig, SlimNet, decode_affine
+from jsched.slim.model import MemoryTables, ModelConfig, SlimNet, memory_logits, memory_tables
 
 
 class SlimObs(NamedTuple):
@@ -94,12 +95,13 @@ def step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg
     )
 
 
-def fast_step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg: ModelConfig) -> jax.Array:
-    """``step_logits`` through ``decode_affine`` (same logits up to float rounding; decodes use it)."""
-    c = context_parts(inst.jsp, state)
-    stats = jnp.concatenate([c.qj, c.mean_j[None], c.qm, c.mean_m[None], c.t[None]])
-    job_real = inst.jsp.job_len > 0
-    return decode_affine(params, cfg, emb[_ready_ids(inst, state)], c.jc, c.a, stats, c.keep, job_real, action_mask(inst.jsp, state))
+def fast_step_logits(params, inst: SlimInstance, emb: jax.Array, state: JSPState, cfg: ModelConfig,
+                     tables: MemoryTables | None = None) -> jax.Array:
+    """``step_logits`` through ``memory_logits`` (same logits up to float rounding; decodes use it,
+    passing ``tables = memory_tables(params, cfg)`` computed once)."""
+    tables = memory_tables(params, cfg) if tables is None else tables
+    return memory_logits(tables, cfg.leaky_slope, emb[_ready_ids(inst, state)], context_parts(inst.jsp, state),
+                         inst.jsp.job_len > 0, action_mask(inst.jsp, state), inst.jsp.machine_mask.shape[0])  # fmt: skip
 
 
 def _log_probs(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -108,33 +110,50 @@ def _log_probs(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
     return jax.nn.log_softmax(jnp.where(live, logits, 0.0)), live
 
 
-def rollout(params, inst: SlimInstance, emb: jax.Array, key: jax.Array, greedy: bool, cfg: ModelConfig):
+NOISE_CHUNK = 50  # sampling steps whose Gumbel noise is drawn in one call
+
+
+def rollout(params, inst: SlimInstance, emb: jax.Array, key: jax.Array, greedy: bool, cfg: ModelConfig,
+            tables: MemoryTables | None = None):
     """One construction: returns (final state, (T,) actions, (T,) log-probabilities).
 
     The last step is a softmax over one eligible job (log-probability 0), where the authors' code
-    forces it; sampling draws one categorical sample per step, greedy takes the argmax.
+    forces it; greedy takes the argmax, sampling draws step t's job as
+    ``jax.random.categorical(fold_in(key, t), logits)`` does (the argmax of the logits plus
+    ``gumbel(fold_in(key, t))``), with the noise of ``NOISE_CHUNK`` steps drawn at once: one
+    vectorised draw instead of a small one per step.
     """
     n_steps = inst.jsp.machines.size
+    n_jobs = inst.jsp.machines.shape[0]
+    tables = memory_tables(params, cfg) if tables is None else tables
+    chunk = min(n_steps, NOISE_CHUNK)
 
-    def body(state, t):
-        logits = fast_step_logits(params, inst, emb, state, cfg)
+    def body(state, xs):
+        t, noise = xs
+        logits = fast_step_logits(params, inst, emb, state, cfg, tables)
         logp, live = _log_probs(logits)
-        if greedy:
-            a = jnp.argmax(logits).astype(jnp.int32)
-        else:
-            a = jax.random.categorical(jax.random.fold_in(key, t), logits).astype(jnp.int32)
+        a = jnp.argmax(logits if greedy else logits + noise).astype(jnp.int32)
         a = jnp.where(live, a, 0)
         state, _, _ = step(inst.jsp, state, a)
         return state, (a, jnp.where(live, logp[a], 0.0))
 
-    state, (actions, logps) = jax.lax.scan(body, reset(inst.jsp), jnp.arange(n_steps))
-    return state, actions, logps
+    def chunk_body(state, c):
+        ts = c * chunk + jnp.arange(chunk)
+        if greedy:
+            noise = jnp.zeros((chunk, 0))
+        else:
+            noise = jax.vmap(lambda t: jax.random.gumbel(jax.random.fold_in(key, t), (n_jobs,)))(ts)
+        return jax.lax.scan(body, state, (ts, noise))
+
+    # steps past n_steps (the last chunk's padding) find no eligible job: no-ops
+    state, (actions, logps) = jax.lax.scan(chunk_body, reset(inst.jsp), jnp.arange(-(-n_steps // chunk)))
+    return state, actions.reshape(-1)[:n_steps], logps.reshape(-1)[:n_steps]
 
 
 def _decode_one(params, inst: SlimInstance, key: jax.Array, n_samples: int, greedy: bool, cfg: ModelConfig):
-    emb = encode(params, inst, cfg)
+    emb, tables = encode(params, inst, cfg), memory_tables(params, cfg)
     keys = jax.random.split(key, n_samples)
-    states, actions, _ = jax.vmap(lambda k: rollout(params, inst, emb, k, greedy, cfg))(keys)
+    states, actions, _ = jax.vmap(lambda k: rollout(params, inst, emb, k, greedy, cfg, tables))(keys)
     ms = jax.vmap(makespan)(states).astype(jnp.int32)
     best = jnp.argmin(ms).astype(jnp.int32)
     return ms, best, states.start[best], actions[best]

@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jsched.errors import CheckpointError
-from jsched.slim.features import N_CTX_FEATURES, N_OP_FEATURES
+from jsched.slim.features import N_CTX_FEATURES, N_OP_FEATURES, ContextParts
 
 MODEL_KIND = "slim-model"
 
@@ -216,60 +218,106 @@ def count_params(params) -> int:
     return int(sum(x.size for x in jax.tree.leaves(params)))
 
 
-def decode_affine(params: dict, cfg: ModelConfig, emb_jobs: jax.Array, jc: jax.Array, a: jax.Array,
-                  stats: jax.Array, keep: jax.Array, job_real: jax.Array, mask: jax.Array) -> jax.Array:
+class MemoryTables(NamedTuple):
+    """The memory network and the classifier's memory half folded into fixed tables (once per decode).
+
+    The 13 "directions" are the rows of ``[linear1.kernel (11); linear1.bias; 0]``, the last one
+    carrying the attention's in_proj bias; ``memory_logits`` weighs them per step.
+    """
+
+    gqk: jax.Array  # (H, 13, 13) query-key products of the directions / sqrt(head width)
+    paths: jax.Array  # (2 + 2H, 2D) x and y of the residual path and of each head, to linear2: [fixed | times 1/T]
+    k_dir: jax.Array  # (13, D) the directions through linear2, summed over the 1 + H paths
+    bias: jax.Array  # (D,) the constant directions through every path, and the biases after them
+    l3: jax.Array  # (D, clf) linear3's memory columns
+    l4: jax.Array  # (clf,) linear4 kernel
+    b4: jax.Array  # () linear4 bias
+
+
+# Directions of x (= J_j - mean J) and y (= a_j - mean M), without and with the factor 1 / T.
+_X_DIR, _X_DIR_T = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]), np.eye(13)[5]
+_Y_DIR, _Y_DIR_T = np.array([-1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]), np.eye(13)[10]
+_ONE_DIR = np.eye(13)[11] + np.eye(13)[12]
+
+
+def memory_tables(params: dict, cfg: ModelConfig) -> MemoryTables:
+    h, dh = cfg.mem_heads, cfg.mem_hidden
+    d = h * dh
+    lin1, inp = params["linear1"], params["attn"]["in_proj"]
+    w = jnp.concatenate([lin1["kernel"], lin1["bias"][None], jnp.zeros((1, d), lin1["bias"].dtype)])  # (13, d)
+    f = (w @ inp["kernel"]).at[12].add(inp["bias"]).reshape(13, 3, h, dh)
+    fq, fk, fv = f[:, 0], f[:, 1], f[:, 2]  # (13, H, Dh)
+    w2 = params["linear2"]["kernel"]
+    vals = jnp.einsum("ahd,hde,ef->haf", fv, params["attn"]["out_proj"]["kernel"].reshape(h, dh, d), w2)
+    per_path = jnp.concatenate([(w @ w2)[None], vals])  # (1 + H, 13, D)
+    dirs = jnp.asarray(np.stack([_X_DIR, _Y_DIR, _X_DIR_T, _Y_DIR_T]), w.dtype)
+    xy = jnp.einsum("ia,pad->pid", dirs, per_path)  # (1 + H, 4, D)
+    paths = jnp.concatenate([xy[:, :2], xy[:, 2:]], axis=2).reshape(-1, 2 * xy.shape[-1])
+    k_dir = per_path.sum(0)
+    return MemoryTables(
+        gqk=jnp.einsum("ahd,bhd->hab", fq, fk) / jnp.sqrt(dh).astype(w.dtype),
+        paths=paths,
+        k_dir=k_dir,
+        bias=jnp.asarray(_ONE_DIR, w.dtype) @ k_dir + params["attn"]["out_proj"]["bias"] @ w2 + params["linear2"]["bias"],
+        l3=params["linear3_mem"]["kernel"],
+        l4=params["linear4"]["kernel"][:, 0],
+        b4=params["linear4"]["bias"][0],
+    )
+
+
+def memory_logits(tab: MemoryTables, slope: float, emb_jobs: jax.Array, c: ContextParts, job_real: jax.Array,
+                  mask: jax.Array, n_machines: int) -> jax.Array:
     """``SlimNet.decode`` computed from the context's structure: same logits, far fewer flops.
 
     Every context feature is ``J_j``, ``a_j`` (the job's and its machine's completion), their
-    ratio to the partial makespan, or one of them minus a statistic shared by all jobs, so
-    ``x1_j = Linear(c_j)`` lies in a 4-dimensional space: ``x1_j = z_j X`` with
-    ``z_j = keep_j (J_j - mean J, a_j - mean M, 1), 1`` (centred, so no large times cancel). Attention scores are then ``z_j A_h z_l`` with a
-    4x4 ``A_h`` per head, each head's output is ``(sum_l p_jl z_l) B_h``, and the memory layer's
-    input is a linear map of those 4 + 4H numbers per job. This drops the (J, 64H) projections
-    and the J x J x 64 dot products (the bulk of a 128-sample decode) to J x J x 4; the results
-    match the direct formulation to float rounding (tested).
+    ratio to the partial makespan ``T``, or one of them minus a statistic shared by all jobs, so
+    ``x1_j = Linear(c_j) = z_j C W`` with ``z_j = k (x_j, y_j, 1), 1``: ``x_j = J_j - mean J``,
+    ``y_j = a_j - mean M`` (centred, so no large times cancel), ``k`` = the context is non-zero,
+    ``W`` the 13 directions (``MemoryTables``) and ``C`` (4 x 13) per-step weights from the
+    statistics and ``1 / T``. Head h scores keys by ``z_j A_h z_l`` (``A_h = C G_h C^T``), which over
+    the real keys varies only through ``alpha_hj x_l + beta_hj y_l``: the J x J work per head is one
+    exp and a few multiply-adds, and the head's output is ``(sum_l p_hjl z_l) C V_h``, which only
+    needs the weighted means of x and y. The softmax is shifted by its exact maximum, taken over
+    the machines (``y_l`` is the same for the jobs whose ready operation is on one machine) in
+    J x M work.
 
     Args:
-        params: ``SlimNet`` parameters; emb_jobs: (J, clf) projected embeddings of ready ops.
-        jc, a: (J,) per-job values; stats: (9,) ``qj(3), mean_j, qm(3), mean_m, t``
-            (``jsched.slim.features.ContextParts``); keep: (J,) bool, non-zero context.
-        job_real: (J,) bool, attended keys; mask: (J,) bool, dispatchable jobs.
-    """
-    w1, b1 = params["linear1"]["kernel"], params["linear1"]["bias"]  # (11, d)
-    qj, mean_j, qm, mean_m, t = stats[0:3], stats[3], stats[4:7], stats[7], stats[8]
-    # in terms of the centred J_j - mean_j and a_j - mean_m (no cancellation of large times)
-    u = w1[0] + w1[1] + w1[2] + w1[3] + w1[4] + w1[5] / t
-    v = -w1[0] + w1[6] + w1[7] + w1[8] + w1[9] + w1[10] / t
-    g = ((mean_j - mean_m) * w1[0] + (mean_j - qj) @ w1[1:4] + (mean_j / t) * w1[5]
-         + (mean_m - qm) @ w1[6:9] + (mean_m / t) * w1[10])
-    x_basis = jnp.stack([u, v, g, b1])  # (4, d): x1_j = z_j @ x_basis
-    kf = keep.astype(jc.dtype)
-    z = jnp.stack([kf * (jc - mean_j), kf * (a - mean_m), kf, jnp.ones_like(jc)], axis=1)  # (J, 4)
+        tab: ``memory_tables(params, cfg)``; slope: the classifier's LeakyReLU slope.
+        emb_jobs: (J, clf) projected embeddings of the jobs' ready operations.
+        c: the step's ``ContextParts``; job_real: (J,) bool, attended keys;
+        mask: (J,) bool, dispatchable jobs; n_machines: M (static).
 
-    h, dh = cfg.mem_heads, cfg.mem_hidden
-    d = h * dh
-    inp = params["attn"]["in_proj"]
-    qkv = x_basis @ inp["kernel"] + jnp.array([0.0, 0.0, 0.0, 1.0])[:, None] * inp["bias"]  # (4, 3d)
-    qkv = qkv.reshape(4, 3, h, dh)
-    bq, bk, bv = qkv[:, 0], qkv[:, 1], qkv[:, 2]  # (4, H, Dh)
-    amat = jnp.einsum("ahd,bhd->hab", bq, bk) / jnp.sqrt(dh).astype(jc.dtype)  # (H, 4, 4)
-    s = jnp.einsum("ja,hab,lb->hjl", z, amat, z)  # (H, J, J)
-    s = jnp.where(job_real[None, None, :], s, -1e30)
-    p = jax.nn.softmax(s, axis=-1)
-    wz = jnp.einsum("hjl,lb->jhb", p, z)  # (J, H, 4)
-    wo = params["attn"]["out_proj"]["kernel"].reshape(h, dh, d)
-    c_h = jnp.einsum("bhe,hef->hbf", bv, wo)  # (H, 4, d): head output basis through out_proj
-    w2, b2 = params["linear2"]["kernel"], params["linear2"]["bias"]
-    pre = (
-        z @ (x_basis @ w2)
-        + jnp.einsum("jhb,hbf->jf", wz, jnp.einsum("hbe,ef->hbf", c_h, w2))
-        + params["attn"]["out_proj"]["bias"] @ w2
-        + b2
-    )
-    s_mem = nn.relu(pre)
-    zc = nn.leaky_relu(emb_jobs + s_mem @ params["linear3_mem"]["kernel"], cfg.leaky_slope)
-    logits = (zc @ params["linear4"]["kernel"])[:, 0] + params["linear4"]["bias"][0]
-    return jnp.where(mask, logits, -jnp.inf)
+    Returns:
+        (J,) logits, ``-inf`` where ``mask`` is False.
+    """
+    qj, mean_j, qm, mean_m, t = c.qj, c.mean_j, c.qm, c.mean_m, c.t
+    inv, zero = 1.0 / t, jnp.zeros((1,), t.dtype)
+    k_coef = jnp.concatenate([(mean_j - mean_m)[None], mean_j - qj, zero, (mean_j * inv)[None], mean_m - qm, zero,
+                              (mean_m * inv)[None], zero, zero])  # fmt: skip
+    coef = jnp.stack([jnp.asarray(_X_DIR, t.dtype) + inv * _X_DIR_T, jnp.asarray(_Y_DIR, t.dtype) + inv * _Y_DIR_T,
+                      k_coef, jnp.asarray(_ONE_DIR, t.dtype)])  # (4, 13): C  # fmt: skip
+    kf = c.keep.astype(t.dtype)
+    kappa = kf.max()  # k of every real key
+    x, y = kf * (c.jc - mean_j), kf * (c.a - mean_m)
+    a_xy = jnp.einsum("ia,hab,jb->hij", coef, tab.gqk, coef[:2])  # (H, 4, 2): columns x, y of A_h
+    z = jnp.stack([x, y, kf, jnp.ones_like(x)], axis=1)  # (J, 4)
+    alpha, beta = jnp.einsum("ja,hab->bhj", z, a_xy)  # (H, J) each: the query's weights on x_l and y_l
+    groups = (c.mach[None, :] == jnp.arange(n_machines)[:, None]) & job_real[None, :]  # (M, J)
+    used = groups.any(1)  # machines some key waits for
+    x_hi = jnp.where(groups, x, x.min()).max(1)
+    x_lo = jnp.where(groups, x, x.max()).min(1)
+    y_g = jnp.where(groups, y, y.min()).max(1)
+    top = jnp.where(used, jnp.maximum(alpha[..., None] * x_hi, alpha[..., None] * x_lo) + beta[..., None] * y_g,
+                    -jnp.inf).max(-1)  # (H, J) # fmt: skip
+    e = jnp.where(job_real, jnp.exp(alpha[..., None] * x + beta[..., None] * y - top[..., None]), 0.0)  # (H, J, J)
+    sums = jnp.einsum("hjl,lc->hjc", e, jnp.stack([jnp.ones_like(x), x, y], axis=1))  # (H, J, 3)
+    means = sums[..., 1:] / sums[..., :1]  # (H, J, 2): each head's weighted mean of x and y
+    feats = jnp.concatenate([jnp.stack([x, y], axis=1), jnp.moveaxis(means, 0, 1).reshape(x.shape[0], -1)], axis=1)
+    both = feats @ tab.paths  # (J, 2D)
+    dm = tab.bias.shape[0]
+    pre = both[:, :dm] + inv * both[:, dm:] + (kappa * k_coef @ tab.k_dir + tab.bias)
+    zc = nn.leaky_relu(emb_jobs + nn.relu(pre) @ tab.l3, slope)
+    return jnp.where(mask, zc @ tab.l4 + tab.b4, -jnp.inf)
 
 
 def save_model(path, params, cfg: ModelConfig, meta: dict | None = None, kind: str = MODEL_KIND) -> None:
@@ -281,8 +329,6 @@ def save_model(path, params, cfg: ModelConfig, meta: dict | None = None, kind: s
 
 def load_model(path, kind: str | tuple[str, ...] = MODEL_KIND) -> tuple[dict, ModelConfig, dict]:
     """(params, model config, meta) of a model checkpoint; a file that does not fit is a CheckpointError."""
-    import numpy as np
-
     from jsched.checkpoint import load_checkpoint
 
     stored = load_checkpoint(path, kind)
