@@ -1,9 +1,10 @@
 """Throughput of the JSP dispatch env, every contender side by side in one run (``jsched bench``).
 
 Rows (15x15 random Taillard-style instances, a uniform random policy over the eligible jobs):
-(a) the hand-specialised jitted env loop and the generic ``jsched.rollout`` (sample mode), as
-users call it; (b) a plain one-at-a-time Python env; (c) a batched numpy env; (d) Jumanji's
-time-stepped ``JobShop`` when installed; (e) a small MLP policy (4 features per job -> h -> h -> 1)
+(a) the hand-specialised jitted env loop and the generic ``jsched.rollout`` in sample mode, as
+users call it, and in greedy mode (the same loop without the categorical draw); (b) a plain
+one-at-a-time Python env; (c) a batched numpy env; (d) Jumanji's time-stepped ``JobShop`` when
+installed; (e) a small MLP policy (4 features per job -> h -> h -> 1)
 fused in the scan vs the same jitted MLP called from a Python loop. Each figure is the best of
 ``repeats`` timed runs after a compile run; ratios are taken within one run. ``XLA_FLAGS``
 defaults to ``--xla_cpu_enable_concurrency_optimized_scheduler=false`` for every row.
@@ -303,8 +304,9 @@ def run(config: BenchConfig, command: str = "jsched bench") -> dict:
     for b in batches:
         p = to_params(mach[:b], dur[:b])
         key = jax.random.key(0)
-        t = best_time(lambda: rollout(uniform_logits, None, JSP_ENV, p, key, "sample").makespan.block_until_ready(), args.repeats)
-        add(ROLLOUT, b, t, b)
+        for mode in ("sample", "greedy"):  # greedy: the same loop without the categorical draw
+            t = best_time(lambda: rollout(uniform_logits, None, JSP_ENV, p, key, mode).makespan.block_until_ready(), args.repeats)
+            add(f"jsched.rollout ({mode} mode)", b, t, b)
 
     print("(b) plain Python, one env at a time")
     n = args.python_episodes
@@ -362,6 +364,7 @@ def run(config: BenchConfig, command: str = "jsched bench") -> dict:
     }
     for b in batches:
         pairs[f"jit env b{b} / rollout b{b}"] = (get("jit env", b), get(ROLLOUT, b))
+        pairs[f"jit env b{b} / greedy rollout b{b}"] = (get("jit env", b), get("jsched.rollout (greedy mode)", b))
     for h in hiddens:
         for b in mlp_batches:
             pairs[f"MLP h{h} fused / Python loop, b{b}"] = (get(f"MLP h{h} fused in scan", b), get(f"MLP h{h} from a Python loop", b))
