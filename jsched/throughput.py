@@ -4,8 +4,8 @@ Rows (15x15 random Taillard-style instances, a uniform random policy over the el
 (a) the hand-specialised jitted env loop and the generic ``jsched.rollout`` in sample mode, as
 users call it, and in greedy mode (the same loop without the categorical draw); (b) a plain
 one-at-a-time Python env; (c) a batched numpy env; (d) Jumanji's time-stepped ``JobShop`` when
-installed; (e) a small MLP policy (4 features per job -> h -> h -> 1)
-fused in the scan vs the same jitted MLP called from a Python loop. Each figure is the best of
+installed; (e) a small MLP policy (4 features per job -> h -> h -> 1) fused in the scan vs the
+same jitted MLP called from a Python loop. Each figure is the best of
 ``repeats`` timed runs after a compile run; ratios are taken within one run. ``XLA_FLAGS``
 defaults to ``--xla_cpu_enable_concurrency_optimized_scheduler=false`` for every row.
 """
