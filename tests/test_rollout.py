@@ -137,3 +137,32 @@ def test_bad_arguments_are_clear_errors(jsps):
         rollout(uniform_policy, None, JSP_ENV, jsps, jax.random.key(0), "beam")
     with pytest.raises(JSchedError, match="JSP instances"):
         rollout(uniform_policy, None, JSP_ENV, [random_fjsp(np.random.default_rng(0))], jax.random.key(0))
+
+
+# Saved fingerprints (makespans and a hash of actions, start and machine) of the rollouts
+# below with key 7: a speed change to the rollout must leave every result bit-identical.
+# The policies give exact probabilities (uniform, or rules), so the draws do not depend on
+# the CPU's float rounding.
+FINGERPRINTS = {
+    "jsp sample": ([[33, 33, 30], [4, 4, 4], [18, 18, 18], [35, 36, 36]], "0725e817ae806654"),
+    "jsp greedy mwkr": ([[30], [4], [16], [35]], "e1caf72597c12436"),
+    "fjsp sample": ([[40, 24, 36], [13, 17, 18], [27, 36, 33], [4, 4, 4]], "b64d071638da42b3"),
+    "fjsp greedy spt": ([[21], [11], [23], [4]], "d703bf94df0b3b34"),
+}
+
+
+def test_results_match_saved_fingerprints(jsps):
+    import hashlib
+
+    rng = np.random.default_rng(2)
+    fs = [random_fjsp(rng, f"f{i}") for i in range(4)]
+    cases = {
+        "jsp sample": (uniform_policy, JSP_ENV, jsps, "sample", 3),
+        "jsp greedy mwkr": (rules.rule_policy("mwkr"), JSP_ENV, jsps, "greedy", 1),
+        "fjsp sample": (uniform_fjsp_policy, FJSP_ENV, fs, "sample", 3),
+        "fjsp greedy spt": (rules.rule_policy("spt", "fjsp"), FJSP_ENV, fs, "greedy", 1),
+    }
+    for name, (policy, env, insts, mode, n) in cases.items():
+        r = rollout(policy, None, env, insts, jax.random.key(7), mode, n)
+        digest = hashlib.sha256(b"".join(np.asarray(x).tobytes() for x in (r.actions, r.start, r.machine)))
+        assert (np.asarray(r.makespan).tolist(), digest.hexdigest()[:16]) == FINGERPRINTS[name], name
