@@ -24,7 +24,7 @@ import numpy as np
 
 from jsched.atomic import atomic_path
 from jsched.errors import JSchedError
-from jsched.registry import METHODS
+from jsched.registry import DUE_RULES, METHODS
 
 DEFAULT_INSTANCES = "ta01,fjsp,pfsp"
 RHO_WINDOW = {"H": 20, "S": 10, "T": 5.0, "objective": "makespan"}
@@ -88,6 +88,11 @@ def _solve_all(spec: str, methods: list[str] | None, time_limit: float | None):
     kind = problem_kind(instance)
     print(f"\n{instance.name} ({instance.shape}, {kind}): solving ...", flush=True)
     names = [n for n, m in METHODS.items() if kind in m.problems and (methods is None or n in methods)]
+    if getattr(instance, "job_due", None) is None:  # the due-date rules have nothing to order by
+        due = [n for n in names if METHODS[n].preset.get("rule") in DUE_RULES]
+        names = [n for n in names if n not in due]
+        if due:
+            print(f"  {', '.join(due)}: not run (they need job due dates; this instance has none)")
     results = []
     for name in names:
         try:
