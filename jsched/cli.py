@@ -81,9 +81,9 @@ def _main(argv: list[str]) -> int:
     _enable_compilation_cache()
     parser = build_parser()
     try:
-        # First pass without --help: commands may add options that depend on a first-pass
+        # First pass without --help (and --version, which prints): commands may add options that depend on a first-pass
         # value (``solve --method M``, ``train TARGET``), so that ``--help`` then lists them.
-        probe = [a for a in argv if a not in ("-h", "--help")]
+        probe = [a for a in argv if a not in ("-h", "--help", "--version")]
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # the second pass reports errors
                 first, _ = parser.parse_known_args(probe)

@@ -66,3 +66,11 @@ def test_issue_probes_are_one_line_errors(argv, message, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("jsched: error:") and message in err, err
+
+
+def test_version_is_printed_once(capsys):
+    import jsched
+
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out == f"jsched {jsched.__version__}\n"
