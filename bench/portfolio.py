@@ -177,6 +177,7 @@ def main() -> None:
         row["warm_up_seconds"] = round(time.perf_counter() - t0, 2)
         for arm in ARMS:
             row[arm] = run_arm(arm, inst, objective, limit, a)
+        row["load_average"] = round(os.getloadavg()[0], 2)  # 1-minute, after the arms: other load on the machine
         rows.append(row)
         print(f"{inst.name:>14} {objective}: " + "  ".join(f"{arm} {row[arm]['value']}" for arm in ARMS), flush=True)
         write_json_atomic(a.out, {"command": command, "settings": settings, "rows": rows,

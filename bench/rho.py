@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--oracle-pick", choices=("overlap", "objective"), default="overlap",
                     help="oracle trial kept (as the model's training labels were collected)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pack", action="store_true", help="makespan windows: Cmax, then the sum of ends at that Cmax")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--model", default=None,
                     help="L-RHO checkpoint, or 'none' (no lrho, no accuracy); default: the shipped one for the setting's objective")
@@ -96,7 +97,7 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
     objective = SETTINGS[a.setting][2]
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
-                     oracle_k=a.oracle_k, oracle_pick=a.oracle_pick, workers=a.workers)  # fmt: skip
+                     oracle_k=a.oracle_k, oracle_pick=a.oracle_pick, workers=a.workers, pack=a.pack)  # fmt: skip
     use_model = a.model != "none" and ("lrho" in variants or "oracle" in variants)
     predictors = {"lrho": Predictor(a.model, a.H, objective)} if use_model else {}
     if a.candidate:

@@ -75,3 +75,19 @@ def test_dac_decoder_refuses_a_schedule_past_the_horizon():
     jk, pk = K.seed_individual(p)
     with pytest.raises(ScheduleError, match="horizon"):  # every key asks for the whole slack: idle adds up
         dac_decoder.validated_emissions(inst, p, "slack", jk, np.ones_like(pk))
+
+
+def test_dac_table_reads_per_set_results_and_lists_missing_sets(tmp_path, capsys):
+    import json
+
+    import dac_table
+
+    q = {"set": "M1T1", "instances": ["a", "b"], "runs": 3}
+    q.update({k: {"mean": 2.0e6 + i} for i, k in enumerate(dac_table.ROWS + dac_table.PUBLISHED)})
+    for other in ("tuned", "default"):
+        q[f"dac_vs_{other}"] = {"delta_percent": 0.5, "signed_rank_p": 0.02, "instances_better": 1, "instances_worse": 0}
+    (tmp_path / "t_M1T1.json").write_text(json.dumps({"quality": [q]}))
+    assert dac_table.main(["--prefix", str(tmp_path / "t")]) == 0
+    out = capsys.readouterr().out
+    assert "| M1T1 | 2 x 3 | 2.000 | 2.000 | 2.000 | +0.50 (0.02) | +0.50 (0.02) |" in out and "missing: M1T3" in out
+    assert json.loads((tmp_path / "t.json").read_text())["rows"][0]["set"] == "M1T1"

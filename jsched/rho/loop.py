@@ -37,7 +37,8 @@ class RHOConfig(Config):
     def options(self, seed_offset: int = 0) -> cpsat.CPSatOptions:
         stop = self.stop_after if self.stop_after and self.stop_after > 0 else None
         seed = self.seed + seed_offset
-        return cpsat.CPSatOptions(time_limit=self.T, num_workers=self.workers, random_seed=seed, stop_after=stop)
+        return cpsat.CPSatOptions(time_limit=self.T, num_workers=self.workers, random_seed=seed, stop_after=stop,
+                                  deterministic=True)  # fmt: skip
 
 
 @dataclass
@@ -134,7 +135,7 @@ def run_rho(
     Operations are ordered once: makespan by (op index / job length, op index, random tie), which
     interleaves jobs; delay objectives by (release, job, op index). A window is the next ``H``
     unexecuted operations; CP-SAT solves it for the window's objective (makespan: the window's
-    Cmax, as the paper; ``pack``: K * Cmax + sum of ends; the early stop watches that objective)
+    Cmax, as the paper, with the early stop on it; ``pack``: then the sum of ends at that Cmax)
     with every operation starting after the latest executed end of its job and machine. The
     ``S`` earliest planned operations (all, in the last window) are executed in planned start
     order, each as early as its job and machine allow (the paper keeps the solved starts: with a
