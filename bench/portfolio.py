@@ -26,7 +26,9 @@ whether best was ever worse than its own in-graph start. Every schedule passed t
         --tardiness-time-limit 5 --out bench/results/portfolio_smoke.json           # a smoke run
 
 Resumable: rows already in ``--out`` (same arm settings) are kept and skipped; the file is
-rewritten atomically after every instance. Writes ``bench/results/portfolio.json``.
+rewritten atomically after every instance. Writes ``bench/results/portfolio.json``; ``--plot``
+draws its figure (``portfolio.png``: per instance, each arm's gap, or on the tardiness set its
+weighted tardiness relative to CP-SAT alone's).
 """
 
 from __future__ import annotations
@@ -126,6 +128,35 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
+def figure(results: dict):
+    """Per set, each instance's value by arm: the gap to the best-known makespan (Taillard,
+    Brandimarte) or the weighted tardiness relative to CP-SAT alone's (tardiness)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    sets = [s for s in ("taillard", "brandimarte", "tardiness") if any(r["set"] == s for r in results["rows"])]
+    fig = Figure(figsize=(11, 3.2 * len(sets)), dpi=100)
+    FigureCanvasAgg(fig)
+    for k, s in enumerate(sets):
+        rows = [r for r in results["rows"] if r["set"] == s]
+        ax = fig.add_subplot(len(sets), 1, k + 1)
+        x = np.arange(len(rows))
+        for j, arm in enumerate(ARMS):
+            if s == "tardiness":
+                y = [100 * (r[arm]["value"] / max(r["cpsat"]["value"], 1) - 1) for r in rows]
+            else:
+                y = [r[arm]["gap_percent"] for r in rows]
+            ax.bar(x + (j - 1) * 0.27, y, 0.27, label=arm)
+        ax.set_xticks(x, [r["instance"] for r in rows], fontsize=7)
+        t = rows[0]["time_limit"]
+        ax.set_ylabel("% vs CP-SAT alone" if s == "tardiness" else "gap to best known %")
+        ax.set_title(f"{s}: {rows[0]['objective'].replace('_', ' ')}, {t:g} s per arm", fontsize=9)
+        ax.axhline(0, color="k", linewidth=0.5)
+        ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
 def tardiness_instances(n: int) -> list:
     """``n`` generated 15x15 and ``n`` 20x15 Taillard-style JSPs with TWK due dates (1.3), 4-2-1 weights."""
     out = []
@@ -148,7 +179,12 @@ def main() -> None:
     ap.add_argument("--share", type=float, default=0.1, help="best's share of the time for its in-graph part")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="bench/results/portfolio.json")
+    ap.add_argument("--plot", action="store_true", help="only draw OUT's figure (OUT with .png): per-instance values by arm")
     a = ap.parse_args()
+    if a.plot:
+        figure(json.load(open(a.out))).savefig(os.path.splitext(a.out)[0] + ".png")
+        print("wrote", os.path.splitext(a.out)[0] + ".png")
+        return
 
     names = a.instances.split(",") if a.instances else TAILLARD + BRANDIMARTE
     jobs = []  # (set, instance, objective, time limit)
