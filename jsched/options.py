@@ -104,7 +104,7 @@ def add_flags(parser: argparse.ArgumentParser, cls: type, title: str | None = No
         typ, optional = _base_type(cls, f)
         m = f.metadata
         default = f.default if f.default is not _MISSING else None
-        help_text = m.get("help", "") + ("" if default is None else f" (default: {default})")
+        help_text = (m.get("help", "") + ("" if default is None else f" (default: {default})")).replace("%", "%%")  # argparse formats help
         if typ is bool:
             group.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction, default=None,
                                help=help_text)  # fmt: skip

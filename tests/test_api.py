@@ -162,3 +162,11 @@ def test_constants_kept_apart_for_a_light_cli_agree():
     from jsched.rho import method as rho
 
     assert rho.OBJECTIVES + cpsat.DUE_DATE_OBJECTIVES == cpsat.OBJECTIVES and rho.Config.workers == cpsat.CPSatOptions.num_workers
+
+
+@pytest.mark.parametrize("name", sorted(jsched.methods()))
+def test_every_method_help_prints(name, capsys):
+    """Option help texts go through argparse's %-formatting: a bare '%' must not break --help."""
+    with pytest.raises(SystemExit) as e:
+        main(["solve", "--method", name, "--help"])
+    assert e.value.code == 0 and "--" in capsys.readouterr().out

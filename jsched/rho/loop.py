@@ -38,7 +38,7 @@ class RHOConfig(Config):
         stop = self.stop_after if self.stop_after and self.stop_after > 0 else None
         seed = self.seed + seed_offset
         return cpsat.CPSatOptions(time_limit=self.T, num_workers=self.workers, random_seed=seed, stop_after=stop,
-                                  deterministic=True)  # fmt: skip
+                                  deterministic=self.deterministic)  # fmt: skip
 
 
 @dataclass

@@ -47,6 +47,8 @@ class Config:
     breakdown_machines: str = option("count", "machines down per event: floor(q*M) (count) or each with probability q (iid)",
                                      choices=("count", "iid"))  # fmt: skip
     workers: int = option(2, "CP-SAT threads", min=1)
+    deterministic: bool = option(False, "reproducible window solves with any workers (CP-SAT's interleaved search; "
+                                 "slower: 3x on mk-400 windows with 2 workers)")  # fmt: skip
 
     def __post_init__(self):
         if self.S > self.H:
