@@ -399,11 +399,8 @@ def _pack(model, f, rows, start, end, presence, cmax, first: CPSatResult, option
     model.add(cmax <= int(first.objective))
     model.minimize(sum(end[int(r)] for r in rows))
     model.clear_hints()
-    for i, r in enumerate(rows):
-        model.add_hint(start[int(r)], int(first.start[i]))
-        for m, lit in presence[int(r)].items():
-            if lit is not None:
-                model.add_hint(lit, m == int(first.machine[i]))
+    _add_hints(model, f, rows, {int(r): (int(m), int(st)) for r, m, st in zip(rows, first.machine, first.start)},
+               start, presence, [])  # fmt: skip
     opts = dataclasses.replace(options, time_limit=budget)
     try:
         second = _run(model, f, rows, "makespan", start, presence, opts, time.perf_counter(), None)
