@@ -20,13 +20,14 @@ import os
 import sys
 
 import numpy as np
+from scipy.stats import wilcoxon
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from jsched.dac import ma  # noqa: E402
 from jsched.dac.plots import save_figure, tuning_figure  # noqa: E402
 from jsched.dac.train import TRAIN_SETS, training_instances  # noqa: E402
-from jsched.dac.tune import rescore, tune  # noqa: E402
+from jsched.dac.tune import finished, rescore, tune  # noqa: E402
 from jsched.errors import JSchedError  # noqa: E402
 from jsched.schedule import write_json_atomic  # noqa: E402
 
@@ -47,23 +48,25 @@ def main(argv=None) -> int:
     insts = training_instances(tuple(s.strip() for s in args.sets.split(",") if s.strip()))
     r = tune(args.out, args.budget, insts, args.seed, batch=args.batch,
              time_limit_s=None if args.minutes is None else 60 * args.minutes)
-    done = len(r["trials"]) >= args.budget // (len(insts) * ma.GENERATIONS)
-    if args.rescore and done:
-        rs = r.get("rescore", {})
-        if rs.get("runs") != args.rescore_runs or len(rs.get("trials", ())) != args.rescore:
-            r = rescore(args.out, insts, args.rescore, args.rescore_runs)
+    if args.rescore and finished(r):
+        r = rescore(args.out, insts, args.rescore, args.rescore_runs)
         rs = r["rescore"]
-        for t, sc in zip(rs["trials"], rs["score"]):
-            print(f"rescore trial {t}: {sc:.2f}" + (" (chosen)" if t == rs["chosen_trial"] else ""))
+        runs = np.array(rs["run_scores"])  # (trials, runs): mean over the instances of each run
+        ref = runs[rs["trials"].index(rs["chosen_trial"])]
+        for t, sc, row in zip(rs["trials"], rs["score"], runs):
+            if t == rs["chosen_trial"]:
+                print(f"rescore trial {t}: {sc:.2f} (chosen)")
+                continue
+            d = 100 * (row / ref - 1)
+            print(f"rescore trial {t}: {sc:.2f}, {d.mean():+.3f}% vs chosen (sd {d.std(ddof=1):.2f} over "
+                  f"{len(d)} paired runs, Wilcoxon p {wilcoxon(row, ref).pvalue:.2f})")
     scores = np.array([t["score"] for t in r["trials"]])
     refs = {name: float(scores[i]) for i, name in enumerate(("default (trial 1)", "table3 (trial 2)")[: len(scores)])}
     save_figure(tuning_figure(scores, refs), os.path.splitext(args.out)[0] + "_trend.png")
     if args.asset:
         keep = ("instances", "seed", "n_gen", "pop_size", "budget_generations", "budget_used_generations", "rescore")
-        chosen = r["rescore"]["chosen_trial"] if "rescore" in r else 1 + min(range(len(r["trials"])),
-                                                                             key=lambda t: r["trials"][t]["score"])
-        asset = {"params": r["params"], "trials": len(r["trials"]), "chosen_trial": chosen,
-                 "search_score": r["trials"][chosen - 1]["score"], **{k: r[k] for k in keep if k in r},
+        asset = {"params": r["params"], "trials": len(r["trials"]), "chosen_trial": r["chosen_trial"],
+                 "search_score": r["trials"][r["chosen_trial"] - 1]["score"], **{k: r[k] for k in keep if k in r},
                  "made_by": f"python bench/dac_tune.py --budget {args.budget} --out {args.out} --sets {args.sets} "
                             f"--seed {args.seed}" + (f" --rescore {args.rescore} --rescore-runs {args.rescore_runs}"
                                                   if args.rescore else "")}

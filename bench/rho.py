@@ -6,7 +6,8 @@ TI% / OI% = time / objective improvement over default RHO, a full-problem CP-SAT
 default RHO's time, and the model's label accuracy on the oracle's windows. ``--repeats N`` runs
 default RHO N times (seeds 0..N-1; ``default-rK`` rows) for its run-to-run spread per instance;
 per method the instances where it beats / loses to default and a paired Wilcoxon p-value.
-``--candidate CKPT`` adds a second model as ``lrho-cand``; ``--breakdowns LEVEL`` runs all under
+``--candidate CKPT`` adds a second model as ``lrho-cand``; ``--thresholds T,...`` adds the model at
+other fixing thresholds (``lrho@T``; ``lrho`` is 0.5); ``--breakdowns LEVEL`` runs all under
 the same breakdowns. Held-out test seeds are 0-99; models train and validate on 100+.
 
     nice -n 10 python bench/rho.py --setting mk-400 --seeds 0-2 --H 40 --S 15 --T 5 --stop-after 0.5 --workers 1 --repeats 2
@@ -55,6 +56,7 @@ def main() -> None:
     ap.add_argument("--model", default=None,
                     help="L-RHO checkpoint, or 'none' (no lrho, no accuracy); default: the shipped one for the setting's objective")
     ap.add_argument("--candidate", default=None, help="second L-RHO checkpoint, run as method 'lrho-cand'")
+    ap.add_argument("--thresholds", default="", help="the model also at these keep-probability thresholds ('lrho@T')")
     ap.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
                     help="machine breakdowns at this level, seeded per instance (every method sees the same)")  # fmt: skip
     ap.add_argument("--repeats", type=int, default=1, help="runs of default RHO (seeds 0..N-1) for its spread")
@@ -72,6 +74,7 @@ def main() -> None:
         variants[variants.index("default") + 1 : variants.index("default") + 1] = [f"default-r{k}" for k in range(1, a.repeats)]
     if a.candidate:
         variants.append("lrho-cand")
+    variants += [f"lrho@{float(t):g}" for t in a.thresholds.split(",") if t.strip()]
     a.variants = ",".join(variants)
     todo = [(seed, a) for seed in seeds]
     results, t_begin = {}, time.perf_counter()
@@ -98,7 +101,7 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
                      oracle_k=a.oracle_k, oracle_pick=a.oracle_pick, workers=a.workers, pack=a.pack)  # fmt: skip
-    use_model = a.model != "none" and ("lrho" in variants or "oracle" in variants)
+    use_model = a.model != "none" and any(v.startswith("lrho@") or v in ("lrho", "oracle") for v in variants)
     predictors = {"lrho": Predictor(a.model, a.H, objective)} if use_model else {}
     if a.candidate:
         predictors["lrho-cand"] = Predictor(a.candidate, a.H, objective)
@@ -111,15 +114,17 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
         bd = breakdowns(np.random.default_rng(seed), inst.n_machines, horizon, a.breakdowns)
     for v in variants:
         name, _, rep = v.partition("-r")
+        name, _, thr = name.partition("@")
         variant = "lrho" if v == "lrho-cand" else name
-        cfg = RHOConfig(**{**base.__dict__, "variant": variant, "seed": int(rep) if name == "default" and rep else 0})
+        cfg = RHOConfig(**{**base.__dict__, "variant": variant, "seed": int(rep) if name == "default" and rep else 0,
+                           "threshold": float(thr) if thr else base.threshold})  # fmt: skip
 
         def record(st, lab):
             for k, pred in predictors.items():
                 acc_prob[k].append(pred(st))
             acc_lab.append(np.asarray(lab))
 
-        res = run_rho(inst, cfg, predictor=predictors.get(v), breakdowns=bd,
+        res = run_rho(inst, cfg, predictor=predictors.get("lrho" if thr else v), breakdowns=bd,
                       recorder=record if v == "oracle" and predictors else None)  # fmt: skip
         cpu = res.solve_cpu
         rows.append(dict(seed=seed, method=v, objective=res.objective, solve_time=res.solve_time,

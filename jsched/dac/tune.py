@@ -71,7 +71,7 @@ def tune(out_path: str, budget_generations: int, instances, seed: int = 0, n_gen
             raise CheckpointError(f"{out_path}: existing tuning run has other settings; use another output file")
         state["trials"] = old["trials"]
         state["cpu_seconds"] = old.get("cpu_seconds", 0.0)
-        if "rescore" in old and len(old["trials"]) >= n_trials:  # still about the same, finished search
+        if "rescore" in old and finished(old):  # the same trials it re-scored
             state["rescore"] = old["rescore"]
     groups = _shape_groups(instances)
     t0 = time.perf_counter()
@@ -83,13 +83,8 @@ def tune(out_path: str, budget_generations: int, instances, seed: int = 0, n_gen
         c0 = time.process_time()
         todo = candidates[lo : lo + batch]
         todo += [todo[-1]] * (batch - len(todo))  # fixed batch shape: one compile
-        cfgs = K.MAConfig(*[jnp.array([c[k] for c in todo], jnp.float32) for k in K.PARAM_NAMES])
-        base = jax.random.key(seed + 1)  # trial t, instance i: fold_in(t), fold_in(i) (resume-stable)
-        keys = jnp.stack([jnp.stack([jax.random.fold_in(jax.random.fold_in(base, lo + b), i)
-                                     for i in range(len(instances))]) for b in range(batch)])
-        fit = np.zeros((batch, len(instances)))
-        for idx, params in groups:
-            fit[:, idx] = np.asarray(_trial_batch(keys[:, idx], params, cfgs, pop_size, n_gen, ma.LS_STEPS))
+        # trial t, instance i: fold_in(t), fold_in(i) of the search's key (resume-stable)
+        fit = _run_batch(todo, jax.random.key(seed + 1), [lo + b for b in range(batch)], groups, pop_size, n_gen)
         for c, f in list(zip(todo, fit))[: min(batch, n_trials - lo)]:
             state["trials"].append({"params": c, "score": float(f.mean()), "per_instance": f.tolist()})
         state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + time.process_time() - c0
@@ -100,29 +95,44 @@ def tune(out_path: str, budget_generations: int, instances, seed: int = 0, n_gen
     return _finish(state, out_path, per_trial)
 
 
+def finished(state: dict) -> bool:
+    """Whether a tuning file's search has spent its budget."""
+    per_trial = len(state["instances"]) * state["n_gen"]
+    return len(state["trials"]) >= max(1, state["budget_generations"] // per_trial)
+
+
 def rescore(out_path: str, instances, top: int, runs: int, pop_size: int = ma.POP_SIZE) -> dict:
     """Re-run the ``top`` best trials ``runs`` times per instance (fresh seeds, same instances) and
-    make the best mean over those runs the file's ``params``; adds ``rescore`` to the file."""
+    make the best mean over those runs the file's ``params``; adds ``rescore`` to the file (kept
+    as it is when it already holds this ``top`` and ``runs``)."""
     with open(out_path) as fh:
         state = json.load(fh)
+    done = state.get("rescore", {})
+    if done.get("runs") == runs and len(done.get("trials", ())) == top:
+        return state
     order = sorted(range(len(state["trials"])), key=lambda t: state["trials"][t]["score"])[:top]
     cands = [state["trials"][t]["params"] for t in order]
-    cfgs = K.MAConfig(*[jnp.array([c[k] for c in cands], jnp.float32) for k in K.PARAM_NAMES])
     base = jax.random.key(state["seed"] + 2)  # not the search's key: fresh runs
-    fit = np.zeros((runs, len(cands), len(instances)))
-    for r in range(runs):
-        keys = jnp.stack([jnp.stack([jax.random.fold_in(jax.random.fold_in(base, r), i) for i in range(len(instances))])
-                          for _ in cands])  # the same seeds for every candidate (paired)
-        for idx, params in _shape_groups(instances):
-            fit[r][:, idx] = np.asarray(_trial_batch(keys[:, idx], params, cfgs, pop_size, state["n_gen"], ma.LS_STEPS))
+    groups = _shape_groups(instances)
+    # run r: the same seeds for every candidate (paired comparison)
+    fit = np.stack([_run_batch(cands, base, [r] * len(cands), groups, pop_size, state["n_gen"]) for r in range(runs)])
     per_cand = fit.mean(axis=(0, 2))
     win = int(per_cand.argmin())
     state["rescore"] = {"runs": runs, "trials": [t + 1 for t in order], "score": per_cand.tolist(),
                         "run_scores": fit.mean(axis=2).T.tolist(), "chosen_trial": order[win] + 1,
                         "generations": runs * len(cands) * len(instances) * state["n_gen"]}
-    state["params"] = cands[win]
-    write_json_atomic(out_path, state)
-    return state
+    return _finish(state, out_path, len(instances) * state["n_gen"])
+
+
+def _run_batch(cands: list[dict], base, rows: list[int], groups, pop_size: int, n_gen: int) -> np.ndarray:
+    """(B, I) best fitness of one run of candidate b on instance i, keyed fold_in(rows[b]), fold_in(i)."""
+    cfgs = K.MAConfig(*[jnp.array([c[k] for c in cands], jnp.float32) for k in K.PARAM_NAMES])
+    n = sum(len(idx) for idx, _ in groups)
+    keys = jnp.stack([jnp.stack([jax.random.fold_in(jax.random.fold_in(base, r), i) for i in range(n)]) for r in rows])
+    fit = np.zeros((len(cands), n))
+    for idx, params in groups:
+        fit[:, idx] = np.asarray(_trial_batch(keys[:, idx], params, cfgs, pop_size, n_gen, ma.LS_STEPS))
+    return fit
 
 
 def _shape_groups(instances) -> list[tuple[np.ndarray, object]]:
@@ -135,10 +145,10 @@ def _shape_groups(instances) -> list[tuple[np.ndarray, object]]:
 
 def _finish(state: dict, out_path: str, per_trial: int) -> dict:
     if state["trials"]:
-        best = min(state["trials"], key=lambda t: t["score"])
-        state["best"], state["best_score"] = best["params"], best["score"]
-        chosen = state["trials"][state["rescore"]["chosen_trial"] - 1] if "rescore" in state else best
-        state["params"] = chosen["params"]  # what ma.load_params_spec reads
+        i = min(range(len(state["trials"])), key=lambda t: state["trials"][t]["score"])
+        state["best"], state["best_score"] = state["trials"][i]["params"], state["trials"][i]["score"]
+        state["chosen_trial"] = state["rescore"]["chosen_trial"] if "rescore" in state else i + 1
+        state["params"] = state["trials"][state["chosen_trial"] - 1]["params"]  # what ma.load_params_spec reads
     state["budget_used_generations"] = len(state["trials"]) * per_trial
     write_json_atomic(out_path, state)
     return state
