@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import dac_decoder  # noqa: E402
 import dfmeta as dfmeta_bench  # noqa: E402
 import dfmeta_sweep  # noqa: E402
+import hh_validation  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,17 @@ def test_dac_table_reads_per_set_results_and_lists_missing_sets(tmp_path, capsys
     out = capsys.readouterr().out
     assert "| M1T1 | 2 x 3 | 2.000 | 2.000 | 2.000 | +0.50 (0.02) | +0.50 (0.02) |" in out and "missing: M1T3" in out
     assert json.loads((tmp_path / "t.json").read_text())["rows"][0]["set"] == "M1T1"
+
+
+def test_hh_validation_makespans_are_of_validated_schedules(monkeypatch):
+    from jsched.hh.agent import Policy, shipped_policy_path
+    from jsched.instances.generators import taillard_jsp
+
+    insts = [taillard_jsp(6, 5, seed) for seed in (1, 2)]
+    path = shipped_policy_path(15, 15)
+    ms = hh_validation.agent_makespans(path, insts)
+    assert ms == [m for _, m, _, _ in hh_validation.load_policy(path).solve_many(insts)]
+    real = Policy.solve_many
+    monkeypatch.setattr(Policy, "solve_many", lambda self, i: [(s, m - 1, r, d) for s, m, r, d in real(self, i)])
+    with pytest.raises(ScheduleError, match="reports"):
+        hh_validation.agent_makespans(path, insts)

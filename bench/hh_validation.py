@@ -1,0 +1,86 @@
+"""Pick an HH agent per size on *validation* instances, never on the Taillard/Demirkol test sets.
+
+Each candidate folder holds agent files ``hh_JxM.msgpack`` (e.g. two training runs of the
+generated protocol). Per size, ``--instances`` fresh Taillard-style random instances (numpy seeds
+``--seed``, ``--seed`` + 1, ...; the training draws its instances from JAX keys) are solved
+greedily by every candidate and by the 7 rules; the candidate of lowest mean makespan is the
+pick, with the paired mean difference to the other candidates and a Wilcoxon p-value. Every
+schedule passes the validator. Writes ``--out`` (JSON). The report's figures:
+
+    PYTHONPATH=. python bench/hh_validation.py --candidates 3M=runs/hh_cand/3M,eq=runs/hh_cand/eq \\
+        --out bench/results/hh_validation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+from scipy.stats import wilcoxon
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from jsched.errors import ScheduleError  # noqa: E402
+from jsched.hh.agent import load_policy  # noqa: E402
+from jsched.hh.instances import TAILLARD_SIZES  # noqa: E402
+from jsched.instances.generators import taillard_jsp  # noqa: E402
+from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from hh import rule_makespans  # noqa: E402
+
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def agent_makespans(path: str, insts) -> list[int]:
+    """Greedy makespan of the agent in ``path`` on each instance, of a schedule that passed the
+    validator (ScheduleError if the agent's own figure is not its schedule's)."""
+    out = []
+    for inst, (start, ms, _, _) in zip(insts, load_policy(path).solve_many(insts)):
+        checked = validate(inst, Schedule.from_arrays(inst, start)).makespan
+        if checked != ms:
+            raise ScheduleError(f"{inst.name}: the agent reports {ms}, its schedule's makespan is {checked}")
+        out.append(checked)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candidates", required=True, help="NAME=FOLDER,... of agent files hh_JxM.msgpack")
+    ap.add_argument("--sizes", default=",".join(f"{j}x{m}" for j, m in TAILLARD_SIZES.values()))
+    ap.add_argument("--instances", type=int, default=100, help="validation instances per size")
+    ap.add_argument("--seed", type=int, default=20_000, help="numpy seed of the first validation instance")
+    ap.add_argument("--out", default=os.path.join(RESULTS, "hh_validation.json"))
+    args = ap.parse_args()
+    cands = dict(c.split("=", 1) for c in args.candidates.split(","))
+    rows = []
+    for size in args.sizes.split(","):
+        j, m = (int(x) for x in size.split("x"))
+        insts = [taillard_jsp(j, m, args.seed + k, name=f"val_{size}_{k}") for k in range(args.instances)]
+        rules = [rule_makespans(i) for i in insts]
+        ms = {name: agent_makespans(os.path.join(folder, f"hh_{size}.msgpack"), insts) for name, folder in cands.items()}
+        means = {name: float(np.mean(v)) for name, v in ms.items()}
+        pick = min(means, key=means.get)
+        rule_means = {r: float(np.mean([x[r] for x in rules])) for r in rules[0]}
+        best_rule = min(rule_means, key=rule_means.get)
+        row = {"size": size, "instances": args.instances, "means": means, "pick": pick,
+               "best_single_rule": best_rule, "best_single_rule_mean": rule_means[best_rule], "rule_means": rule_means,
+               "vs_pick": {}}  # fmt: skip
+        for name, v in ms.items():
+            if name != pick:
+                d = np.asarray(v) - np.asarray(ms[pick])
+                p = float(wilcoxon(d).pvalue) if d.any() else 1.0
+                row["vs_pick"][name] = {"mean_diff": float(d.mean()), "p": p}
+        rows.append(row)
+        cells = "  ".join(f"{n} {x:8.1f}" for n, x in means.items())
+        print(f"{size:>7}  {cells}  {best_rule} {rule_means[best_rule]:8.1f}  pick {pick}  "
+              + "  ".join(f"{n}: {r['mean_diff']:+.1f} (p={r['p']:.3g})" for n, r in row["vs_pick"].items()), flush=True)
+    write_json_atomic(args.out, {"command": " ".join(["bench/hh_validation.py"] + sys.argv[1:]), "seed": args.seed, "rows": rows})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
