@@ -5,10 +5,12 @@ generated protocol). Per size, ``--instances`` fresh Taillard-style random insta
 ``--seed``, ``--seed`` + 1, ...; the training draws its instances from JAX keys) are solved
 greedily by every candidate and by the 7 rules; the candidate of lowest mean makespan is the
 pick, with the paired mean difference to the other candidates and a Wilcoxon p-value. Every
-schedule passes the validator. Writes ``--out`` (JSON). The report's figures:
+schedule passes the validator. Writes ``--out`` (JSON). The report's figures
+(``bench/results/hh_validation.json``): ``3M`` = ``jsched/assets/hh/generated/`` at commit 96f104f,
+``eq`` = the 66.4 k-episode runs of ``jsched/assets/hh/README.md`` (each run's ``model.msgpack``
+copied to ``hh_JxM.msgpack``):
 
-    PYTHONPATH=. python bench/hh_validation.py --candidates 3M=runs/hh_cand/3M,eq=runs/hh_cand/eq \\
-        --out bench/results/hh_validation.json
+    PYTHONPATH=. python bench/hh_validation.py --candidates 3M=DIR,eq=DIR --instances 300
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from scipy.stats import wilcoxon
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from jsched.errors import ScheduleError  # noqa: E402
-from jsched.hh.agent import load_policy  # noqa: E402
+from jsched import api  # noqa: E402
 from jsched.hh.instances import TAILLARD_SIZES  # noqa: E402
 from jsched.instances.generators import taillard_jsp  # noqa: E402
-from jsched.schedule import Schedule, validate, write_json_atomic  # noqa: E402
+from jsched.schedule import write_json_atomic  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from hh import rule_makespans  # noqa: E402
@@ -36,15 +37,9 @@ RESULTS = os.path.join(ROOT, "bench", "results")
 
 
 def agent_makespans(path: str, insts) -> list[int]:
-    """Greedy makespan of the agent in ``path`` on each instance, of a schedule that passed the
-    validator (ScheduleError if the agent's own figure is not its schedule's)."""
-    out = []
-    for inst, (start, ms, _, _) in zip(insts, load_policy(path).solve_many(insts)):
-        checked = validate(inst, Schedule.from_arrays(inst, start)).makespan
-        if checked != ms:
-            raise ScheduleError(f"{inst.name}: the agent reports {ms}, its schedule's makespan is {checked}")
-        out.append(checked)
-    return out
+    """Greedy makespan of the agent file ``path`` on each instance (``jsched.evaluate``, which
+    validates every schedule)."""
+    return [r.makespan for r in api.evaluate("hh", insts, checkpoint=path)]
 
 
 def main() -> None:

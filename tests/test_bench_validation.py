@@ -95,14 +95,14 @@ def test_dac_table_reads_per_set_results_and_lists_missing_sets(tmp_path, capsys
 
 
 def test_hh_validation_makespans_are_of_validated_schedules(monkeypatch):
-    from jsched.hh.agent import Policy, shipped_policy_path
+    from jsched.hh.agent import Policy, load_policy, shipped_policy_path
     from jsched.instances.generators import taillard_jsp
 
     insts = [taillard_jsp(6, 5, seed) for seed in (1, 2)]
     path = shipped_policy_path(15, 15)
     ms = hh_validation.agent_makespans(path, insts)
-    assert ms == [m for _, m, _, _ in hh_validation.load_policy(path).solve_many(insts)]
+    assert ms == [m for _, m, _, _ in load_policy(path).solve_many(insts)]
     real = Policy.solve_many
-    monkeypatch.setattr(Policy, "solve_many", lambda self, i: [(s, m - 1, r, d) for s, m, r, d in real(self, i)])
-    with pytest.raises(ScheduleError, match="reports"):
+    monkeypatch.setattr(Policy, "solve_many", lambda self, *a: [(s * 0, m, r, d) for s, m, r, d in real(self, *a)])
+    with pytest.raises(ScheduleError):  # an infeasible schedule never reaches a figure
         hh_validation.agent_makespans(path, insts)
