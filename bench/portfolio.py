@@ -21,9 +21,18 @@ the gap to the best-known makespan, the mean gap per arm, best's wins / ties / l
 each other arm, a Wilcoxon signed-rank test (best vs cpsat, where >= 6 instances differ), and
 whether best was ever worse than its own in-graph start. Every schedule passed the validator.
 
+``--repeats R`` runs the two CP-SAT arms (best, cpsat) R times per instance, seeds ``--seed`` ...
+``--seed`` + R - 1 (multi-threaded CP-SAT differs run to run even at one seed): each arm's
+``value`` is then the mean of its ``runs``, wins / ties / losses compare the means, and the summary
+adds each arm's mean per-instance spread (max - min over the runs, % of the mean) and
+``clear_wins`` / ``clear_losses``: instances where every run of one arm beat every run of the
+other. The in-graph arm runs once (its spread is not the question; it never came near best).
+
     nice -n 5 python bench/portfolio.py                      # the full bench (~80 min of arms)
     python bench/portfolio.py --instances ta01,mk01 --time-limit 5 --fjsp-time-limit 5 --tardiness 1 \
         --tardiness-time-limit 5 --out bench/results/portfolio_smoke.json           # a smoke run
+    nice -n 5 python bench/portfolio.py --instances taillard --tardiness 0 --repeats 3 \
+        --out bench/results/portfolio_repeats.json        # Taillard only, 3 runs of each CP-SAT arm
 
 Resumable: rows already in ``--out`` (same arm settings) are kept and skipped; the file is
 rewritten atomically after every instance. Writes ``bench/results/portfolio.json``; ``--plot``
@@ -84,15 +93,15 @@ def warm_up(instance, samples: int) -> None:
         pass
 
 
-def run_arm(arm: str, instance, objective: str, time_limit: float, a) -> dict:
+def run_arm(arm: str, instance, objective: str, time_limit: float, a, seed: int) -> dict:
     t0 = time.perf_counter()
     if arm == "in_graph":
-        sched, by, calls = in_graph_alone(instance, objective, time_limit, a.samples, a.seed)
+        sched, by, calls = in_graph_alone(instance, objective, time_limit, a.samples, seed)
         extra = {"found_by": by, "learned_calls": calls}
     else:
         opts = {"samples": a.samples, "share": a.share} if arm == "best" else {}
         r = jsched.solve(instance, method=arm, time_limit=time_limit, workers=a.workers, objective=objective,
-                         seed=a.seed, **opts)  # fmt: skip
+                         seed=seed, **opts)  # fmt: skip
         sched = r.schedule
         extra = {k: r.extra.get(k) for k in ("status", "bound", "found_by", "hint_feasible")}
         if arm == "best":
@@ -104,6 +113,22 @@ def run_arm(arm: str, instance, objective: str, time_limit: float, a) -> dict:
     gap = gap_percent(value, bk)
     return {"value": int(value), "makespan": sched.makespan, "gap_percent": None if gap is None else round(gap, 4),
             "seconds": round(time.perf_counter() - t0, 2), **extra}  # fmt: skip
+
+
+def repeated_arm(arm: str, instance, objective: str, time_limit: float, a) -> dict:
+    """``run_arm`` ``a.repeats`` times (seeds ``a.seed`` + k): the first run's fields, ``runs`` (each
+    run's value) and ``value`` / ``gap_percent`` / ``seconds`` of the mean."""
+    runs = [run_arm(arm, instance, objective, time_limit, a, a.seed + k) for k in range(a.repeats)]
+    if len(runs) == 1:
+        return runs[0]
+    value = float(np.mean([r["value"] for r in runs]))
+    gap = gap_percent(value, best_known(instance) if objective == "makespan" else None)
+    return {**runs[0], "value": round(value, 2), "gap_percent": None if gap is None else round(gap, 4),
+            "seconds": round(float(np.mean([r["seconds"] for r in runs])), 2), "runs": [r["value"] for r in runs]}
+
+
+def runs_of(arm_row: dict) -> list:
+    return arm_row.get("runs", [arm_row["value"]])
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -119,6 +144,12 @@ def summarise(rows: list[dict]) -> dict:
     for other in ("cpsat", "in_graph"):
         d = np.array([r["best"]["value"] - r[other]["value"] for r in rows])
         out[f"best_vs_{other}"] = {"wins": int((d < 0).sum()), "ties": int((d == 0).sum()), "losses": int((d > 0).sum())}
+    if any(len(runs_of(r[arm])) > 1 for r in rows for arm in ("best", "cpsat")):
+        for arm in ("best", "cpsat"):
+            spread = [100 * (max(runs_of(r[arm])) - min(runs_of(r[arm]))) / r[arm]["value"] for r in rows]
+            out[arm]["mean_spread_percent"] = round(float(np.mean(spread)), 4)
+        out["clear_wins"] = sum(max(runs_of(r["best"])) < min(runs_of(r["cpsat"])) for r in rows)
+        out["clear_losses"] = sum(min(runs_of(r["best"])) > max(runs_of(r["cpsat"])) for r in rows)
     d = np.array([r["best"]["value"] - r["cpsat"]["value"] for r in rows])
     if (d != 0).sum() >= 6:
         from scipy.stats import wilcoxon
@@ -146,7 +177,14 @@ def figure(results: dict):
                 y = [100 * (r[arm]["value"] / max(r["cpsat"]["value"], 1) - 1) for r in rows]
             else:
                 y = [r[arm]["gap_percent"] for r in rows]
-            ax.bar(x + (j - 1) * 0.27, y, 0.27, label=arm)
+            err = None
+            if s != "tardiness" and any("runs" in r[arm] for r in rows):  # the runs' range around the mean
+                lo = [r[arm]["gap_percent"] - gap_percent(min(runs_of(r[arm])), best_known(load(r["instance"])))
+                      for r in rows]  # fmt: skip
+                hi = [gap_percent(max(runs_of(r[arm])), best_known(load(r["instance"]))) - r[arm]["gap_percent"]
+                      for r in rows]  # fmt: skip
+                err = [lo, hi]
+            ax.bar(x + (j - 1) * 0.27, y, 0.27, yerr=err, capsize=2, label=arm)
         ax.set_xticks(x, [r["instance"] for r in rows], fontsize=7)
         t = rows[0]["time_limit"]
         ax.set_ylabel("% vs CP-SAT alone" if s == "tardiness" else "gap to best known %")
@@ -173,10 +211,12 @@ def main() -> None:
     ap.add_argument("--fjsp-time-limit", type=float, default=30.0, help="seconds per arm on mk01-mk10")
     ap.add_argument("--tardiness-time-limit", type=float, default=30.0, help="seconds per arm on the tardiness instances")
     ap.add_argument("--tardiness", type=int, default=5, help="generated instances per shape (15x15, 20x15); 0: none")
-    ap.add_argument("--instances", default=None, help="comma-separated benchmark names instead of ta01,ta06,...,ta76,mk01-mk10")
+    ap.add_argument("--instances", default=None,
+                    help="comma-separated benchmark names, or 'taillard' / 'brandimarte' (default: both sets)")
     ap.add_argument("--workers", type=int, default=2, help="CP-SAT threads (best and cpsat)")
     ap.add_argument("--samples", type=int, default=128, help="learned samples per call (best and in_graph)")
     ap.add_argument("--share", type=float, default=0.1, help="best's share of the time for its in-graph part")
+    ap.add_argument("--repeats", type=int, default=1, help="runs of each CP-SAT arm (best, cpsat) per instance")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="bench/results/portfolio.json")
     ap.add_argument("--plot", action="store_true", help="only draw OUT's figure (OUT with .png): per-instance values by arm")
@@ -186,7 +226,10 @@ def main() -> None:
         print("wrote", os.path.splitext(a.out)[0] + ".png")
         return
 
-    names = a.instances.split(",") if a.instances else TAILLARD + BRANDIMARTE
+    if a.repeats < 1:
+        ap.error("--repeats must be >= 1")
+    sets = {"taillard": TAILLARD, "brandimarte": BRANDIMARTE, None: TAILLARD + BRANDIMARTE}
+    names = sets[a.instances] if a.instances in sets else a.instances.split(",")
     jobs = []  # (set, instance, objective, time limit)
     for name in names:
         inst = load(name)
@@ -196,6 +239,8 @@ def main() -> None:
 
     command = " ".join(["python bench/portfolio.py", *sys.argv[1:]])
     settings = {"workers": a.workers, "samples": a.samples, "share": a.share, "seed": a.seed}
+    if a.repeats > 1:
+        settings["repeats"] = a.repeats
     done = {}
     if os.path.exists(a.out):
         old = json.load(open(a.out))
@@ -212,7 +257,10 @@ def main() -> None:
         warm_up(inst, a.samples)
         row["warm_up_seconds"] = round(time.perf_counter() - t0, 2)
         for arm in ARMS:
-            row[arm] = run_arm(arm, inst, objective, limit, a)
+            if arm == "in_graph":
+                row[arm] = run_arm(arm, inst, objective, limit, a, a.seed)
+            else:
+                row[arm] = repeated_arm(arm, inst, objective, limit, a)
         row["load_average"] = round(os.getloadavg()[0], 2)  # 1-minute, after the arms: other load on the machine
         rows.append(row)
         print(f"{inst.name:>14} {objective}: " + "  ".join(f"{arm} {row[arm]['value']}" for arm in ARMS), flush=True)

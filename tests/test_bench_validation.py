@@ -106,3 +106,18 @@ def test_hh_validation_makespans_are_of_validated_schedules(monkeypatch):
     monkeypatch.setattr(Policy, "solve_many", lambda self, *a: [(s * 0, m, r, d) for s, m, r, d in real(self, *a)])
     with pytest.raises(ScheduleError):  # an infeasible schedule never reaches a figure
         hh_validation.agent_makespans(path, insts)
+
+
+def test_portfolio_bench_compares_repeated_runs_by_their_means_and_ranges():
+    import portfolio
+
+    def row(name, best, cpsat):
+        arm = lambda runs: {"value": sum(runs) / len(runs), "gap_percent": None, "runs": runs}  # noqa: E731
+        return {"instance": name, "best": {**arm(best), "in_graph_start": 999}, "cpsat": arm(cpsat),
+                "in_graph": {"value": 999, "gap_percent": None}}  # fmt: skip
+
+    s = portfolio.summarise([row("a", [10, 11], [12, 13]), row("b", [10, 13], [11, 12]), row("c", [12, 12], [10, 11])])
+    assert s["best_vs_cpsat"] == {"wins": 1, "ties": 1, "losses": 1}
+    assert (s["clear_wins"], s["clear_losses"]) == (1, 1)
+    assert s["best"]["mean_spread_percent"] == round(100 * (1 / 10.5 + 3 / 11.5 + 0) / 3, 4)
+    assert portfolio.runs_of({"value": 7}) == [7]
