@@ -11,6 +11,13 @@ schedule passes the validator. Writes ``--out`` (JSON). The report's figures
 copied to ``hh_JxM.msgpack``):
 
     PYTHONPATH=. python bench/hh_validation.py --candidates 3M=DIR,eq=DIR --instances 300
+
+``bench/results/hh_validation_seeds.json`` adds training seeds 1-4 of the ``eq`` runs (``s1`` ...
+``s4``, same command with ``--seed K``) at the six sizes whose run takes under 10 minutes, on 1,000
+instances (numpy seeds 20000-20999); 50x20 and 100x20 (27 and 51 min per run) keep the picks above:
+
+    PYTHONPATH=. python bench/hh_validation.py --candidates 3M=DIR,eq=DIR,s1=DIR,s2=DIR,s3=DIR,s4=DIR \
+        --sizes 15x15,20x15,20x20,30x15,30x20,50x15 --instances 1000 --out bench/results/hh_validation_seeds.json
 """
 
 from __future__ import annotations
