@@ -115,10 +115,10 @@ def run_arm(arm: str, instance, objective: str, time_limit: float, a, seed: int)
             "seconds": round(time.perf_counter() - t0, 2), **extra}  # fmt: skip
 
 
-def repeated_arm(arm: str, instance, objective: str, time_limit: float, a) -> dict:
-    """``run_arm`` ``a.repeats`` times (seeds ``a.seed`` + k): the first run's fields, ``runs`` (each
-    run's value) and ``value`` / ``gap_percent`` / ``seconds`` of the mean."""
-    runs = [run_arm(arm, instance, objective, time_limit, a, a.seed + k) for k in range(a.repeats)]
+def repeated_arm(arm: str, instance, objective: str, time_limit: float, a, repeats: int) -> dict:
+    """``run_arm`` ``repeats`` times (seeds ``a.seed`` + k); one run as is, several as the first
+    run's fields, ``runs`` (each run's value) and ``value`` / ``gap_percent`` / ``seconds`` of the mean."""
+    runs = [run_arm(arm, instance, objective, time_limit, a, a.seed + k) for k in range(repeats)]
     if len(runs) == 1:
         return runs[0]
     value = float(np.mean([r["value"] for r in runs]))
@@ -172,18 +172,16 @@ def figure(results: dict):
         rows = [r for r in results["rows"] if r["set"] == s]
         ax = fig.add_subplot(len(sets), 1, k + 1)
         x = np.arange(len(rows))
+        known = [best_known(load(r["instance"])) for r in rows] if s != "tardiness" else None
         for j, arm in enumerate(ARMS):
             if s == "tardiness":
                 y = [100 * (r[arm]["value"] / max(r["cpsat"]["value"], 1) - 1) for r in rows]
             else:
                 y = [r[arm]["gap_percent"] for r in rows]
             err = None
-            if s != "tardiness" and any("runs" in r[arm] for r in rows):  # the runs' range around the mean
-                lo = [r[arm]["gap_percent"] - gap_percent(min(runs_of(r[arm])), best_known(load(r["instance"])))
-                      for r in rows]  # fmt: skip
-                hi = [gap_percent(max(runs_of(r[arm])), best_known(load(r["instance"]))) - r[arm]["gap_percent"]
-                      for r in rows]  # fmt: skip
-                err = [lo, hi]
+            if known and any("runs" in r[arm] for r in rows):  # the runs' range around the mean
+                err = [[r[arm]["gap_percent"] - gap_percent(min(runs_of(r[arm])), bk) for r, bk in zip(rows, known)],
+                       [gap_percent(max(runs_of(r[arm])), bk) - r[arm]["gap_percent"] for r, bk in zip(rows, known)]]
             ax.bar(x + (j - 1) * 0.27, y, 0.27, yerr=err, capsize=2, label=arm)
         ax.set_xticks(x, [r["instance"] for r in rows], fontsize=7)
         t = rows[0]["time_limit"]
@@ -257,10 +255,7 @@ def main() -> None:
         warm_up(inst, a.samples)
         row["warm_up_seconds"] = round(time.perf_counter() - t0, 2)
         for arm in ARMS:
-            if arm == "in_graph":
-                row[arm] = run_arm(arm, inst, objective, limit, a, a.seed)
-            else:
-                row[arm] = repeated_arm(arm, inst, objective, limit, a)
+            row[arm] = repeated_arm(arm, inst, objective, limit, a, 1 if arm == "in_graph" else a.repeats)
         row["load_average"] = round(os.getloadavg()[0], 2)  # 1-minute, after the arms: other load on the machine
         rows.append(row)
         print(f"{inst.name:>14} {objective}: " + "  ".join(f"{arm} {row[arm]['value']}" for arm in ARMS), flush=True)
