@@ -397,6 +397,30 @@ def test_train_model_predictor_and_resume(dataset, tmp_path, tiny):
     assert via_api["updates"] == 1 and load_model(via_api["model"]).meta["seed"] == 0
 
 
+def test_data_trend_bench_splits_pool_validation_and_test(dataset, tmp_path, monkeypatch):
+    import json
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import rho_data
+
+    out = tmp_path / "trend.json"
+    args = ["--dataset", dataset, "--val", "1", "--test", "1", "--sizes", "1", "--seeds", "0,1", "--epochs", "2", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", ["rho_data.py", *args])
+    rho_data.main()
+    doc = json.loads(out.read_text())
+    assert (doc["pool"], doc["validation"], doc["test"]) == ([0], [1], [2])  # by seed: pool, validation, test
+    assert [(r["instances"], r["seed"]) for r in doc["rows"]] == [(1, 0), (1, 1)]
+    assert all(0 <= r["test"]["accuracy"] <= 1 and r["test"]["n"] == doc["keep_all"]["n"] > 0 for r in doc["rows"])
+    monkeypatch.setattr(sys, "argv", ["rho_data.py", *args, "--plot"])
+    rho_data.main()
+    assert (tmp_path / "trend.png").stat().st_size > 0
+    monkeypatch.setattr(sys, "argv", ["rho_data.py", *args[:-2], "--sizes", "2", "--out", str(out)])
+    with pytest.raises(SystemExit, match="leave 1 to train on"):
+        rho_data.main()
+
+
 def test_model_errors(tmp_path, tiny):
     dl = method.shipped_model("start_delay")
     assert load_model(dl, "start_end_delay").objective == "start_delay"  # the delay objectives share a model
