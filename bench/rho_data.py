@@ -106,6 +106,8 @@ def plot(path: str) -> None:
     ax.plot(ns, [doc["summary"][str(n)]["mean"] for n in ns], "-o", label="mean")
     ax.axhline(doc["keep_all"]["accuracy"], color="grey", ls="--", label="keep all")
     ax.set_xscale("log")
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.minorticks_off()
     ax.set_xlabel("training instances")
     ax.set_ylabel(f"label accuracy on {len(doc['test'])} test instances")
     ax.set_title(f"L-RHO {doc['setting']}: accuracy vs training data")

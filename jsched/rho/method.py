@@ -59,7 +59,7 @@ class Config:
 
 def shipped_model(objective: str) -> str:
     """The shipped L-RHO model for ``objective`` (one for makespan, one for the delay objectives)."""
-    return os.path.join(ASSETS, "lrho-mk-400.msgpack" if objective == "makespan" else "lrho-dl-small.msgpack")
+    return os.path.join(ASSETS, "lrho-mk-400.msgpack" if objective == "makespan" else "lrho-dl-400.msgpack")
 
 
 def solve(instance, config: Config, key) -> Result:
