@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 
+import jax
 import numpy as np
 
 import jsched
@@ -64,7 +65,7 @@ def main() -> None:
                                    out=os.path.join(tmp, f"run-{n}-{seed}"), overwrite=True, progress=False)  # fmt: skip
                 model = load_model(run["model"])
                 logits = LRHONet(model.config.hidden).apply({"params": model.params}, *normalise(test_arrays, model.norm))
-                m = _metrics(1 / (1 + np.exp(-np.asarray(logits))), test_arrays)
+                m = _metrics(np.asarray(jax.nn.sigmoid(logits)), test_arrays)
                 val_acc = model.meta["val"]["accuracy"]
                 rows.append({"instances": n, "seed": seed, "epoch": model.meta["epoch"], "val_accuracy": val_acc, "test": m})
                 print(f"n={n:3d} seed={seed}: epoch {model.meta['epoch']:3d}  validation {val_acc:.3f}  test {m['accuracy']:.3f} "
