@@ -8,11 +8,14 @@ default RHO N times (seeds 0..N-1; ``default-rK`` rows) for its run-to-run sprea
 per method the instances where it beats / loses to default and a paired Wilcoxon p-value.
 ``--candidate CKPT`` adds a second model as ``lrho-cand``; ``--thresholds T,...`` adds the model at
 other fixing thresholds (``lrho@T``; ``lrho`` is 0.5); ``--breakdowns LEVEL`` runs all under
-the same breakdowns. Held-out test seeds are 0-99; models train and validate on 100+.
+the same breakdowns, ``--noise P`` under observation noise (the online settings); ``--objective``
+overrides the setting's (e.g. start_end_delay on a delay setting). Held-out test seeds are 0-99;
+models train and validate on 100+.
 
     nice -n 10 python bench/rho.py --setting mk-400 --seeds 0-2 --H 40 --S 15 --T 5 --stop-after 0.5 --workers 1 --repeats 2
 
-Writes ``bench/results/rho-SETTING.json`` and ``.csv``.
+Writes ``bench/results/rho-SETTING[-OBJECTIVE][-noiseP][-breakdowns-LEVEL].json`` and ``.csv`` (the suffixes
+when those options are given).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from jsched.errors import SolverError
 from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
+from jsched.rho.method import OBJECTIVES as VARIANT_OBJECTIVES
 from jsched.rho.method import VARIANTS, shipped_model
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
@@ -48,7 +52,7 @@ def main() -> None:
     ap.add_argument("--stop-after", type=float, default=0.5)
     ap.add_argument("--p", type=float, default=0.5)
     ap.add_argument("--oracle-k", type=int, default=3)
-    ap.add_argument("--oracle-pick", choices=("overlap", "objective"), default="overlap",
+    ap.add_argument("--oracle-pick", choices=("overlap", "objective", "min-change"), default="overlap",
                     help="oracle trial kept (as the model's training labels were collected)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--pack", action="store_true", help="makespan windows: Cmax, then the sum of ends at that Cmax")
@@ -59,13 +63,21 @@ def main() -> None:
     ap.add_argument("--thresholds", default="", help="the model also at these keep-probability thresholds ('lrho@T')")
     ap.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
                     help="machine breakdowns at this level, seeded per instance (every method sees the same)")  # fmt: skip
+    ap.add_argument("--noise", type=float, default=0.0,
+                    help="observation noise: probability that a later window operation's durations are perturbed")  # fmt: skip
+    ap.add_argument("--objective", choices=sorted(VARIANT_OBJECTIVES), default=None, help="default: the setting's")
     ap.add_argument("--repeats", type=int, default=1, help="runs of default RHO (seeds 0..N-1) for its spread")
     ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
     ap.add_argument("--processes", type=int, default=1, help="instances run in parallel (each runs every method)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
 
-    objective = SETTINGS[a.setting][2]
+    if not 0 <= a.noise <= 1:
+        ap.error(f"--noise must lie in [0, 1], got {a.noise}")
+    a.objective = a.objective or SETTINGS[a.setting][2]
+    if (a.objective == "makespan") != (SETTINGS[a.setting][2] == "makespan"):
+        ap.error(f"--objective {a.objective} needs a {'makespan' if a.objective == 'makespan' else 'delay'} setting")
+    objective = a.objective
     if a.model is None:  # the shipped checkpoint trained for this objective, as `jsched rho` picks it
         a.model = os.path.relpath(shipped_model(objective))
     seeds = parse_seeds(a.seeds)
@@ -97,10 +109,11 @@ def main() -> None:
 
 def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, dict]:
     """Every method on instance ``seed``: (rows, oracle labels, model probabilities on them)."""
-    objective = SETTINGS[a.setting][2]
+    objective = a.objective
     variants = a.variants.split(",")
     base = RHOConfig(H=a.H, S=a.S, T=a.T, stop_after=a.stop_after, objective=objective, p=a.p,
-                     oracle_k=a.oracle_k, oracle_pick=a.oracle_pick, workers=a.workers, pack=a.pack)  # fmt: skip
+                     oracle_k=a.oracle_k, oracle_pick=a.oracle_pick, workers=a.workers, pack=a.pack,
+                     noise_prob=a.noise)  # fmt: skip
     use_model = a.model != "none" and any(v.startswith("lrho@") or v in ("lrho", "oracle") for v in variants)
     predictors = {"lrho": Predictor(a.model, a.H, objective)} if use_model else {}
     if a.candidate:
@@ -133,7 +146,7 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
                          interrupted=res.n_interrupted))  # fmt: skip
         print(f"seed={seed} {v:10s} obj={res.objective} solve={res.solve_time:.1f}s cpu={cpu:.1f}s "
               f"fixed={res.n_fixed}/{res.n_overlap} events={len(res.events)}", flush=True)  # fmt: skip
-    if not a.no_full and not bd:  # the full problem has no breakdown model
+    if not a.no_full and not bd and not a.noise:  # the full problem has no breakdown or noise model
         t_def = next(r["solve_time"] for r in rows if r["method"] == "default")
         cpu0 = time.process_time()
         try:
@@ -152,7 +165,7 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
     """Summarise the instances done so far; print and (re)write the results files."""
     rows = [r for s in seeds for r in results[s][0]]
     acc_lab = [x for s in seeds for x in results[s][1]]
-    objective = SETTINGS[a.setting][2]
+    objective = a.objective
     methods = list(dict.fromkeys(r["method"] for r in rows))
     # A method without a solution on an instance (cpsat-full: objective None) is averaged over the others.
     mean = {m: {k: float(np.mean([r[k] for r in rows if r["method"] == m and r[k] is not None] or [np.nan]))
@@ -173,7 +186,8 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
         for k in results[seeds[0]][2]:
             probs = np.concatenate([p for s in seeds for p in results[s][2][k]])
             acc[k] = label_metrics(probs, lab, np.ones(len(lab), bool))
-    print(f"\n{a.setting}{' breakdowns ' + a.breakdowns if a.breakdowns else ''}: {len(seeds)} instances {seeds}, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
+    online = (f" breakdowns {a.breakdowns}" if a.breakdowns else "") + (f" noise {a.noise:g}" if a.noise else "")
+    print(f"\n{a.setting}{online}: {len(seeds)} instances {seeds}, (H, S, T, stop) = ({a.H}, {a.S}, {a.T}, {a.stop_after}), "
           f"objective {objective}, {a.workers} CP-SAT workers")  # fmt: skip
     print(f"{'method':12s} {'objective':>10s} {'solve s':>9s} {'TI%':>7s} {'OI%':>7s} {'cpu s':>8s} {'TI-cpu%':>8s}")
     for s in summary:
@@ -187,7 +201,7 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
     for k, m in acc.items():
         print(f"{k} label accuracy {m['accuracy']:.3f} (all-keep {m['keep_rate']:.3f}, precision "
               f"{m['precision']:.3f}, recall {m['recall']:.3f}, n={m['n']})")  # fmt: skip
-    out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-{a.setting}.json")
+    out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-{_name(a)}.json")
     write_json_atomic(out, {"args": vars(a), "summary": summary, "default_spread": spread,
                             "label_accuracy": acc or None, "runs": rows,
                             "wall_seconds": wall})  # fmt: skip
@@ -196,6 +210,16 @@ def report(a: argparse.Namespace, seeds: list[int], results: dict, wall: float) 
         w.writeheader()
         w.writerows(rows)
     print(f"wrote {out}")
+
+
+def _name(a: argparse.Namespace) -> str:
+    """The results file stem: the setting, then the objective, noise and breakdowns when not the setting's."""
+    name = a.setting
+    if a.objective != SETTINGS[a.setting][2]:
+        name += f"-{a.objective.replace('_', '-')}"
+    if a.noise:
+        name += f"-noise{a.noise:g}"
+    return name + (f"-breakdowns-{a.breakdowns}" if a.breakdowns else "")
 
 
 def _paired(rows: list[dict], method: str, seeds: list[int]) -> dict:

@@ -11,6 +11,8 @@ collect`` (training-pool seeds, 100+), none is a ``bench/rho.py`` test seed.
     python bench/rho_data.py --dataset mk400-a.npz,mk400-b.npz --val 3 --test 4 --sizes 2,5,10,21 --seeds 0,1
 
 Writes ``bench/results/rho-data-SETTING.json``; ``--plot`` draws it (accuracy vs instances).
+``--score A.msgpack,B.msgpack`` only scores those models on the last ``--val`` instances (a
+training run's validation instances: how a shipped model is chosen) beside "keep all".
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--out", default=None)
     ap.add_argument("--plot", action="store_true", help="only draw OUT's figure (OUT with .png)")
+    ap.add_argument("--score", default=None, help="only score these checkpoints (comma-separated) on the last --val instances")
     a = ap.parse_args()
 
     arrays, meta = merge_datasets([load_dataset(p.strip()) for p in a.dataset.split(",") if p.strip()])
+    if a.score:
+        return score(arrays, a.val, a.score.split(","))
     out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-data-{meta['setting']}.json")
     if a.plot:
         return plot(out)
@@ -64,8 +69,7 @@ def main() -> None:
                 run = jsched.train("lrho", seed=seed, dataset=data, val_fraction=a.val / (n + a.val), epochs=a.epochs,
                                    out=os.path.join(tmp, f"run-{n}-{seed}"), overwrite=True, progress=False)  # fmt: skip
                 model = load_model(run["model"])
-                logits = LRHONet(model.config.hidden).apply({"params": model.params}, *normalise(test_arrays, model.norm))
-                m = _metrics(np.asarray(jax.nn.sigmoid(logits)), test_arrays)
+                m = _metrics(_probabilities(model, test_arrays), test_arrays)
                 val_acc = model.meta["val"]["accuracy"]
                 rows.append({"instances": n, "seed": seed, "epoch": model.meta["epoch"], "val_accuracy": val_acc, "test": m})
                 print(f"n={n:3d} seed={seed}: epoch {model.meta['epoch']:3d}  validation {val_acc:.3f}  test {m['accuracy']:.3f} "
@@ -83,6 +87,22 @@ def main() -> None:
     with atomic_path(out, suffix=".json") as tmp_out, open(tmp_out, "w") as fh:
         json.dump(doc, fh, indent=1)
     print(f"wrote {out}")
+
+
+def score(arrays: dict, n_val: int, paths: list[str]) -> None:
+    """Print each model's label metrics on the last ``n_val`` instances, and keep-all's."""
+    val = np.unique(arrays["instance"])[-n_val:]
+    data = _instances(arrays, val)
+    print(f"validation instances {val.tolist()}: keep-all accuracy {_metrics(np.ones(data['labels'].shape), data)['accuracy']:.3f}")
+    for path in paths:
+        m = _metrics(_probabilities(load_model(path.strip()), data), data)
+        print(f"{path.strip()}: accuracy {m['accuracy']:.3f} (precision {m['precision']:.3f}, recall {m['recall']:.3f}, n={m['n']})")
+
+
+def _probabilities(model, arrays: dict) -> np.ndarray:
+    """A model's keep probabilities on a dataset's windows."""
+    logits = LRHONet(model.config.hidden).apply({"params": model.params}, *normalise(arrays, model.norm))
+    return np.asarray(jax.nn.sigmoid(logits))
 
 
 def _instances(arrays: dict, seeds: np.ndarray) -> dict:

@@ -235,6 +235,20 @@ def test_pack_then_packs_ends_at_the_same_cmax():
     assert packed.end.sum() <= plain.end.sum()
 
 
+def test_keep_holds_cmax_and_keeps_the_most_machines():
+    f = random_fjsp(np.random.default_rng(5))
+    plain = cpsat.solve(f, options=ONE)
+    other = {int(r): int(np.flatnonzero(f.eligible[r])[-1]) for r in range(f.n_ops)}  # each op's last machine
+    kept = cpsat.solve(f, keep=other, options=ONE)
+    assert kept.objective == plain.objective == kept.end.max()
+    n_kept = sum(int(kept.machine[r] == m) for r, m in other.items())
+    assert n_kept >= sum(int(plain.machine[r] == m) for r, m in other.items())
+    same = cpsat.solve(f, keep=dict(enumerate(plain.machine.tolist())), options=ONE)  # reachable: keeps all
+    assert np.array_equal(same.machine, plain.machine) and same.objective == plain.objective
+    with pytest.raises(SolverError, match="keep is a second phase"):
+        cpsat.solve(f, keep=other, pack=True, options=ONE)
+
+
 def test_deterministic_search_repeats_with_two_workers():
     f = random_fjsp(np.random.default_rng(6))
     opts = cpsat.CPSatOptions(time_limit=20.0, num_workers=2, deterministic=True)

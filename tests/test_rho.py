@@ -152,9 +152,11 @@ def test_oracle_labels_hand_made():
         job_ready=np.zeros(2, np.int64),
         machine_ready=np.zeros(2, np.int64),
     )
-    for pick in ("overlap", "objective"):
+    for pick in ("overlap", "objective", "min-change"):
         cfg = RHOConfig(oracle_k=3, oracle_pick=pick, **FAST)
         assert oracle_labels(st, cfg).tolist() == [1, 0]
+    with pytest.raises(JSchedError, match="min-change applies to the makespan"):
+        RHOConfig(oracle_pick="min-change", objective="start_delay")
 
 
 def test_oracle_fixes_its_labels(tiny):
@@ -421,6 +423,43 @@ def test_data_trend_bench_splits_pool_validation_and_test(dataset, tmp_path, mon
         rho_data.main()
 
 
+def test_data_trend_bench_scores_given_models(dataset, tmp_path, monkeypatch, capsys):
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import rho_data
+
+    model = api.train("lrho", dataset=dataset, out=str(tmp_path / "run"), epochs=1, hidden=8, progress=False)["model"]
+    monkeypatch.setattr(sys, "argv", ["rho_data.py", "--dataset", dataset, "--val", "1", "--score", model])
+    rho_data.main()
+    out = capsys.readouterr().out
+    assert "validation instances [2]: keep-all accuracy" in out and f"{model}: accuracy" in out
+
+
+def test_rho_bench_online_settings(tmp_path, monkeypatch):
+    import json
+    import sys
+    from argparse import Namespace
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import rho as rho_bench
+
+    out = tmp_path / "b.json"
+    args = ["--setting", "tiny", "--seeds", "0", "--H", "8", "--S", "4", "--T", "1", "--workers", "1",
+            "--variants", "default", "--model", "none", "--no-full", "--noise", "0.3", "--out", str(out)]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", ["rho.py", *args])
+    rho_bench.main()
+    doc = json.loads(out.read_text())
+    assert doc["args"]["noise"] == 0.3 and doc["args"]["objective"] == "makespan" and len(doc["runs"]) == 1
+    name = rho_bench._name(Namespace(setting="dl-400", objective="start_end_delay", noise=0.2, breakdowns="low"))
+    assert name == "dl-400-start-end-delay-noise0.2-breakdowns-low"
+    monkeypatch.setattr(sys, "argv", ["rho.py", "--setting", "tiny", "--objective", "start_delay"])
+    with pytest.raises(SystemExit):
+        rho_bench.main()
+
+
 def test_model_errors(tmp_path, tiny):
     dl = method.shipped_model("start_delay")
     assert load_model(dl, "start_end_delay").objective == "start_delay"  # the delay objectives share a model
@@ -436,8 +475,10 @@ def test_shipped_models_solve(tiny):
     r = api.solve(tiny, method="lrho", seed=3, **FAST)
     assert r.method == "lrho" and r.extra["fixed_ops"] > 0 and r.objective == r.makespan
     d = generators.delay_instance(np.random.default_rng(0), 4, 3, 6)
-    r = api.solve(d, method="lrho", objective="start_delay", **FAST)
-    assert r.objective == r.extra["objective"] and "objective_name=start_delay" in r.line()
+    for objective in ("start_delay", "start_end_delay"):
+        assert load_model(method.shipped_model(objective)).objective == objective  # each objective's own labels
+        r = api.solve(d, method="lrho", objective=objective, **FAST)
+        assert r.objective == r.extra["objective"] and f"objective_name={objective}" in r.line()
 
 
 # ------------------------------------------------------------------ CLI

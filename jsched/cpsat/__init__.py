@@ -8,7 +8,9 @@ due dates total / weighted tardiness, tardy jobs and maximum lateness. For windo
 takes ``ops`` (a subset), a :class:`Boundary` (earliest starts left by executed operations),
 ``hints`` (warm start; a complete one also sets the objective's own variables, so CP-SAT
 takes it as its first solution: ``CPSatResult.hint_status``), ``fix`` (enforced
-machines/starts), ``allowed`` (machines down), ``blocked`` intervals and ``pack`` (Cmax, then the sum of ends at that Cmax). :class:`CPSatOptions` sets the time
+machines/starts), ``allowed`` (machines down), ``blocked`` intervals, ``pack`` (Cmax, then the sum
+of ends at that Cmax) and ``keep`` (Cmax, then the most operations on given machines at that
+Cmax: L-RHO's minimum-change oracle). :class:`CPSatOptions` sets the time
 limit, the workers (explicit: CP-SAT's default takes every core), the seed, an early stop without
 improvement and the log. A complete solve returns a validated ``Schedule``; no solution raises
 ``SolverError``.
@@ -131,6 +133,7 @@ def solve(
     allowed: np.ndarray | None = None,
     blocked: Sequence[tuple[int, int, int]] = (),
     pack: bool = False,
+    keep: Mapping[int, int] | None = None,
     options: CPSatOptions = CPSatOptions(),
 ) -> CPSatResult:
     """Build and solve the CP-SAT model of ``instance`` (or of the window ``ops``).
@@ -148,6 +151,9 @@ def solve(
             end times at that Cmax, hinted with the first solution, for at most the first
             phase's time (at least 0.1 s) within ``time_limit``: a window's operations are also
             packed early (a rolling-horizon choice; ``objective`` and ``bound`` are Cmax's).
+        keep: makespan only, ``{op: machine}``: lexicographic like ``pack``, but the second phase
+            maximises the number of these operations on their given machine at the first
+            phase's Cmax (which operations must move to reach it; not with ``pack``).
         options: :class:`CPSatOptions`.
 
     Returns:
@@ -162,6 +168,8 @@ def solve(
         raise SolverError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if objective in DUE_DATE_OBJECTIVES:
         require_due_dates(f, f"objective {objective}")
+    if keep is not None and (pack or objective != "makespan"):
+        raise SolverError("keep is a second phase of the makespan objective, without pack")
     rows = _check_ops(f, ops)
     elig = f.eligible if allowed is None else f.eligible & np.asarray(allowed, bool)
     fixed = _as_assignment(f, fix)
@@ -239,8 +247,19 @@ def solve(
     complete = _add_hints(model, f, rows, hinted, start, presence, aux)
     res = _run(model, f, rows, objective, start, presence, options, t0, complete)
     if pack and objective == "makespan":
-        res = _pack(model, f, rows, start, end, presence, aux[0][0], res, options, t0)
+        res = _second_phase(model, f, rows, start, presence, aux[0][0], res, options, t0,
+                            minimize=sum(end[int(r)] for r in rows))  # fmt: skip
+    lits = _keep_literals(presence, keep or {})
+    if lits:
+        res = _second_phase(model, f, rows, start, presence, aux[0][0], res, options, t0, minimize=-sum(lits))
     return res
+
+
+def _keep_literals(presence: dict, keep: Mapping[int, int]) -> list:
+    """Presence literals 'op r on machine keep[r]' of the ops that have a machine choice there
+    (an op with one allowed machine keeps it or cannot, whatever the solve)."""
+    return [presence[int(r)][int(m)] for r, m in keep.items()
+            if int(r) in presence and presence[int(r)].get(int(m)) is not None]  # fmt: skip
 
 
 # ---------------------------------------------------------------- helpers
@@ -388,16 +407,17 @@ def _add_hints(model, f, rows, hinted, start, presence, aux) -> bool | None:
     return True
 
 
-def _pack(model, f, rows, start, end, presence, cmax, first: CPSatResult, options: CPSatOptions, t0) -> CPSatResult:
-    """Second, lexicographic phase of ``pack``: at the first phase's Cmax, minimise the sum of
-    end times, hinted with the first solution, for at most the first phase's own time (and
+def _second_phase(model, f, rows, start, presence, cmax, first: CPSatResult, options: CPSatOptions, t0,
+                  minimize) -> CPSatResult:
+    """Lexicographic second phase (``pack``, ``keep``): at the first phase's Cmax, minimise
+    ``minimize``, hinted with the first solution, for at most the first phase's own time (and
     within the time limit); the first solution is kept if nothing better is found."""
     spent = time.perf_counter() - t0
     budget = max(spent, 0.1) if options.time_limit is None else min(max(spent, 0.1), options.time_limit - spent)
     if budget <= 0.01:
         return first
     model.add(cmax <= int(first.objective))
-    model.minimize(sum(end[int(r)] for r in rows))
+    model.minimize(minimize)
     model.clear_hints()
     _add_hints(model, f, rows, {int(r): (int(m), int(st)) for r, m, st in zip(rows, first.machine, first.start)},
                start, presence, [])  # fmt: skip

@@ -3,6 +3,11 @@
 
 Times are relative to the window's earliest possible start, so that features stay stationary
 along the horizon (standardised per feature, a late window would otherwise look out of range).
+
+Under observation noise the features read the current observation (``WindowState.instance``):
+``prev_p`` is the duration now observed on the previous machine and ``prev_end - prev_start``
+the one the previous plan used, the two observations the paper's noise features (its Table 9)
+re-evaluate; a noise model is this feature set trained on labels collected under noise.
 """
 
 from __future__ import annotations

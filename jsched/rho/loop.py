@@ -350,8 +350,10 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
     Solves the unrestricted window ``cfg.oracle_k`` times (previous machines as hints, seeds
     ``cfg.seed + 1000 * (trial + 1) + iteration``) and labels from the trial with the most kept
     machines (``oracle_pick='overlap'``) or the best objective (``'objective'``); ties go to the
-    better objective, then the earlier trial. Down machines (``st.machine_up``) are excluded, so
-    an op whose previous machine is down is labelled 0.
+    better objective, then the earlier trial. ``'min-change'`` (makespan): each trial then keeps
+    as many previous machines as its Cmax allows (:func:`jsched.cpsat.solve`'s ``keep``), and the
+    best objective wins, so only operations that had to move for it are labelled 0. Down machines
+    (``st.machine_up``) are excluded, so an op whose previous machine is down is labelled 0.
     """
     ov_mask = st.overlap
     prev_m = st.prev_machine[ov_mask]
@@ -367,6 +369,7 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
             hints=hints,
             allowed=st.allowed(),
             seed_offset=1000 * (trial + 1) + iteration,
+            **({"keep": {r: m for r, (m, _) in hints.items()}} if cfg.oracle_pick == "min-change" else {}),
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
         same = (out.machine[pos] == prev_m).astype(np.int8)
