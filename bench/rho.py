@@ -35,7 +35,7 @@ from jsched.errors import SolverError
 from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
-from jsched.rho.method import OBJECTIVES as VARIANT_OBJECTIVES
+from jsched.rho.method import OBJECTIVES as RHO_OBJECTIVES
 from jsched.rho.method import VARIANTS, shipped_model
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
@@ -65,7 +65,7 @@ def main() -> None:
                     help="machine breakdowns at this level, seeded per instance (every method sees the same)")  # fmt: skip
     ap.add_argument("--noise", type=float, default=0.0,
                     help="observation noise: probability that a later window operation's durations are perturbed")  # fmt: skip
-    ap.add_argument("--objective", choices=sorted(VARIANT_OBJECTIVES), default=None, help="default: the setting's")
+    ap.add_argument("--objective", choices=sorted(RHO_OBJECTIVES), default=None, help="default: the setting's")
     ap.add_argument("--repeats", type=int, default=1, help="runs of default RHO (seeds 0..N-1) for its spread")
     ap.add_argument("--no-full", action="store_true", help="skip the full-problem CP-SAT column")
     ap.add_argument("--processes", type=int, default=1, help="instances run in parallel (each runs every method)")

@@ -12,7 +12,8 @@ collect`` (training-pool seeds, 100+), none is a ``bench/rho.py`` test seed.
 
 Writes ``bench/results/rho-data-SETTING.json``; ``--plot`` draws it (accuracy vs instances).
 ``--score A.msgpack,B.msgpack`` only scores those models on the last ``--val`` instances (a
-training run's validation instances: how a shipped model is chosen) beside "keep all".
+training run's validation instances: how a shipped model is chosen) beside "keep all", with the
+AUC of its keep probabilities (how well they rank kept above moved operations, whatever the threshold).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 
 import jax
 import numpy as np
+from scipy.stats import mannwhitneyu
 
 import jsched
 from jsched.atomic import atomic_path
@@ -94,9 +96,14 @@ def score(arrays: dict, n_val: int, paths: list[str]) -> None:
     val = np.unique(arrays["instance"])[-n_val:]
     data = _instances(arrays, val)
     print(f"validation instances {val.tolist()}: keep-all accuracy {_metrics(np.ones(data['labels'].shape), data)['accuracy']:.3f}")
+    mask = data["overlap"] & data["op_mask"]
+    kept = data["labels"][mask] >= 0.5
     for path in paths:
-        m = _metrics(_probabilities(load_model(path.strip()), data), data)
-        print(f"{path.strip()}: accuracy {m['accuracy']:.3f} (precision {m['precision']:.3f}, recall {m['recall']:.3f}, n={m['n']})")
+        prob = _probabilities(load_model(path.strip()), data)
+        m = _metrics(prob, data)
+        auc = mannwhitneyu(prob[mask][kept], prob[mask][~kept]).statistic / max(int(kept.sum() * (~kept).sum()), 1)
+        print(f"{path.strip()}: accuracy {m['accuracy']:.3f} (precision {m['precision']:.3f}, recall {m['recall']:.3f}, "
+              f"n={m['n']}), AUC {auc:.3f}")  # fmt: skip
 
 
 def _probabilities(model, arrays: dict) -> np.ndarray:

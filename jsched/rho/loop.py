@@ -369,7 +369,7 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
             hints=hints,
             allowed=st.allowed(),
             seed_offset=1000 * (trial + 1) + iteration,
-            **({"keep": {r: m for r, (m, _) in hints.items()}} if cfg.oracle_pick == "min-change" else {}),
+            keep={r: m for r, (m, _) in hints.items()} if cfg.oracle_pick == "min-change" else None,
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
         same = (out.machine[pos] == prev_m).astype(np.int8)

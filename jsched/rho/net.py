@@ -113,7 +113,7 @@ def save_model(path: str, params, norm: dict, config: NetConfig, objective: str,
 
 def load_model(path: str, objective: str | None = None) -> Model:
     """Read a model; CheckpointError when it is unusable or was trained for another objective
-    (makespan vs the delay objectives, which share one model)."""
+    (makespan vs the delay objectives: a delay model loads for either)."""
     stored = load_checkpoint(path, KIND).config
     try:
         cfg = NetConfig(**{k: int(stored[k]) for k in NetConfig.__dataclass_fields__})
