@@ -4,9 +4,11 @@ Issue 18's protocol: every instance of an SD2 test set (``sd2/10x5/001..100``, t
 copy of DANIEL's seed-200 set), gaps to ``reference.csv``'s OR-Tools makespans (1800 s), DANIEL's
 released-model rows (``danielg`` / ``daniels``) and the DF-Meta paper's rows beside ours.
 Methods: the base DANIEL policy (greedy: one rollout; sampling: best of R), Active Search and
-EAS (REINFORCE, ``iterations = R // mu`` batches of ``mu``), ES without meta (theta_0 = the PPO
-policy) and DF-Meta (the shipped meta-trained theta_0). Modes: *greedy* decodes each adaptive
-method's final parameters greedily (ES: after K MC-Mean steps, the paper's headline row);
+EAS (REINFORCE, ``iterations = R // mu`` batches of ``mu``), FOMAML (Active Search from a
+``--fomaml`` theta_0 with its inner learning rate), ES without meta (theta_0 = the PPO policy)
+and DF-Meta (``--theta0``, default the shipped one). Modes: *greedy* decodes each adaptive
+method's final parameters greedily (ES: after K ``--greedy-estimator`` steps, MC-Mean in the
+paper's headline row);
 *sample* returns the best schedule of all its rollouts (ES: MC-Best, the paper's sampling row).
 AS/EAS give both modes from one run. R = K * mu * L + L (greedy ES: K * mu * L + 1).
 
@@ -36,7 +38,7 @@ import numpy as np
 from jsched.dfmeta import baselines, daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import MODEL, load_model
-from jsched.dfmeta.es import DFMetaConfig
+from jsched.dfmeta.es import ESTIMATORS, DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
 from jsched.errors import ScheduleError
 from jsched.instances.arrays import fjsp_params
@@ -47,7 +49,7 @@ from jsched.rollout import RolloutResult, best_schedules, rollout
 from jsched.schedule import write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-METHODS = ("base", "active_search", "eas", "es_no_meta", "dfmeta")
+METHODS = ("base", "active_search", "eas", "fomaml", "es_no_meta", "dfmeta")
 # DF-Meta paper (ICLR 2026), SD2 10x5 gap to OR-Tools in percent
 PAPER_10X5 = {"greedy": {"daniel": 25.20, "eas": 16.65, "es_no_meta": 14.38, "dfmeta": 13.18},
               "sample": {"eas": 8.80, "dfmeta": 6.59}}  # fmt: skip
@@ -94,7 +96,8 @@ def validated_search(inst: Instance, fp, res: baselines.SearchResult, env: Env =
 
 def run_methods(args, inst, seed, policy_params, theta0, todo) -> list[dict]:
     """Rows (method, mode, makespan, rollouts, seconds) of the methods in ``todo`` on one instance and seed."""
-    es = dict(K=args.K, mu=args.mu, L=args.L, sigma=args.sigma, inner_lr=args.inner_lr, inner_optimizer=args.inner_optimizer)
+    es = dict(K=args.K, mu=args.mu, L=args.L, sigma=args.sigma, inner_lr=args.inner_lr, inner_optimizer=args.inner_optimizer,
+              adapt_params=args.adapt_params)  # fmt: skip
     budget = DFMetaConfig(**es).rollouts_per_instance
     iters = max(1, budget // args.mu)
     key = jax.random.key(seed)
@@ -116,6 +119,11 @@ def run_methods(args, inst, seed, policy_params, theta0, todo) -> list[dict]:
         res = _as("policy", iters, args.mu, args.as_lr)(key, fp)
         add("active_search", "sample", validated_search(inst, fp, res), iters * args.mu, t)
         add("active_search", "greedy", greedy(daniel.policy, res.params), iters * args.mu + 1, t)
+    if "fomaml" in todo:  # Active Search from the FOMAML theta_0 with its own inner loop (Adam, its inner_lr)
+        t = time.perf_counter()
+        res = _as("fomaml", iters, args.mu, _FOMAML_LR[0])(key, fp)
+        add("fomaml", "sample", validated_search(inst, fp, res), iters * args.mu, t)
+        add("fomaml", "greedy", greedy(daniel.policy, res.params), iters * args.mu + 1, t)
     if "eas" in todo:
         t = time.perf_counter()
         res = _eas("policy", iters, args.mu, args.eas_lr)(key, fp)
@@ -124,7 +132,7 @@ def run_methods(args, inst, seed, policy_params, theta0, todo) -> list[dict]:
     for name, start in (("es_no_meta", policy_params), ("dfmeta", theta0)):
         if name not in todo:
             continue
-        for mode, est in (("greedy", "mc-mean"), ("sample", "mc-best")):
+        for mode, est in (("greedy", args.greedy_estimator), ("sample", "mc-best")):
             t = time.perf_counter()
             out = adapt_instance(daniel.policy, daniel.ENV, start, inst, DFMetaConfig(**es, estimator=est), key, mode)
             add(name, mode, out.makespan, out.rollouts, t)
@@ -145,6 +153,7 @@ def _eas(params_id, iters, batch, lr):
 
 
 _PARAMS: dict[str, object] = {}
+_FOMAML_LR: list[float] = []
 
 
 def summarise(args, rows: list[dict]) -> dict:
@@ -180,7 +189,8 @@ def summarise(args, rows: list[dict]) -> dict:
                    for m, c in (("greedy", "danielg"), ("sample", "daniels"))}  # fmt: skip
     tests = {}
     for mode in ("greedy", "sample"):
-        for a, b in (("dfmeta", "es_no_meta"), ("dfmeta", "eas"), ("es_no_meta", "eas"), ("dfmeta", "base")):
+        for a, b in (("dfmeta", "es_no_meta"), ("dfmeta", "eas"), ("es_no_meta", "eas"), ("dfmeta", "base"),
+                     ("dfmeta", "fomaml"), ("es_no_meta", "base")):
             pa, pb = per_inst.get((a, mode), {}), per_inst.get((b, mode), {})
             common = sorted(set(pa) & set(pb))
             if len(common) < 5:
@@ -206,10 +216,14 @@ def main():
     ap.add_argument("--sigma", type=float, default=DFMetaConfig.sigma, help="inner ES sigma of both ES methods")
     ap.add_argument("--inner-lr", type=float, default=DFMetaConfig.inner_lr)
     ap.add_argument("--inner-optimizer", default=DFMetaConfig.inner_optimizer)
+    ap.add_argument("--greedy-estimator", default="mc-mean", choices=ESTIMATORS,
+                    help="ES estimator of the greedy rows (the paper: mc-mean; greedy: one greedy decode per individual)")
+    ap.add_argument("--adapt-params", default="", help="regex of the parameters both ES methods adapt ('': all)")
     ap.add_argument("--as-lr", type=float, default=1e-4)
     ap.add_argument("--eas-lr", type=float, default=1e-3)
     ap.add_argument("--model", default=MODEL, help="DANIEL model file")
     ap.add_argument("--theta0", default=THETA0)
+    ap.add_argument("--fomaml", default=None, help="FOMAML theta_0 (`jsched train dfmeta --meta fomaml`), for --methods fomaml")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta-sd2-10x5"), help="output prefix")
     ap.add_argument("--summary-only", action="store_true")
     args = ap.parse_args()
@@ -221,6 +235,13 @@ def main():
     if not args.summary_only:
         _PARAMS["policy"] = params = load_model(args.model)
         theta0 = load_theta0(args.theta0)[0]
+        if "fomaml" in args.methods:
+            if not args.fomaml:
+                raise SystemExit("--methods fomaml needs --fomaml THETA0 (a `jsched train dfmeta --meta fomaml` model)")
+            _PARAMS["fomaml"], cfg, _ = load_theta0(args.fomaml)
+            if cfg.get("meta") != "fomaml":
+                raise SystemExit(f"{args.fomaml} was not meta-trained by fomaml")
+            _FOMAML_LR.append(cfg["inner_lr"])
         have = {(r["instance"], r["seed"], r["method"]) for r in done}
         names = [f"sd2/{args.set}/{k:03d}" for k in range(args.offset + 1, args.offset + args.instances + 1)]
         for seed in args.seeds:

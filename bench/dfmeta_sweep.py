@@ -3,9 +3,10 @@
 Issue 18: with Adam 1e-3 the K = 3 inner steps move every parameter by at most ~3e-3 and theta^K
 samples like theta_0. For each (optimiser, inner lr, sigma) this adapts a start policy (default:
 the shipped DANIEL PPO policy, i.e. ES without meta) on ``--instances`` generated SD2 10x5
-*validation* instances (DANIEL's validation seed 100, not the seed-200 test sets) with MC-Mean
-and the bench's budget, then measures on the same keys for theta_0 and theta^K: the mean
-makespan of ``--eval`` sampled rollouts and the greedy makespan. ``drop_*`` are the relative
+*validation* instances (DANIEL's validation seed 100, not the seed-200 test sets) with
+``--estimator`` (default MC-Mean) over the parameters ``--adapt-params`` selects, at the bench's
+budget, then measures on the same keys for theta_0 and theta^K: the mean makespan of ``--eval``
+sampled rollouts and the greedy makespan. ``drop_*`` are the relative
 decreases in percent (positive: theta^K is better), with the 95% half-width over instances.
 
 Usage: ``nice -n 5 python bench/dfmeta_sweep.py --instances 16 --optimizer adam --inner-lr 1e-2 3e-2
@@ -24,10 +25,12 @@ import time
 import jax
 import numpy as np
 
+from jsched.checkpoint import read_kind
 from jsched.dfmeta import daniel
 from jsched.dfmeta.adapt import adapt_instance
 from jsched.dfmeta.daniel_method import load_model
-from jsched.dfmeta.es import DFMetaConfig
+from jsched.dfmeta.es import ESTIMATORS, DFMetaConfig
+from jsched.dfmeta.method import KIND, load_theta0
 from jsched.errors import ScheduleError
 from jsched.instances.generators import sd2_fjsp_set
 from jsched.rollout import rollout, to_schedules
@@ -68,14 +71,14 @@ def main():
     ap.add_argument("--mu", type=int, default=10)
     ap.add_argument("--L", type=int, default=4)
     ap.add_argument("--eval", type=int, default=32, help="sampled rollouts behind each mean")
+    ap.add_argument("--estimator", default="mc-mean", choices=ESTIMATORS, help="greedy: one greedy decode per individual")
+    ap.add_argument("--adapt-params", default="", help="regex of the parameters the ES adapts ('': all)")
     ap.add_argument("--start", default=None, help="start policy: a DANIEL model or dfmeta theta_0 file (default: the PPO policy)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "dfmeta_sweep.json"))
     args = ap.parse_args()
 
-    if args.start and "theta0" in os.path.basename(args.start):
-        from jsched.dfmeta.method import load_theta0
-
+    if args.start and read_kind(args.start) == KIND:
         theta0 = load_theta0(args.start)[0]
     else:
         theta0 = load_model(args.start)
@@ -84,19 +87,21 @@ def main():
     rows = []
     for opt, lr, sigma in itertools.product(args.optimizer, args.inner_lr, args.sigma):
         cfg = DFMetaConfig(K=args.K, mu=args.mu, L=args.L, sigma=sigma, inner_lr=lr, inner_optimizer=opt,
-                           estimator="mc-mean")  # fmt: skip
+                           estimator=args.estimator, adapt_params=args.adapt_params)  # fmt: skip
         t = time.perf_counter()
-        drop_mean, drop_greedy = [], []
+        drop_mean, drop_greedy, after = [], [], []
         for i, inst in enumerate(insts):
             out = adapt_instance(daniel.policy, daniel.ENV, theta0, inst, cfg, jax.random.key(args.seed + i), "greedy")
             mean_after, greedy_after = policy_quality(out.params, inst, args.eval)
             if greedy_after != out.makespan:
                 raise ScheduleError(f"{inst.name}: greedy decode {greedy_after} != deployed {out.makespan}")
+            after.append((mean_after, greedy_after))
             drop_mean.append(100 * (1 - mean_after / before[i][0]))
             drop_greedy.append(100 * (1 - greedy_after / before[i][1]))
         row = {"optimizer": opt, "inner_lr": lr, "sigma": sigma, "drop_mean_sample": float(np.mean(drop_mean)),
                "ci95_mean_sample": ci95(drop_mean), "drop_greedy": float(np.mean(drop_greedy)),
-               "ci95_greedy": ci95(drop_greedy), "seconds": round(time.perf_counter() - t, 1)}  # fmt: skip
+               "ci95_greedy": ci95(drop_greedy), "mean_sample_after": float(np.mean([a[0] for a in after])),
+               "greedy_after": float(np.mean([a[1] for a in after])), "seconds": round(time.perf_counter() - t, 1)}  # fmt: skip
         rows.append(row)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     result = {"args": vars(args), "budget": cfg.K * cfg.mu * cfg.L + 1, "instances": [i.name for i in insts],

@@ -209,3 +209,36 @@ def test_stepwise_deployment_matches_the_jitted_loop_and_stops_at_the_deadline()
     late = run_adaptation(quadratic, quadratic, cfg, theta, C, key, "greedy", deadline=time.monotonic())
     assert late.steps == 0 and late.rollouts == 3 * 2 + 1 and late.curve == []
     assert late.cost == pytest.approx(float(quadratic(None, theta, C)[0]))
+
+
+def test_adapt_params_moves_only_the_matching_leaves():
+    from jsched.dfmeta.adapt import run_adaptation
+    from jsched.dfmeta.es import merge_params, select_params
+
+    def split(key, params, target):  # both leaves matter; only "head/w" is adapted
+        return quadratic(key, {"w": params["head"]["w"] + params["body"]["w"]}, target)
+
+    theta = {"body": {"w": jnp.full(3, 0.5)}, "head": {"w": jnp.zeros(3)}}
+    assert [float(x[0]) for x in select_params(theta, "head")] == [0.0]
+    back = merge_params(theta, [jnp.ones(3)], "head")
+    np.testing.assert_array_equal(back["head"]["w"], 1.0) and np.testing.assert_array_equal(back["body"]["w"], 0.5)
+    cfg = DFMetaConfig(K=40, mu=32, sigma=0.1, L=1, estimator="nes", inner_lr=0.1, adapt_params="^head/")
+    out = run_adaptation(split, split, cfg, theta, C, jax.random.key(0), "greedy")
+    np.testing.assert_array_equal(out.params["body"]["w"], theta["body"]["w"])  # frozen
+    assert float(jnp.abs(out.params["head"]["w"] + 0.5 - C).max()) < 0.2  # the head alone reached the target
+    with pytest.raises(JSchedError, match="matches no parameter; paths: body/w, head/w"):
+        select_params(theta, "actor")
+    with pytest.raises(JSchedError, match="not a regular expression"):
+        DFMetaConfig(adapt_params="(")
+
+
+def test_greedy_estimator_rolls_the_population_out_greedily():
+    from jsched.dfmeta.adapt import run_adaptation
+
+    def never(key, params, target):
+        raise AssertionError("the greedy estimator must not sample")
+
+    cfg = DFMetaConfig(K=2, mu=8, sigma=0.1, L=4, estimator="greedy", inner_lr=0.1)
+    assert cfg.L == 1 and estimate_fitness(jnp.array([[2.0], [1.0]]), "greedy").tolist() == [2.0, 1.0]
+    out = run_adaptation(never, quadratic, cfg, {"w": jnp.zeros(3)}, C, jax.random.key(0), "greedy")
+    assert out.steps == 2 and out.rollouts == 2 * 8 + 1

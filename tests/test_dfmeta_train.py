@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 
+import jax
+import numpy as np
 import pytest
 
 from jsched import api
 from jsched.dfmeta.daniel_method import MODEL, load_model
 from jsched.dfmeta.es import DFMetaConfig
 from jsched.dfmeta.method import THETA0, load_theta0
-from jsched.errors import CheckpointError
+from jsched.errors import CheckpointError, JSchedError
 from jsched.instances.benchmarks import data_dir
 from jsched.instances.generators import sd2_fjsp
 
@@ -45,7 +47,11 @@ def test_daniel_greedy_and_samples():
     greedy = api.solve(MK01, method="daniel")
     sampled = api.solve(MK01, method="daniel", samples=4, seed=1)
     assert greedy.extra["samples"] == 0 and sampled.extra["samples"] == 4
-    assert greedy.makespan == 45  # the shipped policy's greedy makespan on mk01
+    assert greedy.makespan == 43  # the shipped policy's greedy makespan on mk01
+
+
+def _paths(tree):
+    return [jax.tree_util.keystr(p, simple=True, separator="/") for p, _ in jax.tree_util.tree_leaves_with_path(tree)]
 
 
 def _rows(out):
@@ -72,6 +78,19 @@ def test_train_policy_and_meta_train_smoke_and_resume(tmp_path):
     assert meta["step"] == 2 and cfg["mu"] == 2
     r = api.solve(TINY, method="dfmeta", checkpoint=res["model"], K=1, mu=2, L=1)
     assert r.extra["rollouts"] == 3 and r.extra["theta0"] == "model.msgpack"
+    # meta-learning the actor's output layer only, greedy fitness: every other leaf stays the init's
+    sub = api.train("dfmeta", steps=1, **{**opts, "out": str(tmp_path / "sub")}, adapt_params="actor/Dense_2",
+                    estimator="greedy")  # fmt: skip
+    init, theta0 = load_model(opts["init"]), load_theta0(sub["model"])[0]
+    changed = {k for k, a, b in zip(_paths(init), jax.tree.leaves(init), jax.tree.leaves(theta0)) if not np.array_equal(a, b)}
+    assert changed and all("actor/Dense_2" in k for k in changed)
+    # the FOMAML baseline through the same driver: a theta_0 the ES deployment refuses
+    fo = api.train("dfmeta", steps=1, **{**opts, "out": str(tmp_path / "fomaml")}, meta="fomaml")
+    assert load_theta0(fo["model"])[1]["meta"] == "fomaml" and "mean_sampled_after" in _rows(str(tmp_path / "fomaml"))[0]
+    with pytest.raises(JSchedError, match="FOMAML theta_0"):
+        api.solve(TINY, method="dfmeta", checkpoint=fo["model"], K=1, mu=2, L=1)
+    with pytest.raises(JSchedError, match="meta fomaml trains all parameters"):
+        api.train("dfmeta", steps=1, **{**opts, "out": str(tmp_path / "x")}, meta="fomaml", adapt_params="actor")
 
 
 def test_greedy_mode_and_time_limit():

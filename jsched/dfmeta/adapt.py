@@ -22,7 +22,16 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from jsched.dfmeta.es import DFMetaConfig, make_steps, population_keys, step_keys
+from jsched.dfmeta.es import (
+    DFMetaConfig,
+    make_steps,
+    merge_params,
+    population_keys,
+    population_rollout,
+    select_params,
+    step_keys,
+    subset_rollout,
+)
 from jsched.errors import ScheduleError
 from jsched.instances.model import Instance
 from jsched.kernels.env import Env
@@ -91,10 +100,17 @@ def run_adaptation(
     """K inner ES steps from ``theta0`` on one (array) instance, stopped at ``deadline``
     (``time.monotonic()``), then the ``mode`` deployment of the module docstring.
 
-    ``rollout`` samples, ``greedy_rollout`` decodes greedily (key unused). The deployment always runs
-    (greedy) or the first call does (sample), so a schedule comes back however short the budget.
+    ``rollout`` samples, ``greedy_rollout`` decodes greedily (key unused); the population is rolled
+    out by :func:`jsched.dfmeta.es.population_rollout`. With ``config.adapt_params`` the ES
+    perturbs and updates only the matching leaves (the rest stay theta_0's). The deployment always
+    runs (greedy) or the first call does (sample), so a schedule comes back however short the budget.
     """
-    steps = _cached_steps(rollout, config, *_shape_key(theta0))
+    full, pattern = theta0, config.adapt_params
+    if pattern:
+        rollout, greedy_rollout = subset_rollout(rollout, pattern), subset_rollout(greedy_rollout, pattern)
+        theta0, instance = select_params(full, pattern), (instance, full)
+    evaluated = population_rollout(config, rollout, greedy_rollout)
+    steps = _cached_steps(evaluated, config, *_shape_key(theta0))
     k_init, per_step, k_final = step_keys(key, config.K)
     state = steps.init(k_init, theta0)
     best_cost, best_sol, curve, n, done, late = np.inf, None, [], 0, 0, False
@@ -136,7 +152,7 @@ def run_adaptation(
         curve.append(best_cost)
     if mode != "greedy":
         cost, sol = best_cost, best_sol
-    return Adapted(cost, sol, curve, n, done, theta)
+    return Adapted(cost, sol, curve, n, done, merge_params(full, theta, pattern) if pattern else theta)
 
 
 class AdaptOutcome(NamedTuple):

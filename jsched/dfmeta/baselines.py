@@ -122,12 +122,13 @@ def make_fomaml(policy: Callable, env: Env, K: int, batch: int, inner_lr: float,
     """First-order MAML with REINFORCE inner steps: ``(init, step)`` over batched instances.
 
     ``step(key, state, instances)`` adapts theta_0 on each instance with K REINFORCE steps of
-    ``batch`` rollouts (SGD, ``inner_lr``), takes the REINFORCE gradient at the adapted
-    parameters on ``batch`` fresh rollouts and applies Adam(``outer_lr``) to theta_0 with their
-    mean. Returns the new state and the (B,) mean sampled makespan after adaptation.
+    ``batch`` rollouts (Adam, ``inner_lr``: the inner loop is :func:`active_search`'s, which
+    deploys a FOMAML theta_0), takes the REINFORCE gradient at the adapted parameters on
+    ``batch`` fresh rollouts and applies Adam(``outer_lr``) to theta_0 with their mean.
+    Returns the new state and the (B,) mean sampled makespan after adaptation.
     """
     sample = _sampler(policy, env, batch)
-    outer = optax.adam(outer_lr)
+    inner_opt, outer = optax.adam(inner_lr), optax.adam(outer_lr)
 
     def rl_grad(p, inst, key):
         def loss(p):
@@ -140,11 +141,13 @@ def make_fomaml(policy: Callable, env: Env, K: int, batch: int, inner_lr: float,
     def per_instance(theta0, inst, key):
         keys = jax.random.split(key, K + 1)
 
-        def inner(p, k):
+        def inner(carry, k):
+            p, o = carry
             g, _ = rl_grad(p, inst, k)
-            return jax.tree.map(lambda a, b: a - inner_lr * b, p, g), None
+            upd, o = inner_opt.update(g, o, p)
+            return (optax.apply_updates(p, upd), o), None
 
-        p, _ = jax.lax.scan(inner, theta0, keys[:K])
+        (p, _), _ = jax.lax.scan(inner, (theta0, inner_opt.init(theta0)), keys[:K])
         return rl_grad(p, inst, keys[K])
 
     def init(theta0) -> FOMAMLState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -36,7 +37,7 @@ from jsched.options import option
 Params = Any  # a policy parameter pytree
 Rollout = Callable[[jax.Array, Params, Any], tuple[jax.Array, Any]]
 
-ESTIMATORS = ("nes", "mc-mean", "mc-best")
+ESTIMATORS = ("nes", "mc-mean", "mc-best", "greedy")
 SHAPING = {
     "centered-rank": centered_rank_fitness_shaping_fn,
     "standardize": standardize_fitness_shaping_fn,
@@ -58,8 +59,10 @@ class DFMetaConfig:
     mu: int = option(100, "ES population, even (paper: 100)", min=2)
     sigma: float = option(0.2, "perturbation standard deviation (paper: 0.2)", min=0)
     L: int = option(8, "sampled rollouts per individual (nes: 1)", min=1)
-    estimator: str = option("mc-best", "an individual's fitness from its L rollouts: nes (one), mc-mean (mean), mc-best (min)",
-                            choices=ESTIMATORS)  # fmt: skip
+    estimator: str = option("mc-best", "an individual's fitness from its L rollouts: nes (one), mc-mean (mean), mc-best "
+                            "(min), greedy (one greedy decode: deterministic)", choices=ESTIMATORS)  # fmt: skip
+    adapt_params: str = option("", "parameters the ES adapts: a regex searched in each '/'-joined parameter path, "
+                               "e.g. 'actor/Dense_2' (the DANIEL actor's output layer); '' adapts all")  # fmt: skip
     inner_lr: float = option(1e-3, "step size of the inner (per-instance) ES optimiser", min=0)
     inner_optimizer: str = option("adam", "inner ES optimiser", choices=tuple(OPTIMIZERS))
     outer_lr: float = option(1e-4, "step size of the outer (meta) optimiser", min=0)
@@ -83,8 +86,12 @@ class DFMetaConfig:
                               f"B={self.B}, sigma={self.sigma}, chunk={self.chunk}")  # fmt: skip
         if self.mu < 2 or (self.antithetic and self.mu % 2):
             raise JSchedError(f"population mu={self.mu} must be >= 2 (and even with antithetic sampling)")
-        if self.estimator == "nes" and self.L != 1:
+        if self.estimator in ("nes", "greedy") and self.L != 1:
             object.__setattr__(self, "L", 1)
+        try:
+            re.compile(self.adapt_params)
+        except re.error as e:
+            raise JSchedError(f"adapt_params {self.adapt_params!r} is not a regular expression: {e}") from None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -126,14 +133,53 @@ def make_outer_es(config: DFMetaConfig, template: Params) -> Open_ES:
 
 
 def estimate_fitness(costs: jax.Array, estimator: str) -> jax.Array:
-    """Fitness of each individual from its (..., L) rollout costs (minimised)."""
-    if estimator == "nes":
+    """Fitness of each individual from its (..., L) rollout costs (minimised); ``greedy`` costs
+    come from a greedy rollout (the caller picks it, :func:`population_rollout`)."""
+    if estimator in ("nes", "greedy"):
         return costs[..., 0]
     if estimator == "mc-mean":
         return costs.mean(axis=-1)
     if estimator == "mc-best":
         return costs.min(axis=-1)
     raise JSchedError(f"estimator {estimator!r}: choose one of {', '.join(ESTIMATORS)}")
+
+
+def population_rollout(config: DFMetaConfig, sample: Rollout, greedy: Rollout) -> Rollout:
+    """The rollout that evaluates the population: greedy for the ``greedy`` estimator, else sampling."""
+    return greedy if config.estimator == "greedy" else sample
+
+
+def _selection(theta: Params, pattern: str) -> list[bool]:
+    paths = [jax.tree_util.keystr(p, simple=True, separator="/") for p, _ in jax.tree_util.tree_leaves_with_path(theta)]
+    sel = [re.search(pattern, p) is not None for p in paths]
+    if not any(sel):
+        raise JSchedError(f"adapt_params {pattern!r} matches no parameter; paths: {', '.join(paths)}")
+    return sel
+
+
+def select_params(theta: Params, pattern: str) -> list:
+    """The leaves of ``theta`` whose '/'-joined path matches ``pattern`` (the ES's solution)."""
+    return [x for x, s in zip(jax.tree.leaves(theta), _selection(theta, pattern)) if s]
+
+
+def merge_params(theta: Params, sub: list, pattern: str) -> Params:
+    """``theta`` with the leaves :func:`select_params` picks replaced by ``sub``."""
+    it = iter(sub)
+    leaves = [next(it) if s else x for x, s in zip(jax.tree.leaves(theta), _selection(theta, pattern))]
+    return jax.tree.unflatten(jax.tree.structure(theta), leaves)
+
+
+@functools.lru_cache(maxsize=32)
+def subset_rollout(rollout: Rollout, pattern: str) -> Rollout:
+    """``rollout`` over the adapted leaves only: ``(key, sub, (instance, theta)) -> rollout(key,
+    merge_params(theta, sub), instance)``. The frozen ``theta`` rides with the instance, so
+    one compilation serves every theta_0 (cached: the same function comes back)."""
+
+    def run(key, sub, inst_theta):
+        inst, theta = inst_theta
+        return rollout(key, merge_params(theta, sub, pattern), inst)
+
+    return run
 
 
 def population_keys(key: jax.Array, p: int, n_samples: int) -> jax.Array:

@@ -19,7 +19,15 @@ import numpy as np
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.dfmeta import daniel
 from jsched.dfmeta.adapt import DEPLOY_MODES
-from jsched.dfmeta.es import ESTIMATORS, DFMetaConfig, es_option
+from jsched.dfmeta.es import (
+    ESTIMATORS,
+    DFMetaConfig,
+    es_option,
+    merge_params,
+    population_rollout,
+    select_params,
+    subset_rollout,
+)
 from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
 from jsched.options import option
@@ -42,6 +50,7 @@ class ESOptions:
     L: int = es_option("L")
     sigma: float = es_option("sigma")
     inner_lr: float = es_option("inner_lr")
+    adapt_params: str = es_option("adapt_params")
     chunk: int = es_option("chunk")
 
 
@@ -53,7 +62,7 @@ class Config(ESOptions):
 
     mode: str = option("sample", "deploy theta^K: sample (best schedule of all rollouts) or greedy (theta^K's greedy decode)",
                        choices=DEPLOY_MODES)  # fmt: skip
-    estimator: str | None = option(None, "fitness from an individual's L rollouts: nes, mc-mean or mc-best "
+    estimator: str | None = option(None, "fitness from an individual's L rollouts: nes, mc-mean, mc-best or greedy "
                                    "(default: mc-mean in greedy mode, mc-best in sample mode, as in the paper)",
                                    choices=ESTIMATORS)  # fmt: skip
     time_limit: float = option(40.0, "seconds for the adaptation, compilation included (its first call always "
@@ -82,7 +91,11 @@ def solve(instance, config: Config, key) -> Result:
         from jsched.dfmeta.adapt import adapt_instance
 
         path = config.checkpoint or THETA0
-        out = adapt_instance(daniel.policy, daniel.ENV, load_theta0(path)[0], instance, cfg, key, config.mode, deadline)
+        theta0, trained, _ = load_theta0(path)
+        if trained.get("meta") == "fomaml":
+            raise JSchedError(f"{path} is a FOMAML theta_0 (its adaptation is Active Search, not ES): "
+                              "compare it with python bench/dfmeta.py --methods fomaml --fomaml PATH")  # fmt: skip
+        out = adapt_instance(daniel.policy, daniel.ENV, theta0, instance, cfg, key, config.mode, deadline)
     extra = {"base": base, "mode": config.mode, "K": cfg.K, "steps": out.steps, "mu": cfg.mu, "L": cfg.L,
              "estimator": cfg.estimator, "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
     return Result(instance, out.schedule, extra=extra, summary=("base", "mode", "steps", "rollouts"))
@@ -115,17 +128,21 @@ def _es_config(cfg: Any, **override) -> DFMetaConfig:
 
 
 DATA = {"daniel": ("sd2", "sd1"), "slim": ("taillard",)}  # first: the base's default
+META = ("es", "fomaml")
 
 
 @dataclass(frozen=True)
 class TrainConfig(ESOptions, RunConfig):
     """First-order DF-Meta meta-training from a trained policy. Each meta step draws B instances
     from a pool (numpy Generator seeded by (seed, step), so a resumed run draws the same
-    batches) and costs B * (K + 1) * mu * L rollouts. Base daniel: SD1/SD2 FJSP instances;
+    batches) and costs B * (K + 1) * mu * L rollouts (``meta fomaml``: B * (K + 1) * mu with
+    backpropagation). Base daniel: SD1/SD2 FJSP instances;
     base slim: Taillard-style JSP instances, theta_0 saved as a SLIM model file (which
     ``--method slim --checkpoint`` also reads)."""
 
     base: str = option("daniel", "policy meta-trained: daniel (FJSP) or slim (JSP)", choices=("daniel", "slim"))
+    meta: str = option("es", "meta-learner: es (DF-Meta) or fomaml (the gradient baseline: K Active Search steps of mu "
+                       "rollouts inside, Adam inner_lr; base daniel, all parameters)", choices=META)  # fmt: skip
     init: str | None = option(None, "theta_0 at step 0: a DANIEL or SLIM model file (default: the shipped one)")
     data: str | None = option(None, "instance generator (default: sd2 for daniel, taillard for slim)",
                               choices=("sd1", "sd2", "taillard"))  # fmt: skip
@@ -141,6 +158,10 @@ class TrainConfig(ESOptions, RunConfig):
     def __post_init__(self):
         if self.data is not None and self.data not in DATA[self.base]:
             raise JSchedError(f"data {self.data} does not suit base {self.base}: choose {', '.join(DATA[self.base])}")
+        if self.meta not in META:
+            raise JSchedError(f"meta {self.meta!r}: choose one of {', '.join(META)}")
+        if self.meta == "fomaml" and (self.base != "daniel" or self.adapt_params):
+            raise JSchedError("meta fomaml trains all parameters of base daniel (no slim base, no adapt_params)")
         _es_config(self)
 
 
@@ -169,7 +190,8 @@ class _MetaTrainer:
             self.theta, self.model_cfg, _ = slim_policy.load_theta0(cfg.init or SLIM_THETA0)
             rng = np.random.default_rng(400 + self.seed)
             self.pool = stack_slim_instances([taillard_jsp(cfg.jobs, cfg.machines, rng) for _ in range(cfg.pool)])
-            rollout = slim_policy.make_rollout(self.model_cfg)
+            rollout = population_rollout(self.es, slim_policy.make_rollout(self.model_cfg),
+                                         slim_policy.make_rollout(self.model_cfg, True))  # fmt: skip
         else:
             from jsched.dfmeta.adapt import policy_rollout
             from jsched.dfmeta.daniel_method import MODEL, load_model, make_instances
@@ -177,25 +199,48 @@ class _MetaTrainer:
 
             self.theta = load_model(cfg.init or MODEL)
             self.pool = stack_fjsp_params(make_instances(data, cfg.pool, cfg.jobs, cfg.machines, seed=400 + self.seed))
-            rollout = policy_rollout(daniel.policy, daniel.ENV, "sample")
-        self.ml = make_meta_learner(rollout, self.es, self.theta)
+            rollout = population_rollout(self.es, policy_rollout(daniel.policy, daniel.ENV, "sample"),
+                                         policy_rollout(daniel.policy, daniel.ENV, "greedy"))  # fmt: skip
+        self.start, self.frozen = self.theta, None
+        if cfg.meta == "fomaml":
+            from jsched.dfmeta.baselines import make_fomaml
+
+            self.fomaml = make_fomaml(daniel.policy, daniel.ENV, cfg.K, cfg.mu, cfg.inner_lr, cfg.outer_lr)
+        elif cfg.adapt_params:  # meta-learn the adapted leaves only; the frozen theta rides with each instance
+            rollout = subset_rollout(rollout, cfg.adapt_params)
+            self.start = select_params(self.theta, cfg.adapt_params)
+            self.frozen = jax.tree.map(lambda x: jax.numpy.broadcast_to(x, (self.es.B,) + x.shape), self.theta)
+        if cfg.meta == "es":
+            self.ml = make_meta_learner(rollout, self.es, self.start)
         self.total, self.chunk = cfg.steps, cfg.save_every
 
     def init(self, key):
-        return self.ml.init(jax.random.key_data(key), self.theta)
+        if self.cfg.meta == "fomaml":
+            return self.fomaml[0](self.theta)
+        return self.ml.init(jax.random.key_data(key), self.start)
 
     def run_chunk(self, state, n: int):
         rows = []
         for _ in range(n):
             step = int(state.step)
             batch = _batch(self.pool, self.seed, self.es.B, step)
-            state, m = self.ml.step(jax.random.fold_in(self.key, step), state, batch)
+            key = jax.random.fold_in(self.key, step)
+            if self.cfg.meta == "fomaml":
+                state, cost = self.fomaml[1](key, state, batch)
+                rows.append([float(cost.mean())])
+                continue
+            batch = batch if self.frozen is None else (batch, self.frozen)
+            state, m = self.ml.step(key, state, batch)
             rows.append([float(m.fitness_before.mean()), float(m.fitness_after.mean()), float(m.best.mean())])
+        if self.cfg.meta == "fomaml":
+            return state, {"mean_sampled_after": np.asarray(rows)[:, 0]}
         before, after, best = np.asarray(rows).T
         return state, {"fitness_before": before, "fitness_after": after, "best": best}
 
     def export(self, state, path: str, meta: dict) -> None:
-        theta0 = self.ml.theta0(state)
+        theta0 = state.theta0 if self.cfg.meta == "fomaml" else self.ml.theta0(state)
+        if self.cfg.adapt_params:
+            theta0 = merge_params(self.theta, theta0, self.cfg.adapt_params)
         meta = {**meta, "step": int(state.step)}
         if self.cfg.base == "slim":
             from jsched.dfmeta import slim_policy
