@@ -58,7 +58,7 @@ class DFMetaConfig:
     K: int = option(3, "ES steps per instance (paper: 3)", min=0)
     mu: int = option(100, "ES population, even (paper: 100)", min=2)
     sigma: float = option(0.2, "perturbation standard deviation (paper: 0.2)", min=0)
-    L: int = option(8, "sampled rollouts per individual (nes: 1)", min=1)
+    L: int = option(8, "sampled rollouts per individual (nes, greedy: 1)", min=1)
     estimator: str = option("mc-best", "an individual's fitness from its L rollouts: nes (one), mc-mean (mean), mc-best "
                             "(min), greedy (one greedy decode: deterministic)", choices=ESTIMATORS)  # fmt: skip
     adapt_params: str = option("", "parameters the ES adapts: a regex searched in each '/'-joined parameter path, "
