@@ -50,9 +50,12 @@ from jsched.schedule import write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 METHODS = ("base", "active_search", "eas", "fomaml", "es_no_meta", "dfmeta")
-# DF-Meta paper (ICLR 2026), SD2 10x5 gap to OR-Tools in percent
-PAPER_10X5 = {"greedy": {"daniel": 25.20, "eas": 16.65, "es_no_meta": 14.38, "dfmeta": 13.18},
-              "sample": {"eas": 8.80, "dfmeta": 6.59}}  # fmt: skip
+# DF-Meta paper (ICLR 2026), gap to OR-Tools in percent per SD2 set (ES without meta: 10x5 only)
+PAPER = {"10x5": {"greedy": {"daniel": 25.20, "eas": 16.65, "es_no_meta": 14.38, "dfmeta": 13.18},
+                  "sample": {"eas": 8.80, "dfmeta": 6.59}},
+         "20x10": {"greedy": {"daniel": 32.09, "eas": 23.21, "dfmeta": 21.22}, "sample": {"eas": 17.08, "dfmeta": 14.72}},
+         "30x10": {"greedy": {"daniel": 15.75, "eas": 10.51, "dfmeta": 9.47}, "sample": {"eas": 6.83, "dfmeta": 5.10}},
+         "40x10": {"greedy": {"daniel": 2.59, "eas": -1.64, "dfmeta": -1.94}, "sample": {"eas": -3.72, "dfmeta": -5.20}}}  # fmt: skip
 
 
 def gap(ms, ref):
@@ -199,7 +202,7 @@ def summarise(args, rows: list[dict]) -> dict:
             y = np.array([np.mean(pb[n]) for n in common])
             p = float(wilcoxon(x, y).pvalue) if np.any(x != y) else 1.0
             tests[f"{mode}: {a} vs {b}"] = {"n": len(common), "mean_diff": float((x - y).mean()), "wilcoxon_p": p}
-    return {"gap_percent": out, "daniel_released": daniel_rows, "paper": PAPER_10X5, "wilcoxon": tests,
+    return {"gap_percent": out, "daniel_released": daniel_rows, "paper": PAPER.get(args.set), "wilcoxon": tests,
             "instances": len(names)}  # fmt: skip
 
 
@@ -260,7 +263,7 @@ def main():
     for k, v in result["gap_percent"].items():
         spread = f" (std over seeds {v['seed_std']:.2f} on {v['common_instances']})" if v["seed_std"] is not None else ""
         print(f"  {k:26s} {v['mean_gap']:7.2f} %{spread}  rollouts {v['rollouts']}  n {v['instances']}")
-    print("  DANIEL released:", result["daniel_released"], " paper:", PAPER_10X5)
+    print("  DANIEL released:", result["daniel_released"], " paper:", result["paper"])
     for k, v in result["wilcoxon"].items():
         print(f"  {k}: n={v['n']} mean diff {v['mean_diff']:+.2f} points, p={v['wilcoxon_p']:.3g}")
 
