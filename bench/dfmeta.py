@@ -124,7 +124,7 @@ def run_methods(args, inst, seed, policy_params, theta0, todo) -> list[dict]:
         add("active_search", "greedy", greedy(daniel.policy, res.params), iters * args.mu + 1, t)
     if "fomaml" in todo:  # Active Search from the FOMAML theta_0 with its own inner loop (Adam, its inner_lr)
         t = time.perf_counter()
-        res = _as("fomaml", iters, args.mu, _FOMAML_LR[0])(key, fp)
+        res = _as("fomaml", iters, args.mu, args.fomaml_lr)(key, fp)
         add("fomaml", "sample", validated_search(inst, fp, res), iters * args.mu, t)
         add("fomaml", "greedy", greedy(daniel.policy, res.params), iters * args.mu + 1, t)
     if "eas" in todo:
@@ -156,7 +156,6 @@ def _eas(params_id, iters, batch, lr):
 
 
 _PARAMS: dict[str, object] = {}
-_FOMAML_LR: list[float] = []
 
 
 def summarise(args, rows: list[dict]) -> dict:
@@ -244,7 +243,7 @@ def main():
             _PARAMS["fomaml"], cfg, _ = load_theta0(args.fomaml)
             if cfg.get("meta") != "fomaml":
                 raise SystemExit(f"{args.fomaml} was not meta-trained by fomaml")
-            _FOMAML_LR.append(cfg["inner_lr"])
+            args.fomaml_lr = cfg["inner_lr"]
         have = {(r["instance"], r["seed"], r["method"]) for r in done}
         names = [f"sd2/{args.set}/{k:03d}" for k in range(args.offset + 1, args.offset + args.instances + 1)]
         for seed in args.seeds:
