@@ -167,15 +167,17 @@ class TrainConfig(ESOptions, RunConfig):
 
 def train(config: TrainConfig, key) -> dict:
     """Meta-train theta_0; the run folder's ``model.msgpack`` is theta_0 (``dfmeta --checkpoint``)."""
-    return run_training(_MetaTrainer(config, key), config, key)
+    trainer = _FOMAMLTrainer if config.meta == "fomaml" else _MetaTrainer
+    return run_training(trainer(config, key), config, key)
 
 
 class _MetaTrainer:
+    """DF-Meta's first-order ES meta-learner (:func:`jsched.dfmeta.es.make_meta_learner`)."""
+
     name = "dfmeta"
     extendable = ("steps", "chunk")  # chunk changes speed, not results
 
     def __init__(self, cfg: TrainConfig, key):
-        from jsched.dfmeta.es import make_meta_learner
         from jsched.seeds import seed_of
 
         self.cfg, self.es = cfg, _es_config(cfg)
@@ -201,46 +203,40 @@ class _MetaTrainer:
             self.pool = stack_fjsp_params(make_instances(data, cfg.pool, cfg.jobs, cfg.machines, seed=400 + self.seed))
             rollout = population_rollout(self.es, policy_rollout(daniel.policy, daniel.ENV, "sample"),
                                          policy_rollout(daniel.policy, daniel.ENV, "greedy"))  # fmt: skip
-        self.start, self.frozen = self.theta, None
-        if cfg.meta == "fomaml":
-            from jsched.dfmeta.baselines import make_fomaml
-
-            self.fomaml = make_fomaml(daniel.policy, daniel.ENV, cfg.K, cfg.mu, cfg.inner_lr, cfg.outer_lr)
-        elif cfg.adapt_params:  # meta-learn the adapted leaves only; the frozen theta rides with each instance
-            rollout = subset_rollout(rollout, cfg.adapt_params)
-            self.start = select_params(self.theta, cfg.adapt_params)
-            self.frozen = jax.tree.map(lambda x: jax.numpy.broadcast_to(x, (self.es.B,) + x.shape), self.theta)
-        if cfg.meta == "es":
-            self.ml = make_meta_learner(rollout, self.es, self.start)
         self.total, self.chunk = cfg.steps, cfg.save_every
+        self._build(rollout)
+
+    def _build(self, rollout) -> None:
+        from jsched.dfmeta.es import make_meta_learner
+
+        self.start, self.frozen = self.theta, None
+        if self.cfg.adapt_params:  # meta-learn the adapted leaves only; the frozen theta rides with each instance
+            rollout = subset_rollout(rollout, self.cfg.adapt_params)
+            self.start = select_params(self.theta, self.cfg.adapt_params)
+            self.frozen = jax.tree.map(lambda x: jax.numpy.broadcast_to(x, (self.es.B,) + x.shape), self.theta)
+        self.ml = make_meta_learner(rollout, self.es, self.start)
 
     def init(self, key):
-        if self.cfg.meta == "fomaml":
-            return self.fomaml[0](self.theta)
         return self.ml.init(jax.random.key_data(key), self.start)
+
+    def _batch(self, step: int):
+        return _batch(self.pool, self.seed, self.es.B, step), jax.random.fold_in(self.key, step)
 
     def run_chunk(self, state, n: int):
         rows = []
         for _ in range(n):
-            step = int(state.step)
-            batch = _batch(self.pool, self.seed, self.es.B, step)
-            key = jax.random.fold_in(self.key, step)
-            if self.cfg.meta == "fomaml":
-                state, cost = self.fomaml[1](key, state, batch)
-                rows.append([float(cost.mean())])
-                continue
-            batch = batch if self.frozen is None else (batch, self.frozen)
-            state, m = self.ml.step(key, state, batch)
+            batch, key = self._batch(int(state.step))
+            state, m = self.ml.step(key, state, batch if self.frozen is None else (batch, self.frozen))
             rows.append([float(m.fitness_before.mean()), float(m.fitness_after.mean()), float(m.best.mean())])
-        if self.cfg.meta == "fomaml":
-            return state, {"mean_sampled_after": np.asarray(rows)[:, 0]}
         before, after, best = np.asarray(rows).T
         return state, {"fitness_before": before, "fitness_after": after, "best": best}
 
+    def theta0(self, state):
+        theta0 = self.ml.theta0(state)
+        return merge_params(self.theta, theta0, self.cfg.adapt_params) if self.cfg.adapt_params else theta0
+
     def export(self, state, path: str, meta: dict) -> None:
-        theta0 = state.theta0 if self.cfg.meta == "fomaml" else self.ml.theta0(state)
-        if self.cfg.adapt_params:
-            theta0 = merge_params(self.theta, theta0, self.cfg.adapt_params)
+        theta0 = self.theta0(state)
         meta = {**meta, "step": int(state.step)}
         if self.cfg.base == "slim":
             from jsched.dfmeta import slim_policy
@@ -248,6 +244,30 @@ class _MetaTrainer:
             slim_policy.save_theta0(path, theta0, self.model_cfg, meta)
         else:
             save_checkpoint(path, KIND, theta0, meta["config"], meta)
+
+
+class _FOMAMLTrainer(_MetaTrainer):
+    """The FOMAML baseline (:func:`jsched.dfmeta.baselines.make_fomaml`) on the same pool and batches."""
+
+    def _build(self, rollout) -> None:
+        from jsched.dfmeta.baselines import make_fomaml
+
+        self.fomaml_init, self.fomaml_step = make_fomaml(daniel.policy, daniel.ENV, self.cfg.K, self.cfg.mu,
+                                                         self.cfg.inner_lr, self.cfg.outer_lr)  # fmt: skip
+
+    def init(self, key):
+        return self.fomaml_init(self.theta)
+
+    def run_chunk(self, state, n: int):
+        costs = []
+        for _ in range(n):
+            batch, key = self._batch(int(state.step))
+            state, cost = self.fomaml_step(key, state, batch)
+            costs.append(float(cost.mean()))
+        return state, {"mean_sampled_after": np.asarray(costs)}
+
+    def theta0(self, state):
+        return state.theta0
 
 
 def _batch(pool, seed: int, B: int, step: int):
