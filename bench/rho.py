@@ -36,7 +36,7 @@ from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
 from jsched.rho.method import OBJECTIVES as RHO_OBJECTIVES
-from jsched.rho.method import VARIANTS, shipped_model
+from jsched.rho.method import ORACLE_PICKS, VARIANTS, shipped_model
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
 from jsched.schedule import OBJECTIVES, validate, write_json_atomic
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--stop-after", type=float, default=0.5)
     ap.add_argument("--p", type=float, default=0.5)
     ap.add_argument("--oracle-k", type=int, default=3)
-    ap.add_argument("--oracle-pick", choices=("overlap", "objective", "min-change"), default="overlap",
+    ap.add_argument("--oracle-pick", choices=ORACLE_PICKS, default="overlap",
                     help="oracle trial kept (as the model's training labels were collected)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--pack", action="store_true", help="makespan windows: Cmax, then the sum of ends at that Cmax")

@@ -123,14 +123,23 @@ def test_method_options_take_their_defaults_from_the_es_config():
 
     es, solve_cfg, train_cfg = DFMetaConfig(), method.Config(), method.TrainConfig()
     for name in ("K", "mu", "L", "sigma", "inner_lr", "chunk"):
-        assert getattr(solve_cfg, name) == getattr(es, name) == getattr(train_cfg, name)
+        assert getattr(es, name) == getattr(train_cfg, name)
     assert train_cfg.B == es.B and train_cfg.outer_lr == es.outer_lr and train_cfg.estimator == es.estimator
-    # the solve's estimator follows its mode (the paper's pairing) unless set
-    assert solve_cfg.mode == "sample" and solve_cfg.es() == dataclasses.replace(es, estimator="mc-best")
-    assert method.Config(mode="greedy").es().estimator == "mc-mean"
-    assert method.Config(mode="greedy", estimator="nes").es().estimator == "nes"
+    # sample mode: DFMetaConfig's defaults (the paper's search), whatever theta_0 was trained for
+    trained = {"K": 2, "mu": 20, "L": 1, "sigma": 0.1, "inner_lr": 0.1, "adapt_params": "head", "estimator": "greedy",
+               "B": 4, "outer_lr": 0.5}  # fmt: skip
+    assert solve_cfg.mode == "sample" and solve_cfg.es(trained) == es
+    # greedy mode: the inner step theta_0 was meta-trained for (mc-mean without one); set options win
+    greedy = method.Config(mode="greedy")
+    assert greedy.es() == dataclasses.replace(es, estimator="mc-mean")
+    tuned = greedy.es(trained)
+    assert (tuned.K, tuned.mu, tuned.sigma, tuned.adapt_params, tuned.estimator) == (2, 20, 0.1, "head", "greedy")
+    assert (tuned.B, tuned.outer_lr) == (es.B, es.outer_lr)  # meta-training's own options do not leak in
+    assert method.Config(mode="greedy", estimator="nes", mu=8).es(trained).estimator == "nes"
+    assert method.Config(mode="greedy", mu=8).es(trained).mu == 8
     opts = {o[0]: o for o in describe(get("dfmeta").config_class("solve"))}
-    assert opts["K"][2] == es.K and opts["estimator"][3].startswith("fitness from")
+    assert opts["K"][2] is None and "in greedy mode the value theta_0 was meta-trained with" in opts["K"][3]
+    assert opts["estimator"][3].startswith("an individual's fitness")
     with pytest.raises(JSchedError, match="even"):
         api.solve("ft06", method="dfmeta", mu=7)
     with pytest.raises(JSchedError, match="estimator"):

@@ -96,7 +96,9 @@ def test_train_policy_and_meta_train_smoke_and_resume(tmp_path):
 def test_greedy_mode_and_time_limit():
     opts = dict(K=1, mu=4, L=1, chunk=2)  # a population in two calls
     r = api.solve(TINY, method="dfmeta", mode="greedy", time_limit=1e6, **opts)
-    assert r.extra["mode"] == "greedy" and r.extra["estimator"] == "mc-mean" and r.extra["steps"] == 1
+    assert r.extra["mode"] == "greedy" and r.extra["steps"] == 1
+    # unset ES options follow the shipped theta_0's meta-training config in greedy mode
+    assert (r.extra["estimator"], r.extra["adapt_params"], r.extra["inner_lr"]) == ("greedy", "actor/Dense_2", 0.1)
     assert r.extra["rollouts"] == 4 + 1  # one population, then theta^K's greedy decode
     # at the limit: the first call only, no ES step, then theta_0's deployment (validated by api.solve)
     late = api.solve(TINY, method="dfmeta", mode="greedy", time_limit=0, **opts)

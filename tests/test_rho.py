@@ -4,6 +4,7 @@ training, the ``rho`` / ``lrho`` methods and the ``jsched rho`` alias."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
@@ -152,11 +153,26 @@ def test_oracle_labels_hand_made():
         job_ready=np.zeros(2, np.int64),
         machine_ready=np.zeros(2, np.int64),
     )
-    for pick in ("overlap", "objective", "min-change"):
+    for pick in ("overlap", "objective", "min-change", "consensus"):
         cfg = RHOConfig(oracle_k=3, oracle_pick=pick, **FAST)
         assert oracle_labels(st, cfg).tolist() == [1, 0]
     with pytest.raises(JSchedError, match="min-change applies to the makespan"):
         RHOConfig(oracle_pick="min-change", objective="start_delay")
+    # three re-solves that disagree (machines of ops 0-2, objective): each pick's labels
+    solves = [([0, 0, 1], 9), ([0, 1, 0], 5), ([1, 0, 0], 7)]
+    st3 = WindowState(f, window=np.arange(3), overlap=np.ones(3, bool), prev_machine=np.zeros(3, np.int64),
+                      prev_start=np.zeros(3), prev_end=np.ones(3), job_ready=np.zeros(2, np.int64),
+                      machine_ready=np.zeros(2, np.int64))  # fmt: skip
+    for pick, labels in {"objective": [1, 0, 1], "overlap": [1, 0, 1], "consensus": [0, 0, 0]}.items():
+        trials = iter(solves)
+
+        def fake_solve(*args, **kw):
+            machine, objective = next(trials)
+            return SimpleNamespace(ops=np.arange(3), machine=np.array(machine), objective=objective)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(loop, "_solve_window", fake_solve)
+            assert oracle_labels(st3, RHOConfig(oracle_k=3, oracle_pick=pick, **FAST)).tolist() == labels, pick
 
 
 def test_oracle_fixes_its_labels(tiny):
@@ -176,7 +192,16 @@ def test_noise_execution_stays_feasible(tiny, spy):
     noisy = [inst for inst, _, _ in spy if not np.array_equal(inst.durations, tiny.durations)]
     assert noisy
     changed = np.concatenate([i.durations[(i.durations != tiny.durations) & tiny.eligible] for i in noisy])
-    assert changed.min() >= 3 and changed.max() <= 30  # clipped to the spec's [3, 30]
+    hi = tiny.durations[tiny.eligible].max()
+    assert changed.min() >= 3 and changed.max() <= hi  # [3, 30] widened to the instance's durations
+
+
+@pytest.mark.parametrize("setting, clip", [("dl-400", (3, 30)), ("mk-400", (1, 99))])
+def test_noise_clip_is_the_authors_widened_to_the_instance(setting, clip):
+    f = generators.setting_instance(setting, 0)
+    cfg = RHOConfig(noise_prob=1.0, noise_low=-40, noise_high=40, S=0)
+    seen = loop._observe(f, np.arange(f.n_ops), cfg, np.random.default_rng(0)).durations[f.eligible]
+    assert (seen.min(), seen.max()) == clip  # the delay setting keeps the spec's [3, 30]; p up to 99 is not cut to 30
 
 
 def _runs_while_down(s, bd):

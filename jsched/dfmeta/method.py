@@ -19,15 +19,7 @@ import numpy as np
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.dfmeta import daniel
 from jsched.dfmeta.adapt import DEPLOY_MODES
-from jsched.dfmeta.es import (
-    ESTIMATORS,
-    DFMetaConfig,
-    es_option,
-    merge_params,
-    population_rollout,
-    select_params,
-    subset_rollout,
-)
+from jsched.dfmeta.es import DFMetaConfig, es_option, merge_params, population_rollout, select_params, subset_rollout
 from jsched.errors import JSchedError
 from jsched.instances.model import JSPInstance
 from jsched.options import option
@@ -43,7 +35,7 @@ BASES = ("auto", "daniel", "slim")
 
 @dataclass(frozen=True)
 class ESOptions:
-    """The inner ES's options, shared by solving and meta-training (defaults: ``DFMetaConfig``)."""
+    """The inner ES's options of meta-training (defaults: ``DFMetaConfig``)."""
 
     K: int = es_option("K")
     mu: int = es_option("mu")
@@ -54,17 +46,39 @@ class ESOptions:
     chunk: int = es_option("chunk")
 
 
+TUNED = ("K", "mu", "L", "sigma", "inner_lr", "adapt_params", "estimator")  # the inner step theta_0 was trained for
+
+
+def _deferred(name: str) -> Any:
+    """A solve option that may stay unset (None): it then follows the mode (see :class:`Config`)."""
+    f = DFMetaConfig.__dataclass_fields__[name]
+    other = "mc-mean; in sample mode mc-best" if name == "estimator" else repr(f.default)
+    return option(None, f"{f.metadata['help']} (default: in greedy mode the value theta_0 was meta-trained with, else "
+                  f"{other})", choices=f.metadata["choices"], min=f.metadata["min"], max=f.metadata["max"])  # fmt: skip
+
+
 @dataclass(frozen=True)
-class Config(ESOptions):
+class Config:
     """Deployment. ``mode`` sample (default) returns the best schedule of all the adaptation's
     rollouts, which a user wants from a solver; greedy returns theta^K's greedy decode, the
-    paper's headline protocol (``bench/dfmeta.py`` reports both)."""
+    paper's headline protocol (``bench/dfmeta.py`` reports both).
 
+    Inner ES options left unset follow the mode: greedy adapts with the inner step theta_0 was
+    meta-trained for (its stored config; the shipped theta_0: the output layer, greedy
+    estimator, mu 20, Adam 0.1, the README's figures), sample runs the paper's wider search
+    (``DFMetaConfig``'s defaults: all parameters, mu 100, L 8, MC-Best).
+    """
+
+    K: int | None = _deferred("K")
+    mu: int | None = _deferred("mu")
+    L: int | None = _deferred("L")
+    sigma: float | None = _deferred("sigma")
+    inner_lr: float | None = _deferred("inner_lr")
+    adapt_params: str | None = _deferred("adapt_params")
+    estimator: str | None = _deferred("estimator")
+    chunk: int = es_option("chunk")
     mode: str = option("sample", "deploy theta^K: sample (best schedule of all rollouts) or greedy (theta^K's greedy decode)",
                        choices=DEPLOY_MODES)  # fmt: skip
-    estimator: str | None = option(None, "fitness from an individual's L rollouts: nes, mc-mean, mc-best or greedy "
-                                   "(default: mc-mean in greedy mode, mc-best in sample mode, as in the paper)",
-                                   choices=ESTIMATORS)  # fmt: skip
     time_limit: float = option(40.0, "seconds for the adaptation, compilation included (its first call always "
                                "runs); at the limit it deploys the last completed ES step", min=0)  # fmt: skip
     base: str = option("auto", "base policy: auto (SLIM on a JSP, DANIEL on an FJSP), daniel or slim", choices=BASES)
@@ -73,19 +87,25 @@ class Config(ESOptions):
     def __post_init__(self):
         self.es()  # the ES's cross-field checks (mu even, ...)
 
-    def es(self) -> DFMetaConfig:
-        return _es_config(self, estimator=self.estimator or ("mc-mean" if self.mode == "greedy" else "mc-best"))
+    def es(self, trained: dict | None = None) -> DFMetaConfig:
+        """The inner ES: the options set here; unset ones from ``trained`` (theta_0's meta-training
+        config) in greedy mode, else ``DFMetaConfig``'s defaults (estimator: mc-mean in greedy mode)."""
+        base = {}
+        if self.mode == "greedy":
+            base = {"estimator": "mc-mean", **{k: v for k, v in (trained or {}).items() if k in TUNED}}
+        given = {k: getattr(self, k) for k in TUNED if getattr(self, k) is not None}
+        return DFMetaConfig(**{**base, **given, "chunk": self.chunk})
 
 
 def solve(instance, config: Config, key) -> Result:
     deadline = time.monotonic() + config.time_limit
-    cfg = config.es()
     base = pick_base(instance, config.base)
     if base == "slim":
         from jsched.dfmeta import slim_policy
 
         path = config.checkpoint or SLIM_THETA0
-        theta0, model_cfg, _ = slim_policy.load_theta0(path)
+        theta0, model_cfg, meta = slim_policy.load_theta0(path)
+        cfg = config.es(meta.get("config"))  # a SLIM model file has none: DF-Meta's defaults
         out = slim_policy.adapt_instance(theta0, instance, cfg, key, model_cfg, config.mode, deadline)
     else:
         from jsched.dfmeta.adapt import adapt_instance
@@ -95,9 +115,11 @@ def solve(instance, config: Config, key) -> Result:
         if trained.get("meta") == "fomaml":
             raise JSchedError(f"{path} is a FOMAML theta_0 (its adaptation is Active Search, not ES): "
                               "compare it with python bench/dfmeta.py --methods fomaml --fomaml PATH")  # fmt: skip
+        cfg = config.es(trained)
         out = adapt_instance(daniel.policy, daniel.ENV, theta0, instance, cfg, key, config.mode, deadline)
     extra = {"base": base, "mode": config.mode, "K": cfg.K, "steps": out.steps, "mu": cfg.mu, "L": cfg.L,
-             "estimator": cfg.estimator, "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
+             "sigma": cfg.sigma, "inner_lr": cfg.inner_lr, "adapt_params": cfg.adapt_params, "estimator": cfg.estimator,
+             "rollouts": out.rollouts, "curve": out.curve, "theta0": os.path.basename(path)}  # fmt: skip
     return Result(instance, out.schedule, extra=extra, summary=("base", "mode", "steps", "rollouts"))
 
 

@@ -30,9 +30,9 @@ class RHOConfig(Config):
 
     seed: int = 0
     threshold: float = 0.5  # lrho: fix an operation when its predicted keep probability >= threshold
-    noise_low: int = -5  # observation noise: durations p + U{noise_low..noise_high}, clipped to noise_clip
+    noise_low: int = -5  # observation noise: durations p + U{noise_low..noise_high}, clipped (see _observe)
     noise_high: int = 4
-    noise_clip: tuple[int, int] = (3, 30)  # the authors' delay-setting range (durations 3..29)
+    noise_clip: tuple[int, int] = (3, 30)  # the authors' delay-setting clip (durations 3..29), widened per instance
 
     def options(self, seed_offset: int = 0) -> cpsat.CPSatOptions:
         stop = self.stop_after if self.stop_after and self.stop_after > 0 else None
@@ -352,14 +352,15 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
     machines (``oracle_pick='overlap'``) or the best objective (``'objective'``); ties go to the
     better objective, then the earlier trial. ``'min-change'`` (makespan): each trial then keeps
     as many previous machines as its Cmax allows (:func:`jsched.cpsat.solve`'s ``keep``), and the
-    best objective wins, so only operations that had to move for it are labelled 0. Down machines
+    best objective wins, so only operations that had to move for it are labelled 0. ``'consensus'``
+    labels 1 only what every trial kept (the fixes no re-solve disputes). Down machines
     (``st.machine_up``) are excluded, so an op whose previous machine is down is labelled 0.
     """
     ov_mask = st.overlap
     prev_m = st.prev_machine[ov_mask]
     up = np.ones(st.instance.n_machines, bool) if st.machine_up is None else st.machine_up
     hints = {int(r): (int(m), None) for r, m in zip(st.window[ov_mask], prev_m) if up[m]}
-    best = None
+    best, kept_by_all = None, np.ones(len(prev_m), np.int8)
     for trial in range(cfg.oracle_k):
         out = _solve_window(
             st.instance,
@@ -373,10 +374,11 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
         same = (out.machine[pos] == prev_m).astype(np.int8)
+        kept_by_all &= same
         key = (-int(same.sum()), out.objective) if cfg.oracle_pick == "overlap" else (out.objective, -int(same.sum()))
         if best is None or key < best[0]:
             best = (key, same)
-    return best[1]
+    return kept_by_all if cfg.oracle_pick == "consensus" else best[1]
 
 
 def _solve_window(instance, cfg: RHOConfig, seed_offset: int, retries: int = 3, **kw) -> cpsat.CPSatResult:
@@ -396,12 +398,16 @@ def _solve_window(instance, cfg: RHOConfig, seed_offset: int, retries: int = 3, 
 
 def _observe(f: FJSPInstance, window: np.ndarray, cfg: RHOConfig, rng: np.random.Generator) -> FJSPInstance:
     """Noisy durations for window positions >= S (each with prob noise_prob), true elsewhere:
-    p + U{noise_low..noise_high} clipped to ``noise_clip``."""
+    p + U{noise_low..noise_high} clipped to ``noise_clip`` widened to the instance's own duration
+    range (the authors' [3, 30] on their delay instances; on durations 1..99 it clips to [1, 99],
+    not to 30), and never below 1."""
     dur = f.durations.copy()
+    p = dur[f.eligible]
+    lo, hi = max(1, min(cfg.noise_clip[0], int(p.min()))), max(cfg.noise_clip[1], int(p.max()))
     later = window[cfg.S :]
     hit = later[rng.random(len(later)) < cfg.noise_prob]
     if len(hit):
         delta = rng.integers(cfg.noise_low, cfg.noise_high + 1, size=(len(hit), f.n_machines))
-        noisy = np.clip(dur[hit] + delta, *cfg.noise_clip)
+        noisy = np.clip(dur[hit] + delta, lo, hi)
         dur[hit] = np.where(f.eligible[hit], noisy, 0)
     return FJSPInstance(f.name, f.n_machines, f.job_lengths, dur, f.eligible, release=f.release, due=f.due)

@@ -19,6 +19,7 @@ __all__ = ["Config", "solve", "TrainConfig", "train", "VARIANTS", "OBJECTIVES", 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
 OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES but the due-date ones, without importing ortools (tested)
 BREAKDOWN_LEVELS = ("low", "mid", "high")
+ORACLE_PICKS = ("overlap", "objective", "min-change", "consensus")
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
 
 
@@ -35,9 +36,9 @@ class Config:
     objective: str = option("makespan", "objective (jsched rho SETTING:SEED: the setting's)", choices=OBJECTIVES)
     p: float = option(0.5, "fraction of overlapping operations fixed by first / random", min=0, max=1)
     oracle_k: int = option(3, "oracle re-solves per window", min=1)
-    oracle_pick: str = option("overlap", "oracle trial kept: most operations kept, best objective, or best objective "
-                              "re-solved to keep the most (min-change, makespan)",
-                              choices=("overlap", "objective", "min-change"))  # fmt: skip
+    oracle_pick: str = option("overlap", "oracle trial kept: most operations kept, best objective, best objective "
+                              "re-solved to keep the most (min-change, makespan), or keep only what every trial "
+                              "kept (consensus)", choices=ORACLE_PICKS)  # fmt: skip
     checkpoint: str | None = option(None, "L-RHO model (lrho; default: the shipped one for the objective)")
     pack: bool = option(False, "makespan windows: after the paper's window Cmax, minimise the sum of ends at that Cmax "
                         "(validation mk-400: default RHO 11.6% better makespans in 1.7x the time)")  # fmt: skip
