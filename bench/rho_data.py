@@ -1,7 +1,7 @@
 """Claim check: does the L-RHO fixing model's label accuracy grow with its training data?
 
-The shipped makespan model trains on 14 instances where the paper trains on 450, and barely beats
-"keep all". This trains ``jsched train lrho`` (the shipped options) on the first n instances of a
+The makespan models train on 14 instances where the paper trains on 450; on one re-solve's labels
+(``--oracle-pick objective``) they barely beat "keep all". This trains ``jsched train lrho`` (the shipped options) on the first n instances of a
 training pool for each n in ``--sizes`` (and each training seed in ``--seeds``), picks the epoch
 on fixed validation instances and reports the label accuracy on fixed test instances beside the
 "keep all" accuracy there. Instances are sorted by seed: the last ``--test`` are the test
