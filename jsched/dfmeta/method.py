@@ -139,10 +139,10 @@ def load_theta0(path: str = THETA0) -> tuple[Any, dict, dict]:
     return jax.tree.map(jax.numpy.asarray, cp.tree), cp.config, cp.meta
 
 
-def _es_config(cfg: Any, **override) -> DFMetaConfig:
-    """The DFMetaConfig of a Config or TrainConfig (its ES fields, then ``override``; the rest keep their defaults)."""
+def _es_config(cfg: TrainConfig) -> DFMetaConfig:
+    """The DFMetaConfig of a TrainConfig (its ES fields; the rest keep their defaults)."""
     names = DFMetaConfig.__dataclass_fields__
-    return DFMetaConfig(**{**{k: v for k, v in vars(cfg).items() if k in names}, **override})
+    return DFMetaConfig(**{k: v for k, v in vars(cfg).items() if k in names})
 
 
 # ---------------------------------------------------------------------------------------------
