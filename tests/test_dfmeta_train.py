@@ -114,3 +114,12 @@ def test_done_when_mk01_dfmeta_within_10_percent():
     r = api.solve(MK01, method="dfmeta")  # default time limit: on a loaded machine it may stop before K steps
     assert r.makespan <= 44 and r.extra["rollouts"] <= DFMetaConfig().rollouts_per_instance
     assert r.extra["base"] == "daniel" and json.loads(json.dumps(r.to_json()))["makespan"] == r.makespan
+
+
+@pytest.mark.slow
+def test_done_when_sd2_greedy_dfmeta_runs_validated():
+    """Issue 18's acceptance check: greedy DF-Meta on SD2 10x5 instance 001 (package data), with the
+    inner step the shipped theta_0 was meta-trained for (K 3 x mu 20 greedy decodes + theta^K's)."""
+    r = api.solve("sd2/10x5/001", method="dfmeta", mode="greedy", time_limit=1e6)
+    assert r.extra["mode"] == "greedy" and r.extra["rollouts"] == 3 * 20 + 1 and r.makespan >= 388  # OR-Tools 388
+    assert json.loads(json.dumps(r.to_json()))["makespan"] == r.makespan
