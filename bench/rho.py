@@ -33,7 +33,7 @@ from jsched import cpsat
 from jsched.atomic import atomic_path
 from jsched.errors import SolverError
 from jsched.rho.collect import parse_seeds
-from jsched.rho.generators import SETTINGS, breakdowns, setting_instance
+from jsched.rho.generators import SETTINGS, instance_breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
 from jsched.rho.method import OBJECTIVES as RHO_OBJECTIVES
 from jsched.rho.method import ORACLE_PICKS, VARIANTS, shipped_model
@@ -58,7 +58,8 @@ def main() -> None:
     ap.add_argument("--pack", action="store_true", help="makespan windows: Cmax, then the sum of ends at that Cmax")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--model", default=None,
-                    help="L-RHO checkpoint, or 'none' (no lrho, no accuracy); default: the shipped one for the setting's objective")
+                    help="L-RHO checkpoint, or 'none' (no lrho, no accuracy); default: the shipped one for the setting's objective "
+                         "(under --breakdowns its breakdown model)")  # fmt: skip
     ap.add_argument("--candidate", default=None, help="second L-RHO checkpoint, run as method 'lrho-cand'")
     ap.add_argument("--thresholds", default="", help="the model also at these keep-probability thresholds ('lrho@T')")
     ap.add_argument("--breakdowns", choices=("low", "mid", "high"), default=None,
@@ -79,11 +80,12 @@ def main() -> None:
         ap.error(f"--objective {a.objective} needs a {'makespan' if a.objective == 'makespan' else 'delay'} setting")
     objective = a.objective
     if a.model is None:  # the shipped checkpoint trained for this objective, as `jsched rho` picks it
-        a.model = os.path.relpath(shipped_model(objective))
+        a.model = os.path.relpath(shipped_model(objective, a.breakdowns))
     seeds = parse_seeds(a.seeds)
     variants = a.variants.split(",")
-    if "default" in variants:
-        variants[variants.index("default") + 1 : variants.index("default") + 1] = [f"default-r{k}" for k in range(1, a.repeats)]
+    if "default" not in variants:
+        ap.error("--variants must include default (every TI / OI is relative to default RHO)")
+    variants[variants.index("default") + 1 : variants.index("default") + 1] = [f"default-r{k}" for k in range(1, a.repeats)]
     if a.candidate:
         variants.append("lrho-cand")
     variants += [f"lrho@{float(t):g}" for t in a.thresholds.split(",") if t.strip()]
@@ -121,10 +123,7 @@ def run_instance(seed: int, a: argparse.Namespace) -> tuple[list[dict], list, di
     rows, acc_lab = [], []
     acc_prob: dict[str, list] = {k: [] for k in predictors}
     inst = setting_instance(a.setting, seed)
-    bd = ()
-    if a.breakdowns:
-        horizon = int(inst.durations.max(axis=1).sum())
-        bd = breakdowns(np.random.default_rng(seed), inst.n_machines, horizon, a.breakdowns)
+    bd = instance_breakdowns(inst, a.breakdowns, seed) if a.breakdowns else ()
     for v in variants:
         name, _, rep = v.partition("-r")
         name, _, thr = name.partition("@")

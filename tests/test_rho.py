@@ -3,6 +3,7 @@ training, the ``rho`` / ``lrho`` methods and the ``jsched rho`` alias."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ from jsched.instances import FJSPInstance
 from jsched.rho import generators, loop, method
 from jsched.rho.breakdown import merged_windows, validate_with_breakdowns
 from jsched.rho.collect import CollectConfig, collect, load_dataset, parse_seeds, save_dataset
-from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
+from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, feature_names, pad_batch, window_features
 from jsched.rho.loop import RHOConfig, WindowState, oracle_labels, run_rho
 from jsched.rho.net import LRHONet, Predictor, load_model, weighted_bce
 from jsched.rho.train import TrainConfig, train
@@ -304,6 +305,40 @@ def test_features_and_padding(tiny):
     assert b["labels"][0][: len(st.window)][st.overlap].tolist() == list(lab)
 
 
+def test_breakdown_features_hand_made(tiny):
+    states = []
+    run_rho(tiny, RHOConfig(variant="oracle", oracle_k=1, **FAST), recorder=lambda st, lab: states.append(st))
+    st = next(x for x in states if x.overlap.any())
+    m = int(st.prev_machine[st.overlap][0])
+    up, rec = np.ones(3, bool), np.zeros(3, bool)
+    up[m] = False
+    rec[(m + 1) % 3] = True
+    bd = dataclasses.replace(st, machine_up=up, machine_recovered=rec)
+    ops, machines = feature_names(True)
+    wf, base = window_features(bd, 8, breakdown=True), window_features(bd, 8)
+    assert wf.op.shape[1] == len(ops) == len(OP_FEATURES) + 3 and wf.machine.shape[1] == len(machines) == len(MACHINE_FEATURES) + 2
+    assert np.array_equal(wf.op[:, : len(OP_FEATURES)], base.op) and np.array_equal(wf.machine[:, : len(MACHINE_FEATURES)], base.machine)
+    col = {n: wf.op[:, i] for i, n in enumerate(ops)}
+    assert (col["bd_any"] == 1).all()
+    assert np.array_equal(col["bd_prev_down"], (st.overlap & (st.prev_machine == m)).astype(np.float32))
+    assert np.array_equal(col["bd_recovered"], tiny.eligible[st.window][:, (m + 1) % 3].astype(np.float32))
+    assert wf.machine[:, -1].tolist() == [float(k == m) for k in range(3)] and (wf.machine[:, -2] == 1).all()
+    quiet = window_features(st, 8, breakdown=True)  # no breakdown: the flags are all 0
+    assert not quiet.op[:, len(OP_FEATURES):].any() and not quiet.machine[:, len(MACHINE_FEATURES):].any()
+
+
+def test_loop_tells_the_window_which_machines_were_repaired(tiny):
+    states = []
+    bd = [(0, 10, 30)]
+    res = run_rho(tiny, RHOConfig(variant="oracle", oracle_k=1, **FAST), breakdowns=bd,
+                  recorder=lambda st, lab: states.append(st))  # fmt: skip
+    validate_with_breakdowns(tiny, res.schedule, bd)
+    rec = [st.machine_recovered.tolist() for st in states]
+    assert rec.count([True, False, False]) == 1 and all(r in ([False] * 3, [True, False, False]) for r in rec)
+    first = rec.index([True, False, False])
+    assert states[first].machine_up.all() and not states[first - 1].machine_up[0]
+
+
 def test_net_padding_invariance_and_vmap():
     net = LRHONet(16)
     rng = np.random.default_rng(0)
@@ -424,6 +459,21 @@ def test_train_model_predictor_and_resume(dataset, tmp_path, tiny):
     assert via_api["updates"] == 1 and load_model(via_api["model"]).meta["seed"] == 0
 
 
+def test_breakdown_model_collects_trains_and_solves(dataset, tmp_path, tiny):
+    cfg = RHOConfig(oracle_k=1, breakdowns="high", **FAST)
+    arrays, meta = collect(_tiny("0-1"), cfg, progress=False)
+    assert meta["op_features"] == list(feature_names(True)[0]) and arrays["op_x"].shape[-1] == len(OP_FEATURES) + 3
+    path = str(tmp_path / "bd.npz")
+    save_dataset(path, arrays, meta)
+    r = train(_train_config(path, tmp_path / "run", 1), jax.random.key(0))
+    model = load_model(r["model"], "makespan")
+    assert model.config.breakdown == 1 and model.config.n_machine_features == len(MACHINE_FEATURES) + 2
+    out = api.solve(tiny, method="lrho", checkpoint=r["model"], breakdowns="high", **FAST)
+    assert out.extra["variant"] == "lrho"
+    with pytest.raises(CheckpointError, match="breakdown features"):
+        train(_train_config(f"{dataset},{path}", tmp_path / "mixed", 1), jax.random.key(0))
+
+
 def test_data_trend_bench_splits_pool_validation_and_test(dataset, tmp_path, monkeypatch):
     import json
     import sys
@@ -504,6 +554,12 @@ def test_shipped_models_solve(tiny):
         assert load_model(method.shipped_model(objective)).objective == objective  # each objective's own labels
         r = api.solve(d, method="lrho", objective=objective, **FAST)
         assert r.objective == r.extra["objective"] and f"objective_name={objective}" in r.line()
+    # Under breakdowns the makespan objective has its own model (with the breakdown features).
+    bd = method.shipped_model("makespan", "mid")
+    assert bd.endswith("lrho-mk-400-bd.msgpack") and load_model(bd, "makespan").config.breakdown == 1
+    assert method.shipped_model("start_delay", "mid") == method.shipped_model("start_delay")
+    r = api.solve(tiny, method="lrho", breakdowns="high", **FAST)
+    assert r.extra["breakdown_events"] > 0 and r.extra["fixed_ops"] <= r.extra["overlap_ops"]
 
 
 # ------------------------------------------------------------------ CLI
@@ -546,6 +602,9 @@ def test_cli_collect_writes_dataset(tmp_path, capsys):
     arrays, meta = load_dataset(str(out))
     assert meta["config"]["variant"] == "oracle" and meta["config"]["objective"] == "makespan" and meta["seeds"] == [0]
     assert meta["commands"][0].startswith("jsched ") and "--oracle-k 1" in meta["commands"][0]
+    bd = tmp_path / "bd.npz"
+    assert main([*args[:-1], str(bd), "--breakdowns", "high"]) == 0  # labels under breakdowns
+    assert load_dataset(str(bd))[1]["op_features"] == list(feature_names(True)[0])
 
 
 def test_cli_breakdowns_json(tiny, tmp_path):

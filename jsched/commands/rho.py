@@ -22,7 +22,7 @@ from jsched.options import add_flags, flag, options_from_args
 from jsched.rho.collect import CollectConfig
 from jsched.rho.method import Config
 
-SOLVE_ONLY = ("variant", "checkpoint", "breakdowns", "breakdown_machines", "gantt")  # flags collect rejects
+SOLVE_ONLY = ("variant", "checkpoint", "gantt")  # flags collect rejects (it collects under breakdowns too)
 
 
 def register(sub) -> None:

@@ -45,17 +45,20 @@ logger = logging.getLogger(__name__)
 def collect_instance(setting: str, seed: int, config: RHOConfig) -> tuple[list[WindowFeatures], list[np.ndarray], dict]:
     """Run the oracle RHO on instance ``seed`` of ``setting``; return samples and run stats."""
     from jsched.rho.features import window_features
+    from jsched.rho.generators import instance_breakdowns
     from jsched.rho.loop import run_rho
 
     inst = setting_instance(setting, seed)
+    bd = instance_breakdowns(inst, config.breakdowns, seed, config.breakdown_machines) if config.breakdowns else ()
     feats, labels = [], []
+    breakdown = config.breakdowns is not None  # labels under breakdowns carry the breakdown features
 
     def record(st, lab):
         if st.overlap.any() and (~st.overlap).any():
-            feats.append(window_features(st, config.H))
+            feats.append(window_features(st, config.H, breakdown))
             labels.append(np.asarray(lab, np.float32))
 
-    res = run_rho(inst, dataclasses.replace(config, variant="oracle"), recorder=record)
+    res = run_rho(inst, dataclasses.replace(config, variant="oracle"), recorder=record, breakdowns=bd)
     stats = {"seed": seed, "objective": res.objective, "solve_time": res.solve_time, "total_time": res.total_time}
     return feats, labels, stats
 
@@ -101,7 +104,7 @@ def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, pa
     again. When instances fail (a worker died, an exception), the others still run and are
     kept there, then a one-line JSchedError says how many failed and how to resume.
     """
-    from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch
+    from jsched.rho.features import feature_names, pad_batch
 
     setting, seeds, processes, backend = options.setting, parse_seeds(options.seeds), options.processes, options.backend
     config = dataclasses.replace(config, variant="oracle")
@@ -149,6 +152,7 @@ def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, pa
         inst_idx += [s] * len(fe)
         stats.append(st)
     M = max((len(x.machine) for x in feats), default=0)
+    op_names, machine_names = feature_names(config.breakdowns is not None)
     arrays = pad_batch(feats, config.H, M, labels)
     arrays["instance"] = np.asarray(inst_idx, np.int64)
     meta = {
@@ -157,8 +161,8 @@ def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, pa
         "seeds": list(map(int, seeds)),
         "config": dataclasses.asdict(config),
         "backend": backend,
-        "op_features": list(OP_FEATURES),
-        "machine_features": list(MACHINE_FEATURES),
+        "op_features": list(op_names),
+        "machine_features": list(machine_names),
         "runs": stats,
     }
     return arrays, meta
@@ -249,9 +253,10 @@ def _json_config(config: RHOConfig) -> dict:
 
 def save_shard(parts: str, seed: int, setting: str, config: RHOConfig, result: tuple) -> None:
     """Write one instance's samples and run stats (``collect_instance``'s result) atomically."""
-    from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES
+    from jsched.rho.features import feature_names
 
     feats, labels, stats = result
+    op_names, machine_names = feature_names(config.breakdowns is not None)
 
     def cat(xs, width=None, dtype=None):
         if xs:
@@ -259,8 +264,8 @@ def save_shard(parts: str, seed: int, setting: str, config: RHOConfig, result: t
         return np.zeros((0, width) if width else 0, dtype)
 
     arrays = {
-        "op": cat([f.op for f in feats], len(OP_FEATURES), np.float32),
-        "machine": cat([f.machine for f in feats], len(MACHINE_FEATURES), np.float32),
+        "op": cat([f.op for f in feats], len(op_names), np.float32),
+        "machine": cat([f.machine for f in feats], len(machine_names), np.float32),
         "overlap": cat([f.overlap for f in feats], dtype=bool),
         "prev_machine": cat([f.prev_machine for f in feats], dtype=np.int64),
         "labels": cat(labels, dtype=np.float32),
@@ -326,7 +331,7 @@ def save_dataset(path: str, arrays: dict, meta: dict) -> None:
 
 def load_dataset(path: str) -> tuple[dict, dict]:
     """Read a dataset written by :func:`save_dataset`; CheckpointError if missing/corrupt/mismatched."""
-    from jsched.rho.features import OP_FEATURES
+    from jsched.rho.features import feature_names
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -336,13 +341,16 @@ def load_dataset(path: str) -> tuple[dict, dict]:
         raise CheckpointError(f"{path}: dataset not found") from None
     except Exception as e:  # zipfile/ValueError/KeyError/JSON errors: all mean a corrupt file
         raise CheckpointError(f"{path}: not a readable L-RHO dataset ({type(e).__name__}: {e})") from None
-    if meta.get("version") != DATASET_VERSION or meta.get("op_features") != list(OP_FEATURES):
+    known = [list(feature_names(b)[0]) for b in (False, True)]
+    if meta.get("version") != DATASET_VERSION or meta.get("op_features") not in known:
         raise CheckpointError(f"{path}: dataset version/features do not match this jsched (version {meta.get('version')})")
     return arrays, meta
 
 
 def merge_datasets(parts: list[tuple[dict, dict]]) -> tuple[dict, dict]:
-    """Concatenate datasets of the same setting and H (machines padded to the largest M)."""
+    """Concatenate datasets of the same setting, H and features (machines padded to the largest M)."""
+    if len({tuple(m["op_features"]) for _, m in parts}) > 1:
+        raise CheckpointError("datasets with and without the breakdown features cannot be merged")
     M = max(a["m_x"].shape[1] for a, _ in parts)
     out = {}
     for k in parts[0][0]:

@@ -8,6 +8,12 @@ Under observation noise the features read the current observation (``WindowState
 ``prev_p`` is the duration now observed on the previous machine and ``prev_end - prev_start``
 the one the previous plan used, the two observations the paper's noise features (its Table 9)
 re-evaluate; a noise model is this feature set trained on labels collected under noise.
+
+A breakdown model (trained on labels collected under machine breakdowns) also reads the paper's
+breakdown features (its Table 8): per operation and per machine whether some machine is down
+(``bd_any``), per operation whether its previous machine is down (``bd_prev_down``) and whether
+one of its machines was repaired since the previous window (``bd_recovered``), per machine
+whether it is down (``bd_down``). :func:`feature_names` gives either set.
 """
 
 from __future__ import annotations
@@ -24,12 +30,21 @@ OP_FEATURES = (
     "n_compatible", "window_pos",
 )  # fmt: skip
 MACHINE_FEATURES = ("ready", "n_overlap", "end_mean", "end_max", "p_mean", "p_std", "p_min", "p_max")
+BREAKDOWN_OP_FEATURES = ("bd_any", "bd_prev_down", "bd_recovered")
+BREAKDOWN_MACHINE_FEATURES = ("bd_any", "bd_down")
+
+
+def feature_names(breakdown: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(operation, machine) feature names: the base set, or with the breakdown features appended."""
+    if breakdown:
+        return OP_FEATURES + BREAKDOWN_OP_FEATURES, MACHINE_FEATURES + BREAKDOWN_MACHINE_FEATURES
+    return OP_FEATURES, MACHINE_FEATURES
 
 
 class WindowFeatures(NamedTuple):
     """Features of one window (unpadded).
 
-    op: (K, len(OP_FEATURES)) float32; machine: (M, len(MACHINE_FEATURES)) float32;
+    op: (K, F) float32; machine: (M, Fm) float32 (``feature_names``' widths);
     overlap: (K,) bool; prev_machine: (K,) int (-1 for new ops).
     """
 
@@ -39,8 +54,9 @@ class WindowFeatures(NamedTuple):
     prev_machine: np.ndarray
 
 
-def window_features(st: WindowState, H: int | None = None) -> WindowFeatures:
-    """Features of the window described by ``st`` (``H`` scales the position feature)."""
+def window_features(st: WindowState, H: int | None = None, breakdown: bool = False) -> WindowFeatures:
+    """Features of the window described by ``st`` (``H`` scales the position feature;
+    ``breakdown`` appends the breakdown features)."""
     f = st.instance
     w = st.window
     k = len(w)
@@ -94,22 +110,38 @@ def window_features(st: WindowState, H: int | None = None) -> WindowFeatures:
             ends = st.prev_end[sel] - t0
             pp = f.durations[w[sel], m].astype(np.float64)
             mach[m, 1:] = [sel.sum(), ends.mean(), ends.max(), pp.mean(), pp.std(), pp.min(), pp.max()]
+    if breakdown:
+        op, mach = _with_breakdown_features(st, op, mach)
     return WindowFeatures(op.astype(np.float32), mach.astype(np.float32), ov.copy(), np.where(ov, st.prev_machine, -1))
+
+
+def _with_breakdown_features(st: WindowState, op: np.ndarray, mach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` and ``mach`` with the breakdown columns appended (1.0 / 0.0 flags)."""
+    M, k = st.instance.n_machines, len(st.window)
+    down = np.zeros(M, bool) if st.machine_up is None else ~st.machine_up
+    rec = np.zeros(M, bool) if st.machine_recovered is None else st.machine_recovered
+    el = st.instance.eligible[st.window]
+    prev_down = st.overlap & down[np.clip(st.prev_machine, 0, M - 1)]
+    any_down = np.full(k, float(down.any()))
+    op = np.column_stack([op, any_down, prev_down, (el & rec).any(axis=1)])
+    return op, np.column_stack([mach, np.full(M, float(down.any())), down])
 
 
 def pad_batch(items: list[WindowFeatures], H: int, M: int, labels: list[np.ndarray] | None = None) -> dict:
     """Stack windows into padded arrays (n, H, F) / (n, M, Fm) with masks (the dataset layout).
 
     Keys: op_x, op_mask, overlap, prev_m, m_x, m_mask, and labels (n, H) float32 when given
-    (labels are per window op, 0 for new ops and padding).
+    (labels are per window op, 0 for new ops and padding). Feature widths follow the items (the
+    base set when there are none).
     """
     n = len(items)
+    fo, fm = (items[0].op.shape[1], items[0].machine.shape[1]) if items else (len(OP_FEATURES), len(MACHINE_FEATURES))
     out = {
-        "op_x": np.zeros((n, H, len(OP_FEATURES)), np.float32),
+        "op_x": np.zeros((n, H, fo), np.float32),
         "op_mask": np.zeros((n, H), bool),
         "overlap": np.zeros((n, H), bool),
         "prev_m": np.full((n, H), -1, np.int32),
-        "m_x": np.zeros((n, M, len(MACHINE_FEATURES)), np.float32),
+        "m_x": np.zeros((n, M, fm), np.float32),
         "m_mask": np.zeros((n, M), bool),
     }
     if labels is not None:

@@ -108,6 +108,13 @@ def breakdowns(
     return out
 
 
+def instance_breakdowns(instance, level: str, seed: int, machines: str = "count") -> list[tuple[int, int, int]]:
+    """:func:`breakdowns` of an FJSP drawn with ``seed``, up to its serial horizon (the sum of
+    each operation's longest duration): the events ``jsched rho``, the collector and the bench use."""
+    horizon = int(instance.durations.max(axis=1).sum())
+    return breakdowns(np.random.default_rng(seed), instance.n_machines, horizon, level, machines)
+
+
 # Named settings: (generator, keyword arguments, objective). "small" ones run on 2 CPU cores.
 SETTINGS = {
     "mk": (makespan_instance, dict(n_jobs=20, n_machines=10, ops_per_job=30), "makespan"),

@@ -53,6 +53,7 @@ class WindowState:
         job_ready: (J,) earliest start per job (latest executed end, and the clock after a
             breakdown event); machine_ready: (M,) the same per machine.
         machine_up: (M,) bool, False for machines down in a breakdown (not usable).
+        machine_recovered: (M,) bool, True for machines repaired since the previous window solve.
     """
 
     instance: FJSPInstance
@@ -64,6 +65,7 @@ class WindowState:
     job_ready: np.ndarray
     machine_ready: np.ndarray
     machine_up: np.ndarray | None = None
+    machine_recovered: np.ndarray | None = None
 
     def allowed(self) -> np.ndarray | None:
         """(N, M) machine mask for CP-SAT (None when every machine is up)."""
@@ -184,6 +186,7 @@ def run_rho(
     prev: dict[int, tuple[int, int, int]] = {}  # op -> (machine, start, end) in the last window solve
     solve_time, solve_cpu, n_windows, n_overlap, n_fixed, n_interrupted, events = 0.0, 0.0, 0, 0, 0, 0, []
     iteration = 0
+    solved_up = np.ones(f.n_machines, bool)  # machines up at the last window solve
     while not executed.all():
         if iteration > 10 * (n + len(bd)) + 10:
             raise JSchedError("RHO loop made no progress")  # cannot happen; guards an endless loop
@@ -197,7 +200,8 @@ def run_rho(
             iteration += 1
             continue
         observed = _observe(f, window, cfg, rng) if cfg.noise_prob > 0 else f
-        st = _state(observed, window, prev, job_ready, mach_ready, up)
+        st = _state(observed, window, prev, job_ready, mach_ready, up, up & ~solved_up)
+        solved_up = up.copy()
         fix_ops, hints, labels = _choose_fixed(st, cfg, predictor, iteration)
         if labels is not None and recorder is not None:
             recorder(st, labels)
@@ -306,14 +310,14 @@ def _reveal(queue: BreakdownQueue, iteration, executed, ex_machine, ex_start, ex
     return t, ev, int(running.sum())
 
 
-def _state(f, window, prev, job_ready, mach_ready, up) -> WindowState:
+def _state(f, window, prev, job_ready, mach_ready, up, recovered) -> WindowState:
     k = len(window)
     overlap = np.array([int(r) in prev for r in window], bool)
     pm, ps, pe = (np.full(k, -1, np.int64) for _ in range(3))
     for i, r in enumerate(window):
         if overlap[i]:
             pm[i], ps[i], pe[i] = prev[int(r)]
-    return WindowState(f, np.asarray(window), overlap, pm, ps, pe, job_ready, mach_ready, up.copy())
+    return WindowState(f, np.asarray(window), overlap, pm, ps, pe, job_ready, mach_ready, up.copy(), recovered)
 
 
 def _choose_fixed(st: WindowState, cfg: RHOConfig, predictor, iteration):

@@ -39,7 +39,8 @@ class Config:
     oracle_pick: str = option("overlap", "oracle trial kept: most operations kept, best objective, best objective "
                               "re-solved to keep the most (min-change, makespan), or keep only what every trial "
                               "kept (consensus)", choices=ORACLE_PICKS)  # fmt: skip
-    checkpoint: str | None = option(None, "L-RHO model (lrho; default: the shipped one for the objective)")
+    checkpoint: str | None = option(None, "L-RHO model (lrho; default: the shipped one for the objective, under "
+                                    "breakdowns its breakdown model)")  # fmt: skip
     pack: bool = option(False, "makespan windows: after the paper's window Cmax, minimise the sum of ends at that Cmax "
                         "(validation mk-400: default RHO 11.6% better makespans in 1.7x the time)")  # fmt: skip
     noise_prob: float = option(0.0, "probability that a later window operation's durations are observed noisily",
@@ -62,12 +63,15 @@ class Config:
 
 
 SHIPPED_MODELS = {"makespan": "lrho-mk-400", "start_delay": "lrho-dl-400", "start_end_delay": "lrho-dl-400-se"}
+BREAKDOWN_MODELS = {"makespan": "lrho-mk-400-bd"}  # trained under breakdowns, with the breakdown features
 
 
-def shipped_model(objective: str) -> str:
+def shipped_model(objective: str, breakdowns: str | None = None) -> str:
     """The shipped L-RHO model for ``objective``: each trained on oracle labels of that objective
-    (the delay objectives' models load for either, as a ``checkpoint``)."""
-    return os.path.join(ASSETS, SHIPPED_MODELS[objective] + ".msgpack")
+    (the delay objectives' models load for either, as a ``checkpoint``); under breakdowns the
+    objective's breakdown model where one ships."""
+    name = BREAKDOWN_MODELS.get(objective) if breakdowns else None
+    return os.path.join(ASSETS, (name or SHIPPED_MODELS[objective]) + ".msgpack")
 
 
 def solve(instance, config: Config, key) -> Result:
@@ -86,7 +90,7 @@ def solve(instance, config: Config, key) -> Result:
     if cfg.variant == "lrho":
         from jsched.rho.net import Predictor
 
-        predictor = Predictor(config.checkpoint or shipped_model(cfg.objective), cfg.H, cfg.objective)
+        predictor = Predictor(config.checkpoint or shipped_model(cfg.objective, cfg.breakdowns), cfg.H, cfg.objective)
     bd = _breakdowns(instance, config, seed)
     with tqdm(total=instance.n_ops, desc=f"rho-{cfg.variant}", unit="op", leave=False, disable=None) as bar:
         res = run_rho(instance, cfg, predictor=predictor, breakdowns=bd, progress=lambda k, n: bar.update(k - bar.n))
@@ -117,14 +121,10 @@ def solve(instance, config: Config, key) -> Result:
 
 
 def _breakdowns(instance, config: Config, seed: int) -> list[tuple[int, int, int]]:
-    """Breakdown intervals up to the serial horizon (sum of each operation's longest duration)."""
+    """The run's breakdown intervals (none without ``config.breakdowns``)."""
     if config.breakdowns is None:
         return []
-    import numpy as np
-
     from jsched.instances.model import as_fjsp
-    from jsched.rho.generators import breakdowns
+    from jsched.rho.generators import instance_breakdowns
 
-    f = as_fjsp(instance)
-    horizon = int(f.durations.max(axis=1).sum())
-    return breakdowns(np.random.default_rng(seed), f.n_machines, horizon, config.breakdowns, config.breakdown_machines)
+    return instance_breakdowns(as_fjsp(instance), config.breakdowns, seed, config.breakdown_machines)

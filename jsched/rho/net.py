@@ -17,7 +17,7 @@ import numpy as np
 
 from jsched.checkpoint import load_checkpoint, save_checkpoint
 from jsched.errors import CheckpointError
-from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, pad_batch, window_features
+from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, feature_names, pad_batch, window_features
 
 KIND = "lrho-model"
 NORM_KEYS = ("op_mean", "op_std", "m_mean", "m_std")
@@ -28,6 +28,7 @@ class NetConfig:
     hidden: int = 64
     n_op_features: int = len(OP_FEATURES)
     n_machine_features: int = len(MACHINE_FEATURES)
+    breakdown: int = 0  # 1: reads the breakdown features too (see features.feature_names)
 
 
 class _Embed(nn.Module):
@@ -116,16 +117,17 @@ def load_model(path: str, objective: str | None = None) -> Model:
     (makespan vs the delay objectives: a delay model loads for either)."""
     stored = load_checkpoint(path, KIND).config
     try:
-        cfg = NetConfig(**{k: int(stored[k]) for k in NetConfig.__dataclass_fields__})
+        cfg = NetConfig(**{k: int(stored[k]) for k in NetConfig.__dataclass_fields__ if k != "breakdown"},
+                        breakdown=int(stored.get("breakdown", 0)))  # fmt: skip
         trained_for = str(stored["objective"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: malformed L-RHO model config ({type(e).__name__}: {e})") from None
     if objective is not None and _family(trained_for) != _family(objective):
         raise CheckpointError(f"{path}: an L-RHO model for the {trained_for} objective; this run's objective is {objective}")
-    if cfg.n_op_features != len(OP_FEATURES) or cfg.n_machine_features != len(MACHINE_FEATURES):
+    fo, fm = (len(x) for x in feature_names(bool(cfg.breakdown)))
+    if (cfg.n_op_features, cfg.n_machine_features) != (fo, fm):
         raise CheckpointError(
-            f"{path}: trained on {cfg.n_op_features}/{cfg.n_machine_features} features, "
-            f"this jsched has {len(OP_FEATURES)}/{len(MACHINE_FEATURES)}"
+            f"{path}: trained on {cfg.n_op_features}/{cfg.n_machine_features} features, this jsched has {fo}/{fm}"
         )
     ck = load_checkpoint(path, KIND, template=_template(cfg))
     return Model(ck.tree["params"], ck.tree["norm"], cfg, trained_for, ck.meta)
@@ -159,7 +161,7 @@ class Predictor:
         self._apply = jax.jit(lambda p, *x: jax.nn.sigmoid(net.apply({"params": p}, *x)))
 
     def __call__(self, st) -> np.ndarray:
-        wf = window_features(st, self.H)
+        wf = window_features(st, self.H, bool(self.config.breakdown))
         H = max(self.H, len(wf.op))
         batch = pad_batch([wf], H, len(wf.machine))
         prob = np.asarray(self._apply(self.params, *normalise(batch, self.norm)))[0]

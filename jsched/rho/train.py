@@ -80,7 +80,8 @@ class LRHOTrainer:
         self.total = config.epochs
         self.seed = seed_of(key)
         self.norm = feature_stats(train)
-        self.net_config = NetConfig(hidden=config.hidden)
+        breakdown = "bd_any" in self.data_meta["op_features"]
+        self.net_config = NetConfig(config.hidden, train["op_x"].shape[-1], train["m_x"].shape[-1], int(breakdown))
         self.n_train, self.n_val = len(train["labels"]), len(val["labels"])
         net, norm, tx = LRHONet(config.hidden), self.norm, optax.adam(config.lr)
         tr = {k: jnp.asarray(train[k]) for k in _KEYS}
