@@ -67,6 +67,7 @@ class LRHOTrainer:
         import optax
 
         from jsched.rho.collect import load_dataset, merge_datasets
+        from jsched.rho.features import feature_names
         from jsched.rho.net import LRHONet, NetConfig, feature_stats, normalise, weighted_bce
         from jsched.seeds import seed_of
 
@@ -80,7 +81,7 @@ class LRHOTrainer:
         self.total = config.epochs
         self.seed = seed_of(key)
         self.norm = feature_stats(train)
-        breakdown = "bd_any" in self.data_meta["op_features"]
+        breakdown = self.data_meta["op_features"] == list(feature_names(True)[0])  # labels collected under breakdowns
         self.net_config = NetConfig(config.hidden, train["op_x"].shape[-1], train["m_x"].shape[-1], int(breakdown))
         self.n_train, self.n_val = len(train["labels"]), len(val["labels"])
         net, norm, tx = LRHONet(config.hidden), self.norm, optax.adam(config.lr)
