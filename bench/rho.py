@@ -86,7 +86,9 @@ def main() -> None:
     if "default" not in variants:
         ap.error("--variants must include default (every TI / OI is relative to default RHO)")
     variants[variants.index("default") + 1 : variants.index("default") + 1] = [f"default-r{k}" for k in range(1, a.repeats)]
-    if a.candidate:
+    if "lrho-cand" in variants and not a.candidate:
+        ap.error("--variants lrho-cand needs --candidate CKPT")
+    if a.candidate and "lrho-cand" not in variants:
         variants.append("lrho-cand")
     variants += [f"lrho@{float(t):g}" for t in a.thresholds.split(",") if t.strip()]
     a.variants = ",".join(variants)

@@ -530,9 +530,10 @@ def test_rho_bench_online_settings(tmp_path, monkeypatch):
     assert doc["args"]["noise"] == 0.3 and doc["args"]["objective"] == "makespan" and len(doc["runs"]) == 1
     name = rho_bench._name(Namespace(setting="dl-400", objective="start_end_delay", noise=0.2, breakdowns="low"))
     assert name == "dl-400-start-end-delay-noise0.2-breakdowns-low"
-    monkeypatch.setattr(sys, "argv", ["rho.py", "--setting", "tiny", "--objective", "start_delay"])
-    with pytest.raises(SystemExit):
-        rho_bench.main()
+    for bad in (["--objective", "start_delay"], ["--variants", "default,lrho-cand"]):  # makespan setting; no --candidate
+        monkeypatch.setattr(sys, "argv", ["rho.py", "--setting", "tiny", *bad])
+        with pytest.raises(SystemExit):
+            rho_bench.main()
 
 
 def test_model_errors(tmp_path, tiny):
