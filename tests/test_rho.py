@@ -154,7 +154,7 @@ def test_oracle_labels_hand_made():
         job_ready=np.zeros(2, np.int64),
         machine_ready=np.zeros(2, np.int64),
     )
-    for pick in ("overlap", "objective", "min-change", "consensus"):
+    for pick in ("overlap", "objective", "min-change", "consensus", "majority"):
         cfg = RHOConfig(oracle_k=3, oracle_pick=pick, **FAST)
         assert oracle_labels(st, cfg).tolist() == [1, 0]
     with pytest.raises(JSchedError, match="min-change applies to the makespan"):
@@ -164,7 +164,8 @@ def test_oracle_labels_hand_made():
     st3 = WindowState(f, window=np.arange(3), overlap=np.ones(3, bool), prev_machine=np.zeros(3, np.int64),
                       prev_start=np.zeros(3), prev_end=np.ones(3), job_ready=np.zeros(2, np.int64),
                       machine_ready=np.zeros(2, np.int64))  # fmt: skip
-    for pick, labels in {"objective": [1, 0, 1], "overlap": [1, 0, 1], "consensus": [0, 0, 0]}.items():
+    for pick, labels in {"objective": [1, 0, 1], "overlap": [1, 0, 1], "consensus": [0, 0, 0],
+                         "majority": [1, 1, 1]}.items():  # fmt: skip
         trials = iter(solves)
 
         def fake_solve(*args, **kw):

@@ -357,14 +357,15 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
     better objective, then the earlier trial. ``'min-change'`` (makespan): each trial then keeps
     as many previous machines as its Cmax allows (:func:`jsched.cpsat.solve`'s ``keep``), and the
     best objective wins, so only operations that had to move for it are labelled 0. ``'consensus'``
-    labels 1 only what every trial kept (the fixes no re-solve disputes). Down machines
+    labels 1 only what every trial kept (the fixes no re-solve disputes), ``'majority'`` what more
+    than half the trials kept. Down machines
     (``st.machine_up``) are excluded, so an op whose previous machine is down is labelled 0.
     """
     ov_mask = st.overlap
     prev_m = st.prev_machine[ov_mask]
     up = np.ones(st.instance.n_machines, bool) if st.machine_up is None else st.machine_up
     hints = {int(r): (int(m), None) for r, m in zip(st.window[ov_mask], prev_m) if up[m]}
-    best, kept_by_all = None, np.ones(len(prev_m), np.int8)
+    best, votes = None, np.zeros(len(prev_m), np.int64)
     for trial in range(cfg.oracle_k):
         out = _solve_window(
             st.instance,
@@ -378,11 +379,15 @@ def oracle_labels(st: WindowState, cfg: RHOConfig, iteration: int = 0) -> np.nda
         )
         pos = np.searchsorted(out.ops, st.window[ov_mask])
         same = (out.machine[pos] == prev_m).astype(np.int8)
-        kept_by_all &= same
+        votes += same
         key = (-int(same.sum()), out.objective) if cfg.oracle_pick == "overlap" else (out.objective, -int(same.sum()))
         if best is None or key < best[0]:
             best = (key, same)
-    return kept_by_all if cfg.oracle_pick == "consensus" else best[1]
+    if cfg.oracle_pick == "consensus":
+        return (votes == cfg.oracle_k).astype(np.int8)
+    if cfg.oracle_pick == "majority":
+        return (2 * votes > cfg.oracle_k).astype(np.int8)
+    return best[1]
 
 
 def _solve_window(instance, cfg: RHOConfig, seed_offset: int, retries: int = 3, **kw) -> cpsat.CPSatResult:

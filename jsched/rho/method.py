@@ -19,7 +19,7 @@ __all__ = ["Config", "solve", "TrainConfig", "train", "VARIANTS", "OBJECTIVES", 
 VARIANTS = ("default", "warm", "first", "random", "oracle", "lrho")
 OBJECTIVES = ("makespan", "start_delay", "start_end_delay")  # = jsched.cpsat.OBJECTIVES but the due-date ones, without importing ortools (tested)
 BREAKDOWN_LEVELS = ("low", "mid", "high")
-ORACLE_PICKS = ("overlap", "objective", "min-change", "consensus")
+ORACLE_PICKS = ("overlap", "objective", "min-change", "consensus", "majority")
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets")
 
 
@@ -38,7 +38,7 @@ class Config:
     oracle_k: int = option(3, "oracle re-solves per window", min=1)
     oracle_pick: str = option("overlap", "oracle trial kept: most operations kept, best objective, best objective "
                               "re-solved to keep the most (min-change, makespan), or keep only what every trial "
-                              "kept (consensus)", choices=ORACLE_PICKS)  # fmt: skip
+                              "kept (consensus) / most trials kept (majority)", choices=ORACLE_PICKS)  # fmt: skip
     checkpoint: str | None = option(None, "L-RHO model (lrho; default: the shipped one for the objective, under "
                                     "breakdowns its breakdown model)")  # fmt: skip
     pack: bool = option(False, "makespan windows: after the paper's window Cmax, minimise the sum of ends at that Cmax "
