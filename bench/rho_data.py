@@ -24,14 +24,13 @@ import json
 import os
 import tempfile
 
-import jax
 import numpy as np
 from scipy.stats import mannwhitneyu
 
 import jsched
 from jsched.atomic import atomic_path
 from jsched.rho.collect import load_dataset, merge_datasets, save_dataset
-from jsched.rho.net import LRHONet, load_model, normalise
+from jsched.rho.net import keep_probabilities, load_model
 from jsched.rho.train import label_metrics
 
 
@@ -75,7 +74,7 @@ def main() -> None:
                                    pos_weight=a.pos_weight, out=os.path.join(tmp, f"run-{n}-{seed}"), overwrite=True,
                                    progress=False)  # fmt: skip
                 model = load_model(run["model"])
-                m = _metrics(_probabilities(model, test_arrays), test_arrays)
+                m = _metrics(keep_probabilities(model, test_arrays), test_arrays)
                 val_acc = model.meta["val"]["accuracy"]
                 rows.append({"instances": n, "seed": seed, "epoch": model.meta["epoch"], "val_accuracy": val_acc, "test": m})
                 print(f"n={n:3d} seed={seed}: epoch {model.meta['epoch']:3d}  validation {val_acc:.3f}  test {m['accuracy']:.3f} "
@@ -103,19 +102,11 @@ def score(arrays: dict, n_val: int, paths: list[str]) -> None:
     mask = data["overlap"] & data["op_mask"]
     kept = data["labels"][mask] >= 0.5
     for path in paths:
-        prob = _probabilities(load_model(path.strip()), data)
+        prob = keep_probabilities(load_model(path.strip()), data)
         m = _metrics(prob, data)
         auc = mannwhitneyu(prob[mask][kept], prob[mask][~kept]).statistic / max(int(kept.sum() * (~kept).sum()), 1)
         print(f"{path.strip()}: accuracy {m['accuracy']:.3f} (precision {m['precision']:.3f}, recall {m['recall']:.3f}, "
               f"n={m['n']}), AUC {auc:.3f}")  # fmt: skip
-
-
-def _probabilities(model, arrays: dict) -> np.ndarray:
-    """A model's keep probabilities on a dataset's windows (a model without the breakdown features
-    reads the base columns of a breakdown dataset: they come first)."""
-    cut = {"op_x": arrays["op_x"][..., : model.config.n_op_features], "m_x": arrays["m_x"][..., : model.config.n_machine_features]}
-    logits = LRHONet(model.config.hidden).apply({"params": model.params}, *normalise({**arrays, **cut}, model.norm))
-    return np.asarray(jax.nn.sigmoid(logits))
 
 
 def _instances(arrays: dict, seeds: np.ndarray) -> dict:

@@ -304,6 +304,10 @@ def test_features_and_padding(tiny):
     b = pad_batch([wf], 12, 4, [lab])
     assert b["op_x"].shape == (1, 12, len(OP_FEATURES)) and b["op_mask"].sum() == len(st.window)
     assert b["labels"][0][: len(st.window)][st.overlap].tolist() == list(lab)
+    empty = pad_batch([], 12, 4, [], breakdown=True)  # a breakdown collect without windows keeps its widths
+    assert empty["op_x"].shape == (0, 12, len(feature_names(True)[0])) and empty["m_x"].shape[-1] == len(feature_names(True)[1])
+    with pytest.raises(ValueError, match="features"):
+        pad_batch([wf], 12, 4, breakdown=True)
 
 
 def test_breakdown_features_hand_made(tiny):

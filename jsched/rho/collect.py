@@ -153,7 +153,7 @@ def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, pa
         stats.append(st)
     M = max((len(x.machine) for x in feats), default=0)
     op_names, machine_names = feature_names(config.breakdowns is not None)
-    arrays = pad_batch(feats, config.H, M, labels)
+    arrays = pad_batch(feats, config.H, M, labels, config.breakdowns is not None)
     arrays["instance"] = np.asarray(inst_idx, np.int64)
     meta = {
         "version": DATASET_VERSION,

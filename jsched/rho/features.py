@@ -127,15 +127,17 @@ def _with_breakdown_features(st: WindowState, op: np.ndarray, mach: np.ndarray) 
     return op, np.column_stack([mach, np.full(M, float(down.any())), down])
 
 
-def pad_batch(items: list[WindowFeatures], H: int, M: int, labels: list[np.ndarray] | None = None) -> dict:
+def pad_batch(
+    items: list[WindowFeatures], H: int, M: int, labels: list[np.ndarray] | None = None, breakdown: bool = False
+) -> dict:
     """Stack windows into padded arrays (n, H, F) / (n, M, Fm) with masks (the dataset layout).
 
     Keys: op_x, op_mask, overlap, prev_m, m_x, m_mask, and labels (n, H) float32 when given
-    (labels are per window op, 0 for new ops and padding). Feature widths follow the items (the
-    base set when there are none).
+    (labels are per window op, 0 for new ops and padding). Feature widths are ``feature_names``'
+    (with the breakdown features or not), also for an empty batch.
     """
     n = len(items)
-    fo, fm = (items[0].op.shape[1], items[0].machine.shape[1]) if items else (len(OP_FEATURES), len(MACHINE_FEATURES))
+    fo, fm = (len(names) for names in feature_names(breakdown))
     out = {
         "op_x": np.zeros((n, H, fo), np.float32),
         "op_mask": np.zeros((n, H), bool),
@@ -150,6 +152,8 @@ def pad_batch(items: list[WindowFeatures], H: int, M: int, labels: list[np.ndarr
         k, m = len(it.op), len(it.machine)
         if k > H or m > M:
             raise ValueError(f"window of {k} ops / {m} machines does not fit H={H}, M={M}")
+        if it.op.shape[1] != fo or it.machine.shape[1] != fm:
+            raise ValueError(f"window features {it.op.shape[1]}/{it.machine.shape[1]} wide, expected {fo}/{fm}")
         out["op_x"][i, :k] = it.op
         out["op_mask"][i, :k] = True
         out["overlap"][i, :k] = it.overlap

@@ -8,6 +8,7 @@ machine, from embeddings of the operation, of the machines and of the window as 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import NamedTuple
 
 import flax.linen as nn
@@ -147,6 +148,19 @@ def _template(cfg: NetConfig) -> dict:
     return {"params": params, "norm": {k: np.zeros(n, np.float32) for k, n in sizes.items()}}
 
 
+@partial(jax.jit, static_argnums=0)
+def _keep(hidden: int, params, *x):
+    return jax.nn.sigmoid(LRHONet(hidden).apply({"params": params}, *x))
+
+
+def keep_probabilities(model: Model, batch: dict) -> np.ndarray:
+    """A model's keep probabilities on a padded batch of windows (``features.pad_batch``); a model
+    without the breakdown features reads the base columns of breakdown windows (they come first)."""
+    cfg = model.config
+    cut = {"op_x": batch["op_x"][..., : cfg.n_op_features], "m_x": batch["m_x"][..., : cfg.n_machine_features]}
+    return np.asarray(_keep(model.config.hidden, model.params, *normalise({**batch, **cut}, model.norm)))
+
+
 class Predictor:
     """The ``lrho`` variant's predictor: keep probabilities of a window's overlapping ops.
 
@@ -154,15 +168,11 @@ class Predictor:
     """
 
     def __init__(self, path: str, H: int, objective: str | None = None):
-        model = load_model(path, objective)
-        self.params, self.norm, self.config, self.meta = model.params, model.norm, model.config, model.meta
+        self.model = load_model(path, objective)
         self.H = int(H)
-        net = LRHONet(self.config.hidden)
-        self._apply = jax.jit(lambda p, *x: jax.nn.sigmoid(net.apply({"params": p}, *x)))
 
     def __call__(self, st) -> np.ndarray:
-        wf = window_features(st, self.H, bool(self.config.breakdown))
-        H = max(self.H, len(wf.op))
-        batch = pad_batch([wf], H, len(wf.machine))
-        prob = np.asarray(self._apply(self.params, *normalise(batch, self.norm)))[0]
-        return prob[: len(wf.op)][wf.overlap]
+        breakdown = bool(self.model.config.breakdown)
+        wf = window_features(st, self.H, breakdown)
+        batch = pad_batch([wf], max(self.H, len(wf.op)), len(wf.machine), breakdown=breakdown)
+        return keep_probabilities(self.model, batch)[0][: len(wf.op)][wf.overlap]
