@@ -503,6 +503,23 @@ def test_data_trend_bench_splits_pool_validation_and_test(dataset, tmp_path, mon
         rho_data.main()
 
 
+def test_seed_spread_bench_runs_default_and_models_in_both_modes(tmp_path, monkeypatch, capsys):
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import rho_seeds
+
+    out = tmp_path / "seeds.json"
+    monkeypatch.setattr(sys, "argv", ["rho_seeds.py", "--seeds", "0-1", "--T", "1", "--models", "shipped", "--out", str(out)])
+    rho_seeds.main()
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["arm"], r["deterministic"]) for r in rows] == [(a, d) for d in (False, True) for a in ("default", "shipped")]
+    assert all(len(r["makespans"]) == 2 and r["mean"] >= 40 for r in rows)  # mk01's optimum is 40
+    assert rows[0]["p_vs_default"] is None and rows[1]["p_vs_default"] is not None
+    assert "<= bound" in capsys.readouterr().out
+
+
 def test_data_trend_bench_scores_given_models(dataset, tmp_path, monkeypatch, capsys):
     import sys
     from pathlib import Path
