@@ -32,7 +32,6 @@ import numpy as np
 from jsched import cpsat
 from jsched.atomic import atomic_path
 from jsched.errors import SolverError
-from jsched.rho.collect import parse_seeds
 from jsched.rho.generators import SETTINGS, instance_breakdowns, setting_instance
 from jsched.rho.loop import RHOConfig, run_rho
 from jsched.rho.method import OBJECTIVES as RHO_OBJECTIVES
@@ -40,6 +39,7 @@ from jsched.rho.method import ORACLE_PICKS, VARIANTS, shipped_model
 from jsched.rho.net import Predictor
 from jsched.rho.train import label_metrics
 from jsched.schedule import OBJECTIVES, validate, write_json_atomic
+from jsched.seeds import parse_seeds
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from jsched import api
 from jsched.atomic import atomic_path
-from jsched.rho.collect import parse_seeds
+from jsched.seeds import parse_seeds
 
 
 def main() -> None:

@@ -22,16 +22,8 @@ import numpy as np
 from jsched import evaluate
 from jsched.instances import best_known, load
 from jsched.schedule import write_json_atomic
+from jsched.seeds import parse_seeds
 from jsched.slim.method import DEFAULT_CHECKPOINT
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-15"``, ``"0,3,7"`` or ``"0-3,9"`` -> a list of seeds."""
-    out: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        out += range(int(lo), int(hi or lo) + 1)
-    return out
 
 
 def main() -> None:

@@ -18,12 +18,13 @@ from jsched.errors import CheckpointError, JSchedError, ScheduleError
 from jsched.instances import FJSPInstance
 from jsched.rho import generators, loop, method
 from jsched.rho.breakdown import merged_windows, validate_with_breakdowns
-from jsched.rho.collect import CollectConfig, collect, load_dataset, parse_seeds, save_dataset
+from jsched.rho.collect import CollectConfig, collect, load_dataset, save_dataset
 from jsched.rho.features import MACHINE_FEATURES, OP_FEATURES, feature_names, pad_batch, window_features
 from jsched.rho.loop import RHOConfig, WindowState, oracle_labels, run_rho
 from jsched.rho.net import LRHONet, Predictor, load_model, weighted_bce
 from jsched.rho.train import TrainConfig, train
 from jsched.schedule import validate
+from jsched.seeds import parse_seeds
 
 FAST = dict(H=8, S=4, T=2.0, stop_after=0.0, workers=1)
 

@@ -102,9 +102,10 @@ def _command(args: argparse.Namespace) -> str:
 def _collect(args: argparse.Namespace) -> int:
     from jsched.atomic import check_writable
     from jsched.options import make_config
-    from jsched.rho.collect import collect, parse_seeds, parts_dir, remove_parts, save_dataset
+    from jsched.rho.collect import collect, parts_dir, remove_parts, save_dataset
     from jsched.rho.generators import SETTINGS
     from jsched.rho.loop import RHOConfig
+    from jsched.seeds import parse_seeds
 
     _reject(args, SOLVE_ONLY, "jsched rho collect (it runs the oracle variant)")
     if not args.out:

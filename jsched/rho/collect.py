@@ -31,6 +31,7 @@ from jsched.atomic import atomic_path
 from jsched.errors import CheckpointError, JSchedError
 from jsched.options import option
 from jsched.rho.generators import SETTINGS, setting_instance
+from jsched.seeds import parse_seeds
 
 if TYPE_CHECKING:
     from jsched.rho.features import WindowFeatures
@@ -74,25 +75,6 @@ class CollectConfig:
                           choices=BACKENDS)  # fmt: skip
     ray_address: str | None = option(None, "Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     resume: bool = option(False, "keep the instances an interrupted collect left beside --out (OUT.parts/) and collect only the rest")
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-2,5"`` -> ``[0, 1, 2, 5]``."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-"))
-                if b < a:
-                    raise ValueError
-                out += list(range(a, b + 1))
-            elif part.strip():
-                out.append(int(part))
-    except ValueError:
-        raise JSchedError(f"seeds: cannot read {text!r} (use e.g. 0-49 or 1,2,5: ranges ascending)") from None
-    if not out or min(out) < 0 or len(set(out)) < len(out):
-        raise JSchedError(f"seeds: {text!r} must name distinct seeds >= 0")
-    return out
 
 
 def collect(options: CollectConfig, config: RHOConfig, progress: bool = True, parts: str | None = None) -> tuple[dict, dict]:
