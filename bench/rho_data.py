@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -85,9 +86,8 @@ def main() -> None:
         gain = float(np.mean(acc) - keep_all["accuracy"])
         summary[str(n)] = {"mean": float(np.mean(acc)), "min": float(min(acc)), "max": float(max(acc)), "over_keep_all": gain}
         print(f"n={n:3d}: test accuracy {np.mean(acc):.3f} [{min(acc):.3f}, {max(acc):.3f}], {100 * gain:+.1f} points over keep-all")
-    args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k not in ("out", "plot"))
-    doc = {"command": f"python bench/rho_data.py {args}", "setting": meta["setting"], "collect": meta.get("commands", []),
-           "pool": pool.tolist(), "validation": val.tolist(), "test": test.tolist(), "keep_all": keep_all,
+    doc = {"command": " ".join(["python bench/rho_data.py", *sys.argv[1:]]), "args": vars(a), "setting": meta["setting"],
+           "collect": meta.get("commands", []), "pool": pool.tolist(), "validation": val.tolist(), "test": test.tolist(), "keep_all": keep_all,
            "rows": rows, "summary": summary}  # fmt: skip
     with atomic_path(out, suffix=".json") as tmp_out, open(tmp_out, "w") as fh:
         json.dump(doc, fh, indent=1)

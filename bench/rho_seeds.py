@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 from scipy.stats import mannwhitneyu
@@ -45,7 +46,6 @@ def main() -> None:
         arms[m] = {"method": "lrho"} if m == "shipped" else {"method": "lrho", "checkpoint": m}
     rows, bar = [], tqdm(total=2 * len(arms) * len(seeds), desc="rho seeds")
     for det in (False, True):
-        base = None
         for name, kw in arms.items():
             ms, fixed = [], []
             for s in seeds:
@@ -53,8 +53,10 @@ def main() -> None:
                 ms.append(int(r.makespan))  # api.solve validates every schedule
                 fixed.append(int(r.extra["fixed_ops"]))
                 bar.update()
-            base = ms if name == "default" else base
-            p = None if name == "default" else float(mannwhitneyu(ms, base).pvalue)
+            if name == "default":  # the first arm: each model is compared with it
+                base, p = ms, None
+            else:
+                p = float(mannwhitneyu(ms, base).pvalue)
             rows.append({"arm": name, "deterministic": det, "makespans": ms, "fixed_ops": fixed, "mean": float(np.mean(ms)),
                          "within_bound": sum(m <= a.bound for m in ms), "p_vs_default": p})  # fmt: skip
     bar.close()
@@ -65,8 +67,7 @@ def main() -> None:
               f"<= bound {r['within_bound']}/{len(seeds)}, range {min(r['makespans'])}-{max(r['makespans'])}, "
               f"fixed {min(r['fixed_ops'])}-{max(r['fixed_ops'])}{p}")  # fmt: skip
     out = a.out or os.path.join(os.path.dirname(__file__), "results", f"rho-seeds-{inst.name}.json")
-    doc = {"command": "python bench/rho_seeds.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k != "out"),
-           "rows": rows}  # fmt: skip
+    doc = {"command": " ".join(["python bench/rho_seeds.py", *sys.argv[1:]]), "args": vars(a), "rows": rows}
     with atomic_path(out, suffix=".json") as tmp, open(tmp, "w") as fh:
         json.dump(doc, fh, indent=1)
     print(f"wrote {out}")

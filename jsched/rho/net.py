@@ -158,7 +158,7 @@ def keep_probabilities(model: Model, batch: dict) -> np.ndarray:
     without the breakdown features reads the base columns of breakdown windows (they come first)."""
     cfg = model.config
     cut = {"op_x": batch["op_x"][..., : cfg.n_op_features], "m_x": batch["m_x"][..., : cfg.n_machine_features]}
-    return np.asarray(_keep(model.config.hidden, model.params, *normalise({**batch, **cut}, model.norm)))
+    return np.asarray(_keep(cfg.hidden, model.params, *normalise({**batch, **cut}, model.norm)))
 
 
 class Predictor:
